@@ -1,0 +1,94 @@
+"""What a diagnosis says: per rule, per node verdicts with reasons, and findings (contract §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from akslbctl.model.azure import LoadBalancer, Probe
+from akslbctl.model.kube import Service
+from akslbctl.model.probe import ProbeResult
+
+# Verdicts and the reasons that are not probe outcomes (probe outcomes double as reasons).
+UP, DOWN, ABSENT, UNKNOWN = "up", "down", "absent", "unknown"
+PROBE_OK = "probe-ok"
+RULE_WITHOUT_PROBE = "rule-without-probe"
+NOT_IN_BACKEND_POOL = "not-in-backend-pool"
+NOT_PROBED = "not-probed"
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+
+@dataclass(frozen=True)
+class AzureHealth:
+    """The LB's own view of one backend address (ARM rule-health API)."""
+
+    state: str | None  # Up | Down | None (not probed yet, VM off)
+    reason: str | None  # e.g. Down_Probe_HttpStatusCodeError
+
+
+@dataclass(frozen=True)
+class NodeVerdict:
+    node: str
+    address: str | None
+    in_pool: bool
+    verdict: str
+    reason: str
+    detail: str
+    expected: str | None  # "up" | "down" | None: what cluster state predicts for the probe
+    observed: ProbeResult | None = None
+    azure: AzureHealth | None = None
+
+
+@dataclass(frozen=True)
+class RuleDiagnosis:
+    name: str
+    protocol: str
+    frontend_port: int
+    backend_port: int
+    frontend_ip: str | None
+    probe: Probe | None
+    probe_why: str | None  # why the provider would configure this probe (or no probe)
+    nodes: tuple[NodeVerdict, ...]
+
+    @property
+    def up(self) -> int:
+        return sum(1 for n in self.nodes if n.verdict == UP)
+
+    @property
+    def down(self) -> int:
+        return sum(1 for n in self.nodes if n.verdict == DOWN)
+
+    @property
+    def known(self) -> bool:
+        """At least one node has a verdict from a probe result (or a rule without probe)."""
+        return any(n.verdict in (UP, DOWN) for n in self.nodes)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str  # error | warning | info
+    message: str
+    rule: str | None = None
+    node: str | None = None
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    service: Service
+    load_balancer: LoadBalancer | None
+    frontends: tuple[tuple[str, str | None], ...]  # (frontend name, IP)
+    rules: tuple[RuleDiagnosis, ...]
+    findings: tuple[Finding, ...]
+    provider: str  # the provider rule set the expectation used
+    probe_mode: str  # servicenodeport | shared
+    probed: bool  # probe results (live or recorded) were available
+    vantage: str | None = None  # where the probes came from
+    notes: tuple[str, ...] = ()
+
+    @property
+    def healthy(self) -> bool:
+        """Contract §4 exit 0: every rule has a node the LB treats as up, and no error finding."""
+        if any(f.severity == ERROR for f in self.findings):
+            return False
+        return all(r.up > 0 for r in self.rules if r.known)

@@ -1,0 +1,441 @@
+"""One normaliser from raw API documents to the domain model.
+
+Kubernetes objects arrive as the API serves them (camelCase JSON). ARM objects arrive in three shapes
+(probe-semantics.md §6.2): the REST wire shape (camelCase, nested ``properties``), the az CLI's
+flattened camelCase shape (with ``resourceGroup`` sprinkled on nested objects), and the snake_case
+flattened shape of ``azure-mgmt-network`` ≤ 30 ``as_dict()``. All of them become the same objects.
+
+A document of the wrong shape raises :class:`ShapeError` naming the field at fault; callers add where
+the document came from (an API, a file) and pick the exit code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from akslbctl.model.azure import (
+    Frontend,
+    LoadBalancer,
+    NetworkInterface,
+    Pool,
+    PoolMember,
+    Probe,
+    PublicIP,
+    Rule,
+    same_id,
+)
+from akslbctl.model.kube import Endpoint, Node, Service, ServicePort, Taint
+
+
+class ShapeError(ValueError):
+    """A document does not have the shape its producer documents."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+# ---------------------------------------------------------------------------------------------
+# Typed field access with a path for error messages
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__
+    )
+
+
+def _obj(value: Any, path: str, *, optional: bool = True) -> Mapping[str, Any]:
+    if value is None and optional:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ShapeError(path, f"expected an object, got {_type_name(value)}")
+    return value
+
+
+def _list(value: Any, path: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ShapeError(path, f"expected a list, got {_type_name(value)}")
+    return value
+
+
+def _str(value: Any, path: str, *, optional: bool = True) -> str | None:
+    if value is None:
+        if optional:
+            return None
+        raise ShapeError(path, "is missing")
+    if not isinstance(value, str):
+        raise ShapeError(path, f"expected a string, got {_type_name(value)}")
+    return value
+
+
+def _int(value: Any, path: str, *, optional: bool = True) -> int | None:
+    if value is None:
+        if optional:
+            return None
+        raise ShapeError(path, "is missing")
+    if isinstance(value, bool):
+        raise ShapeError(path, "expected a number, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise ShapeError(path, f"expected a whole number, got {_type_name(value)}")
+
+
+def _bool(value: Any, path: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ShapeError(path, f"expected a boolean, got {_type_name(value)}")
+
+
+def _str_map(value: Any, path: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, val in _obj(value, path).items():
+        if val is None:
+            continue
+        if not isinstance(val, (str, int, float, bool)):
+            raise ShapeError(f"{path}.{key}", f"expected a string, got {_type_name(val)}")
+        out[str(key)] = val if isinstance(val, str) else str(val).lower() if isinstance(val, bool) else str(val)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Kubernetes
+
+
+def service(doc: Any, path: str = "Service") -> Service:
+    doc = _obj(doc, path, optional=False)
+    meta = _obj(doc.get("metadata"), f"{path}.metadata")
+    spec = _obj(doc.get("spec"), f"{path}.spec")
+    status = _obj(doc.get("status"), f"{path}.status")
+    name = _str(meta.get("name"), f"{path}.metadata.name", optional=False)
+    ports = []
+    for i, p in enumerate(_list(spec.get("ports"), f"{path}.spec.ports")):
+        pp = f"{path}.spec.ports[{i}]"
+        p = _obj(p, pp, optional=False)
+        target = p.get("targetPort")
+        if target is not None and not isinstance(target, (int, str)) or isinstance(target, bool):
+            raise ShapeError(f"{pp}.targetPort", f"expected a number or a name, got {_type_name(target)}")
+        ports.append(
+            ServicePort(
+                port=_int(p.get("port"), f"{pp}.port", optional=False),
+                protocol=(_str(p.get("protocol"), f"{pp}.protocol") or "TCP").upper(),
+                name=_str(p.get("name"), f"{pp}.name") or "",
+                node_port=_int(p.get("nodePort"), f"{pp}.nodePort") or None,
+                target_port=target,
+                app_protocol=_str(p.get("appProtocol"), f"{pp}.appProtocol"),
+            )
+        )
+    lb_status = _obj(status.get("loadBalancer"), f"{path}.status.loadBalancer")
+    ingress = []
+    for i, ing in enumerate(_list(lb_status.get("ingress"), f"{path}.status.loadBalancer.ingress")):
+        ing = _obj(ing, f"{path}.status.loadBalancer.ingress[{i}]")
+        ip = _str(ing.get("ip"), f"{path}.status.loadBalancer.ingress[{i}].ip")
+        if ip:
+            ingress.append(ip)
+    families = tuple(
+        _str(f, f"{path}.spec.ipFamilies[{i}]", optional=False)
+        for i, f in enumerate(_list(spec.get("ipFamilies"), f"{path}.spec.ipFamilies"))
+    )
+    allocate = _bool(spec.get("allocateLoadBalancerNodePorts"), f"{path}.spec.allocateLoadBalancerNodePorts")
+    selector = spec.get("selector")
+    return Service(
+        namespace=_str(meta.get("namespace"), f"{path}.metadata.namespace") or "default",
+        name=name,
+        uid=_str(meta.get("uid"), f"{path}.metadata.uid") or "",
+        type=_str(spec.get("type"), f"{path}.spec.type") or "ClusterIP",
+        ports=tuple(ports),
+        external_traffic_policy=_str(spec.get("externalTrafficPolicy"), f"{path}.spec.externalTrafficPolicy")
+        or "Cluster",
+        health_check_node_port=_int(spec.get("healthCheckNodePort"), f"{path}.spec.healthCheckNodePort") or None,
+        annotations=_str_map(meta.get("annotations"), f"{path}.metadata.annotations"),
+        labels=_str_map(meta.get("labels"), f"{path}.metadata.labels"),
+        ingress_ips=tuple(ingress),
+        load_balancer_ip=_str(spec.get("loadBalancerIP"), f"{path}.spec.loadBalancerIP") or None,
+        load_balancer_class=_str(spec.get("loadBalancerClass"), f"{path}.spec.loadBalancerClass") or None,
+        ip_families=families,
+        session_affinity=_str(spec.get("sessionAffinity"), f"{path}.spec.sessionAffinity") or "None",
+        selector=_str_map(selector, f"{path}.spec.selector") if selector is not None else None,
+        allocate_load_balancer_node_ports=True if allocate is None else allocate,
+    )
+
+
+def node(doc: Any, path: str = "Node") -> Node:
+    doc = _obj(doc, path, optional=False)
+    meta = _obj(doc.get("metadata"), f"{path}.metadata")
+    spec = _obj(doc.get("spec"), f"{path}.spec")
+    status = _obj(doc.get("status"), f"{path}.status")
+    ips = []
+    for i, a in enumerate(_list(status.get("addresses"), f"{path}.status.addresses")):
+        a = _obj(a, f"{path}.status.addresses[{i}]")
+        if a.get("type") == "InternalIP":
+            ip = _str(a.get("address"), f"{path}.status.addresses[{i}].address")
+            if ip:
+                ips.append(ip)
+    taints = []
+    for i, t in enumerate(_list(spec.get("taints"), f"{path}.spec.taints")):
+        t = _obj(t, f"{path}.spec.taints[{i}]")
+        taints.append(
+            Taint(
+                key=_str(t.get("key"), f"{path}.spec.taints[{i}].key") or "",
+                value=_str(t.get("value"), f"{path}.spec.taints[{i}].value") or "",
+                effect=_str(t.get("effect"), f"{path}.spec.taints[{i}].effect") or "",
+            )
+        )
+    ready = None
+    for i, c in enumerate(_list(status.get("conditions"), f"{path}.status.conditions")):
+        c = _obj(c, f"{path}.status.conditions[{i}]")
+        if c.get("type") == "Ready":
+            ready = c.get("status") == "True"
+    return Node(
+        name=_str(meta.get("name"), f"{path}.metadata.name", optional=False),
+        internal_ips=tuple(ips),
+        provider_id=_str(spec.get("providerID"), f"{path}.spec.providerID") or "",
+        labels=_str_map(meta.get("labels"), f"{path}.metadata.labels"),
+        taints=tuple(taints),
+        ready=ready,
+        unschedulable=bool(_bool(spec.get("unschedulable"), f"{path}.spec.unschedulable")),
+        deleting=meta.get("deletionTimestamp") is not None,
+    )
+
+
+def endpoints(slice_doc: Any, path: str = "EndpointSlice") -> list[Endpoint]:
+    doc = _obj(slice_doc, path, optional=False)
+    out = []
+    for i, e in enumerate(_list(doc.get("endpoints"), f"{path}.endpoints")):
+        ep = f"{path}.endpoints[{i}]"
+        e = _obj(e, ep, optional=False)
+        cond = _obj(e.get("conditions"), f"{ep}.conditions")
+        ready = _bool(cond.get("ready"), f"{ep}.conditions.ready")
+        serving = _bool(cond.get("serving"), f"{ep}.conditions.serving")
+        terminating = _bool(cond.get("terminating"), f"{ep}.conditions.terminating")
+        ref = _obj(e.get("targetRef"), f"{ep}.targetRef")
+        target = None
+        if ref.get("kind"):
+            target = f"{ref.get('kind')}/{ref.get('namespace') or ''}/{ref.get('name') or ''}"
+        addresses = tuple(
+            _str(a, f"{ep}.addresses[{j}]", optional=False)
+            for j, a in enumerate(_list(e.get("addresses"), f"{ep}.addresses"))
+        )
+        out.append(
+            Endpoint(
+                addresses=addresses,
+                node_name=_str(e.get("nodeName"), f"{ep}.nodeName"),
+                # The API: a nil ready/serving condition means true, a nil terminating means false.
+                ready=True if ready is None else ready,
+                serving=(True if ready is None else ready) if serving is None else serving,
+                terminating=bool(terminating),
+                target_ref=target,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# ARM
+
+_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+
+
+@lru_cache(maxsize=256)
+def _snake(name: str) -> str:
+    return _CAMEL.sub(r"\1_\2", _ACRONYM.sub(r"\1_\2", name)).lower()
+
+
+class _Arm:
+    """A view of one ARM object: nested ``properties`` folded in, camelCase or snake_case keys."""
+
+    __slots__ = ("doc", "path", "props")
+
+    def __init__(self, doc: Any, path: str) -> None:
+        self.doc = _obj(doc, path, optional=False)
+        self.path = path
+        props = self.doc.get("properties")
+        self.props = _obj(props, f"{path}.properties") if props is not None else {}
+
+    def raw(self, key: str) -> Any:
+        for source in (self.props, self.doc):
+            if key in source:
+                return source[key]
+            snake = _snake(key)
+            if snake in source:
+                return source[snake]
+        return None
+
+    def sub(self, key: str) -> str:
+        return f"{self.path}.{key}"
+
+    def str(self, key: str, *, optional: bool = True) -> str | None:
+        return _str(self.raw(key), self.sub(key), optional=optional)
+
+    def int(self, key: str) -> int | None:
+        return _int(self.raw(key), self.sub(key))
+
+    def bool(self, key: str) -> bool | None:
+        return _bool(self.raw(key), self.sub(key))
+
+    def ref(self, key: str) -> str | None:
+        """An ``{"id": …}`` reference."""
+        value = self.raw(key)
+        if value is None:
+            return None
+        return _str(_obj(value, self.sub(key)).get("id"), f"{self.sub(key)}.id")
+
+    def refs(self, key: str) -> list[str]:
+        out = []
+        for i, item in enumerate(_list(self.raw(key), self.sub(key))):
+            rid = _str(_obj(item, f"{self.sub(key)}[{i}]").get("id"), f"{self.sub(key)}[{i}].id")
+            if rid:
+                out.append(rid)
+        return out
+
+    def items(self, key: str) -> list[_Arm]:
+        return [_Arm(item, f"{self.sub(key)}[{i}]") for i, item in enumerate(_list(self.raw(key), self.sub(key)))]
+
+    @property
+    def id(self) -> str:
+        return _str(self.doc.get("id"), f"{self.path}.id") or ""
+
+    @property
+    def name(self) -> str:
+        name = _str(self.doc.get("name"), f"{self.path}.name")
+        return name or self.id.rstrip("/").rsplit("/", 1)[-1]
+
+
+def parse_arm_id(resource_id: str) -> dict[str, str]:
+    """``/subscriptions/S/resourceGroups/RG/providers/…`` → {"subscriptions": S, "resourcegroups": RG, …}.
+
+    Keys are the lower-cased segment names; values keep their case.
+    """
+    parts = [p for p in resource_id.split("/") if p]
+    out: dict[str, str] = {}
+    for i in range(0, len(parts) - 1, 2):
+        out.setdefault(parts[i].lower(), parts[i + 1])
+    return out
+
+
+def load_balancer(doc: Any, path: str = "LoadBalancer") -> LoadBalancer:
+    lb = _Arm(doc, path)
+    ids = parse_arm_id(lb.id)
+    sku = lb.raw("sku")
+    sku_name = _str(_obj(sku, lb.sub("sku")).get("name"), lb.sub("sku.name")) if sku is not None else None
+    frontends = tuple(
+        Frontend(
+            id=f.id,
+            name=f.name,
+            private_ip=f.str("privateIPAddress"),
+            public_ip_id=f.ref("publicIPAddress"),
+            subnet_id=f.ref("subnet"),
+            private_ip_version=f.str("privateIPAddressVersion"),
+        )
+        for f in lb.items("frontendIPConfigurations")
+    )
+    rules = []
+    for r in lb.items("loadBalancingRules"):
+        pools = [p for p in [r.ref("backendAddressPool"), *r.refs("backendAddressPools")] if p]
+        unique: list[str] = []
+        for p in pools:
+            if not any(same_id(p, u) for u in unique):
+                unique.append(p)
+        rules.append(
+            Rule(
+                id=r.id,
+                name=r.name,
+                protocol=_arm_enum(r.str("protocol", optional=False), r.sub("protocol"), _RULE_PROTOCOLS),
+                frontend_port=_int(r.raw("frontendPort"), r.sub("frontendPort"), optional=False),
+                backend_port=_int(r.raw("backendPort"), r.sub("backendPort")) or 0,
+                frontend_id=r.ref("frontendIPConfiguration"),
+                backend_pool_ids=tuple(unique),
+                probe_id=r.ref("probe"),
+                enable_floating_ip=r.bool("enableFloatingIP"),
+                idle_timeout=r.int("idleTimeoutInMinutes"),
+                enable_tcp_reset=r.bool("enableTcpReset"),
+                disable_outbound_snat=r.bool("disableOutboundSnat"),
+                load_distribution=r.str("loadDistribution"),
+            )
+        )
+    probes = tuple(
+        Probe(
+            id=p.id,
+            name=p.name,
+            protocol=_arm_enum(p.str("protocol", optional=False), p.sub("protocol"), _PROBE_PROTOCOLS),
+            port=_int(p.raw("port"), p.sub("port"), optional=False),
+            request_path=p.str("requestPath"),
+            interval=p.int("intervalInSeconds"),
+            probe_threshold=p.int("probeThreshold"),
+            number_of_probes=p.int("numberOfProbes"),
+        )
+        for p in lb.items("probes")
+    )
+    pools = tuple(_pool(p) for p in lb.items("backendAddressPools"))
+    return LoadBalancer(
+        id=lb.id,
+        name=lb.name,
+        resource_group=ids.get("resourcegroups", "")
+        or _str(lb.doc.get("resourceGroup") or lb.doc.get("resource_group"), lb.sub("resourceGroup"))
+        or "",
+        subscription=ids.get("subscriptions", ""),
+        sku=sku_name,
+        frontends=frontends,
+        rules=tuple(rules),
+        probes=probes,
+        pools=pools,
+    )
+
+
+_RULE_PROTOCOLS = ("Tcp", "Udp", "All")
+_PROBE_PROTOCOLS = ("Tcp", "Http", "Https")
+
+
+def _arm_enum(value: str | None, path: str, allowed: tuple[str, ...]) -> str:
+    for a in allowed:
+        if value is not None and value.lower() == a.lower():
+            return a
+    raise ShapeError(path, f"expected one of {', '.join(allowed)}, got {value!r}")
+
+
+def _pool(p: _Arm) -> Pool:
+    members: list[PoolMember] = [PoolMember(ipconfig_id=i) for i in p.refs("backendIPConfigurations")]
+    for a in p.items("loadBalancerBackendAddresses"):
+        ipconfig = a.ref("networkInterfaceIPConfiguration")
+        ip = a.str("ipAddress")
+        admin = a.str("adminState")
+        if ipconfig and not ip:
+            # ARM echoes NIC pool members here too; they are already listed above.
+            known = next((i for i, m in enumerate(members) if same_id(m.ipconfig_id, ipconfig)), None)
+            if known is not None:
+                if admin:
+                    members[known] = PoolMember(ipconfig_id=ipconfig, admin_state=admin)
+                continue
+        if not ipconfig and not ip:
+            continue
+        members.append(PoolMember(ipconfig_id=ipconfig, ip_address=ip, name=a.name or None, admin_state=admin))
+    return Pool(id=p.id, name=p.name, members=tuple(members), virtual_network_id=p.ref("virtualNetwork"))
+
+
+def public_ip(doc: Any, path: str = "PublicIPAddress") -> PublicIP:
+    pip = _Arm(doc, path)
+    return PublicIP(
+        id=pip.id,
+        name=pip.name,
+        ip_address=pip.str("ipAddress"),
+        tags=_str_map(pip.doc.get("tags"), pip.sub("tags")),
+    )
+
+
+def network_interface(doc: Any, path: str = "NetworkInterface") -> NetworkInterface:
+    nic = _Arm(doc, path)
+    ipconfigs = {c.id.lower(): c.str("privateIPAddress") for c in nic.items("ipConfigurations")}
+    return NetworkInterface(id=nic.id, vm_id=nic.ref("virtualMachine"), ipconfigs=ipconfigs)
