@@ -1,0 +1,111 @@
+"""What a simulated node answers on one (address, port): the lab's vocabulary of node behaviour.
+
+A behaviour is plain data; ``akslbctl.lab.nodes`` serves it on a real socket bound to a 127.0.0.0/8
+address, so the prober meets exactly what it would meet on a node: a completed handshake, a refusal,
+silence, an HTTP answer, or something broken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One HTTP answer."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Base class; see the subclasses."""
+
+
+@dataclass(frozen=True)
+class Closed(Behaviour):
+    """Nothing listens: the kernel refuses the connection (kube-proxy REJECT looks the same)."""
+
+
+@dataclass(frozen=True)
+class Blackhole(Behaviour):
+    """SYNs are dropped (a listener whose accept queue is full): connects time out (kube-proxy DROP)."""
+
+
+@dataclass(frozen=True)
+class Http(Behaviour):
+    """An HTTP/1.1 server: ``routes`` by path, ``default`` for every other path.
+
+    kube-proxy's per-service health server answers every path alike: use ``default`` only.
+    ``tls`` serves HTTPS with a throwaway self-signed certificate.
+    """
+
+    default: Reply = Reply(404, b"default backend - 404", (("Content-Type", "text/plain"),))
+    routes: Mapping[str, Reply] = field(default_factory=dict)
+    tls: bool = False
+
+
+@dataclass(frozen=True)
+class Hang(Behaviour):
+    """Accepts and reads the request, then never answers."""
+
+
+@dataclass(frozen=True)
+class Drip(Behaviour):
+    """Answers one byte every ``interval`` seconds (a trickling status line)."""
+
+    interval: float = 1.0
+    data: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+
+@dataclass(frozen=True)
+class ResetMidAnswer(Behaviour):
+    """Sends the first bytes of an answer, then resets the connection (RST)."""
+
+    partial: bytes = b"HTTP/1.1 2"
+
+
+@dataclass(frozen=True)
+class ResetOnAccept(Behaviour):
+    """Accepts, then resets at once."""
+
+
+@dataclass(frozen=True)
+class Garbage(Behaviour):
+    """Answers bytes that are not HTTP (HTTP/0.9 style, binary noise) and closes."""
+
+    data: bytes = b"\x00\xffnot http at all\r\n"
+
+
+@dataclass(frozen=True)
+class HugeBody(Behaviour):
+    """Answers 200 with a body of ``size`` bytes (the prober must read only a small cap of it)."""
+
+    size: int = 10 * 1024 * 1024
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class BrokenTLS(Behaviour):
+    """Accepts and answers the TLS ClientHello with garbage."""
+
+
+@dataclass(frozen=True)
+class Sequence(Behaviour):
+    """A different behaviour per accepted connection, in order; the last one repeats.
+
+    Drives flapping nodes deterministically: each probe attempt takes the next step. Steps must
+    accept connections (not Closed or Blackhole: those have no connection to count).
+    """
+
+    steps: tuple[Behaviour, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListenerSpec:
+    address: str  # a 127.0.0.0/8 address, one per simulated node
+    port: int
+    behaviour: Behaviour
