@@ -1,0 +1,1589 @@
+"""A simulated AKS cluster: the documents its APIs serve and what its nodes answer.
+
+:class:`LabCluster` is the whole world one lab serves: Kubernetes objects exactly as the API server
+returns them, ARM resources in the REST wire shape, the per-node listeners (what kube-proxy and the
+applications answer on each node address) and the misbehaviours a scenario wants.
+
+:class:`AksBuilder` writes what AKS and cloud-provider-azure really produce for the common cases
+(aks-lb-rules.md §2–§7; probe-semantics.md §7–§10), so a scenario is a few lines: nodes, Services,
+then drift and faults on top. It is an independent oracle of the provider: it deliberately does not
+import ``akslbctl.analysis``, so a bug there cannot hide behind the same bug here.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import random
+import socket
+import threading
+import uuid
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from akslbctl.lab.behaviours import Behaviour, Blackhole, Closed, Http, ListenerSpec, Reply
+from akslbctl.lab.httpserver import Fault
+
+Doc = dict[str, Any]
+
+DEFAULT_SUBSCRIPTION = "8f3c2a1e-5b7d-4c9e-a0f1-2d3e4b5c6a7f"
+CLUSTER_NAME = "kubernetes"  # the CCM's --cluster-name on AKS: names the LBs, the pool, the PIPs
+SHARED_PROBE_NAME = "cluster-service-shared-health-probe"
+ANNOTATION = "service.beta.kubernetes.io/"
+INTERNAL_ANNOTATION = ANNOTATION + "azure-load-balancer-internal"
+AUTOSCALER_TAINT = "ToBeDeletedByClusterAutoscaler"
+EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
+CREATED = "2024-05-01T08:00:00Z"
+
+DEFAULT_APP = Http(
+    default=Reply(200, b"<html><body>web</body></html>\n", (("Content-Type", "text/html"),)),
+)
+"""The application behind a Service unless a scenario says otherwise: 200 on every path."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Address ranges: one second octet of 127.0.0.0/8 per lab
+
+
+class OctetLease:
+    """Holds 127.<octet>.0.0/16 for one cluster, in this process and against other processes.
+
+    Inside the process a registry keeps two clusters apart; across processes (parallel test runs, a
+    ``lab up`` next to a test run) a socket bound to 127.<octet>.255.254 on a fixed port marks the
+    range as taken. The lease ends with :meth:`release` or when the cluster is garbage-collected.
+    """
+
+    _lock = threading.Lock()
+    _taken: set[int] = set()
+    MARK_PORT = 39_871
+
+    def __init__(self, octet: int, sock: socket.socket | None) -> None:
+        self.octet = octet
+        self._sock = sock
+        self._finalizer = weakref.finalize(self, OctetLease._free, octet, sock)
+
+    @staticmethod
+    def _free(octet: int, sock: socket.socket | None) -> None:
+        if sock is not None:
+            sock.close()
+        with OctetLease._lock:
+            OctetLease._taken.discard(octet)
+
+    def release(self) -> None:
+        self._finalizer()
+
+    @classmethod
+    def take(cls, octet: int | None = None) -> OctetLease:
+        """Lease ``octet``, or the first free one counting down from 254 (low ranges are left to tests)."""
+        candidates = [octet] if octet is not None else list(range(254, 99, -1))
+        for o in candidates:
+            with cls._lock:
+                if o in cls._taken:
+                    if octet is not None:
+                        raise ValueError(f"127.{o}.0.0/16 is already used by another lab in this process")
+                    continue
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                try:
+                    sock.bind((f"127.{o}.255.254", cls.MARK_PORT))
+                except OSError as exc:
+                    sock.close()
+                    if exc.errno == errno.EADDRINUSE and octet is None:
+                        continue
+                    if exc.errno != errno.EADDRINUSE:
+                        raise
+                    sock = None  # an explicit octet: the caller insists; share it
+                cls._taken.add(o)
+                return cls(o, sock)
+        raise RuntimeError("no free 127.N.0.0/16 range left for another lab")
+
+
+def node_address(octet: int, index: int) -> str:
+    """Node ``index`` of a lab → 127.<octet>.x.y; node 0 is .0.4 as on an AKS subnet (10.224.0.4)."""
+    return f"127.{octet}.{index // 250}.{index % 250 + 4}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The cluster
+
+
+@dataclass
+class LabCluster:
+    """Everything one lab serves. Mutable on purpose: scenarios and tests adjust it before serving."""
+
+    name: str
+    description: str = ""
+    kubernetes_version: str = "v1.29.4"
+    subscription: str = DEFAULT_SUBSCRIPTION
+    node_resource_group: str = "MC_rg_aks_westeurope"
+    location: str = "westeurope"
+    # Kubernetes objects as the API server returns them (GET of one object).
+    namespaces: list[Doc] = field(default_factory=list)
+    services: list[Doc] = field(default_factory=list)
+    nodes: list[Doc] = field(default_factory=list)
+    endpointslices: list[Doc] = field(default_factory=list)
+    events: list[Doc] = field(default_factory=list)
+    # ARM resources in the REST wire shape.
+    load_balancers: list[Doc] = field(default_factory=list)
+    public_ips: list[Doc] = field(default_factory=list)
+    nics: list[Doc] = field(default_factory=list)
+    # What each node address answers.
+    listeners: list[ListenerSpec] = field(default_factory=list)
+    # Azure's own verdict where the scenario overrides it: (rule name lower-cased or "*", member IP)
+    # → (state, reason).
+    rule_health_overrides: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    kube_forbidden: set[str] = field(default_factory=set)  # resource plurals, e.g. {"nodes"}
+    arm_forbidden: set[str] = field(default_factory=set)  # {"*"} or {"rule-health"}
+    # Rule-health LRO: the POST answers 202 + Location; polling the Location answers 202 this many
+    # more times, then 200 (None: never completes). Retry-After is in whole seconds as ARM sends it;
+    # 0 lets the client use its own polling interval.
+    rule_health_polls: int | None = 0
+    rule_health_retry_after: int = 0
+    rule_health_min_api_version: str = "2024-05-01"
+    main_service: str = "default/web"
+    address_octet: int = 0
+    lease: OctetLease | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def main_namespace(self) -> str:
+        return self.main_service.partition("/")[0]
+
+    def service(self, ref: str) -> Doc:
+        ns, _, name = ref.rpartition("/")
+        ns = ns or "default"
+        for s in self.services:
+            if s["metadata"]["name"] == name and s["metadata"]["namespace"] == ns:
+                return s
+        raise KeyError(ref)
+
+    def node(self, ref: str | int) -> Doc:
+        if isinstance(ref, int):
+            return self.nodes[ref]
+        for n in self.nodes:
+            if n["metadata"]["name"] == ref or _internal_ip(n) == ref:
+                return n
+        raise KeyError(ref)
+
+    def address_of(self, ref: str | int) -> str:
+        """A node's InternalIP, from its index, name or address."""
+        ip = _internal_ip(self.node(ref))
+        if ip is None:
+            raise KeyError(ref)
+        return ip
+
+    def load_balancer(self, name: str) -> Doc:
+        for lb in self.load_balancers:
+            if lb["name"].lower() == name.lower():
+                return lb
+        raise KeyError(name)
+
+    def release(self) -> None:
+        """Give the 127.<octet> range back (also happens when the cluster is garbage-collected)."""
+        if self.lease is not None:
+            self.lease.release()
+
+
+def _internal_ip(node: Doc) -> str | None:
+    for a in node.get("status", {}).get("addresses", []):
+        if a.get("type") == "InternalIP":
+            return a.get("address")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Builder drafts
+
+
+@dataclass
+class _NodeDraft:
+    index: int
+    name: str
+    instance_id: str
+    ready: bool = True
+    deleting: bool = False
+    proxy_healthy: bool = True
+    taints: list[Doc] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def autoscaler_tainted(self) -> bool:
+        return any(t.get("key") == AUTOSCALER_TAINT for t in self.taints)
+
+
+@dataclass
+class _ServiceDraft:
+    namespace: str
+    name: str
+    uid: str
+    type: str
+    ports: list[Doc]
+    policy: str
+    annotations: dict[str, str]
+    labels: dict[str, str]
+    endpoints_on: list[int]
+    ready: list[int] | None
+    terminating: list[int]
+    app: Behaviour | Mapping[int, Behaviour]
+    cluster_ip: str
+    ingress_ip: str | None
+    health_check_node_port: int | None
+    session_affinity: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def prefix(self) -> str:
+        """P: "a" + the UID without dashes, cut to 32 characters (aks-lb-rules.md §2)."""
+        return ("a" + self.uid.replace("-", ""))[:32]
+
+    @property
+    def internal(self) -> bool:
+        return self.annotations.get(INTERNAL_ANNOTATION) == "true"
+
+    @property
+    def is_lb(self) -> bool:
+        return self.type == "LoadBalancer"
+
+    def app_for(self, port: int) -> Behaviour:
+        if isinstance(self.app, Behaviour):
+            return self.app
+        return self.app.get(port, DEFAULT_APP)
+
+    def endpoint_states(self) -> list[tuple[int, bool, bool, bool]]:
+        """(node index, ready, serving, terminating) per endpoint."""
+        out = []
+        for idx in self.endpoints_on:
+            terminating = idx in self.terminating
+            ready = not terminating and (self.ready is None or idx in self.ready)
+            serving = ready or terminating
+            out.append((idx, ready, serving, terminating))
+        return out
+
+
+class _Ids:
+    """ARM ids of one cluster; the case of the resource group is ARM's (``MC_…``)."""
+
+    def __init__(self, sub: str, rg: str) -> None:
+        self.sub, self.rg = sub, rg
+        self.rg_prefix = f"/subscriptions/{sub}/resourceGroups/{rg}"
+        self.net = f"{self.rg_prefix}/providers/Microsoft.Network"
+        self.compute = f"{self.rg_prefix}/providers/Microsoft.Compute"
+
+    def lb(self, name: str) -> str:
+        return f"{self.net}/loadBalancers/{name}"
+
+    def pip(self, name: str) -> str:
+        return f"{self.net}/publicIPAddresses/{name}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The builder
+
+
+class AksBuilder:
+    """Build a :class:`LabCluster` the way AKS + cloud-provider-azure would lay it out.
+
+    Node state and Services are recorded as drafts; :meth:`build` materialises Kubernetes JSON, ARM
+    JSON and the per-node data plane, then applies the drift/fault mutators in the order they were
+    called. Builders are cheap: ``AksBuilder(nodes=5000).add_service("web").build()`` stays well under
+    a second.
+    """
+
+    def __init__(
+        self,
+        nodes: int = 3,
+        version: str = "v1.29.4",
+        pool_type: str = "nodeIPConfiguration",
+        probe_mode: str = "servicenodeport",
+        shared_probe_port: int = 10256,
+        *,
+        name: str = "lab",
+        description: str = "",
+        vm_type: str = "vmss",
+        subscription: str = DEFAULT_SUBSCRIPTION,
+        resource_group: str = "rg",
+        cluster_name: str = "aks",
+        location: str = "westeurope",
+        octet: int | None = None,
+        proxy_healthz: bool = True,
+        disable_outbound_snat: bool = True,
+        seed: str | int | None = None,
+    ) -> None:
+        if pool_type not in ("nodeIPConfiguration", "nodeIP"):
+            raise ValueError(f"pool_type must be nodeIPConfiguration or nodeIP, not {pool_type!r}")
+        if probe_mode not in ("servicenodeport", "shared"):
+            raise ValueError(f"probe_mode must be servicenodeport or shared, not {probe_mode!r}")
+        if vm_type not in ("vmss", "vmas"):
+            raise ValueError(f"vm_type must be vmss or vmas, not {vm_type!r}")
+        self.version = version
+        self.minor = _minor(version)
+        self.pool_type = pool_type
+        self.probe_mode = probe_mode
+        self.shared_probe_port = shared_probe_port
+        self.name = name
+        self.description = description
+        self.vm_type = vm_type
+        self.subscription = subscription
+        self.location = location
+        self.resource_group = resource_group
+        self.cluster_name = cluster_name
+        self.node_rg = f"MC_{resource_group}_{cluster_name}_{location}"
+        self.octet = octet
+        self.proxy_healthz = proxy_healthz
+        self.disable_outbound_snat = disable_outbound_snat
+        self.main_service: str | None = None
+        self._rng = random.Random(seed if seed is not None else name)
+        self.pool_name = "nodepool1"
+        self.pool_id = "12345678"
+        self.vmss = f"aks-{self.pool_name}-{self.pool_id}-vmss"
+        self.vnet = f"aks-vnet-{self.pool_id}"
+        self._nodes = [self._node_draft(i) for i in range(nodes)]
+        self._services: list[_ServiceDraft] = []
+        self._namespaces: dict[str, dict[str, str]] = {
+            "default": {},
+            "kube-node-lease": {},
+            "kube-public": {},
+            "kube-system": {},
+        }
+        self._used_node_ports: set[int] = set()
+        self._ops: list[Callable[[_Build], None]] = []
+        self._events: list[tuple[str, str, str, str, int]] = []
+
+    # -- nodes ---------------------------------------------------------------------------------
+
+    def _node_draft(self, i: int) -> _NodeDraft:
+        # VMSS computer names end in the instance id in base 36; VMAS names in the VM's index.
+        vmss_name = f"{self.vmss}{_base36(i, 6)}"
+        name = vmss_name if self.vm_type == "vmss" else f"aks-{self.pool_name}-{self.pool_id}-{i}"
+        return _NodeDraft(index=i, name=name, instance_id=str(i))
+
+    def _draft(self, node: str | int) -> _NodeDraft:
+        if isinstance(node, int):
+            return self._nodes[node]
+        for d in self._nodes:
+            if d.name == node:
+                return d
+        raise KeyError(node)
+
+    def mark_not_ready(self, node: str | int) -> AksBuilder:
+        """Kubelet stopped reporting: Ready=Unknown. Pool membership does not change (≥ 1.27)."""
+        self._draft(node).ready = False
+        return self
+
+    def mark_deleting(self, node: str | int) -> AksBuilder:
+        """``metadata.deletionTimestamp`` set: the node is going away."""
+        self._draft(node).deleting = True
+        return self
+
+    def taint(
+        self, node: str | int, key: str = AUTOSCALER_TAINT, value: str = "", effect: str = "NoSchedule"
+    ) -> AksBuilder:
+        t: Doc = {"key": key, "effect": effect}
+        if value:
+            t["value"] = value
+        self._draft(node).taints.append(t)
+        return self
+
+    def label_node(self, node: str | int, key: str, value: str) -> AksBuilder:
+        self._draft(node).labels[key] = value
+        return self
+
+    def kube_proxy_unhealthy(self, node: str | int) -> AksBuilder:
+        """kube-proxy on the node has stopped syncing: /healthz 503, serviceProxyHealthy false."""
+        self._draft(node).proxy_healthy = False
+        return self
+
+    # -- services ------------------------------------------------------------------------------
+
+    def add_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> AksBuilder:
+        self._namespaces.setdefault(name, {}).update(labels or {})
+        return self
+
+    def add_service(
+        self,
+        name: str,
+        namespace: str = "default",
+        ports: Iterable[int | Mapping[str, Any]] = (80,),
+        policy: str = "Cluster",
+        annotations: Mapping[str, str] | None = None,
+        app_protocol: str | None = None,
+        internal: bool = False,
+        endpoints_on: Iterable[int] | None = None,
+        ready: Iterable[int] | None = None,
+        *,
+        terminating: Iterable[int] = (),
+        type: str = "LoadBalancer",
+        app: Behaviour | Mapping[int, Behaviour] | None = None,
+        uid: str | None = None,
+        health_check_node_port: int | None = None,
+        labels: Mapping[str, str] | None = None,
+        session_affinity: str = "None",
+    ) -> AksBuilder:
+        """Add a Service with its EndpointSlice, LB frontend, rules, probes, PIP and data plane.
+
+        ``ports``: service port numbers, or dicts of Kubernetes port fields (``port``, ``protocol``,
+        ``name``, ``targetPort``, ``nodePort``, ``appProtocol``). ``endpoints_on``: node indexes with
+        one endpoint each (repeat an index for several); default the first two nodes. ``ready``: the
+        node indexes whose endpoints are ready (default all); the others are not ready, not serving.
+        ``terminating``: node indexes whose endpoints are terminating but still serving (a drain).
+        ``app``: what the pods answer (one behaviour, or one per service port).
+        """
+        if policy not in ("Cluster", "Local"):
+            raise ValueError(f"policy must be Cluster or Local, not {policy!r}")
+        self.add_namespace(namespace)
+        ann = dict(annotations or {})
+        if internal:
+            ann[INTERNAL_ANNOTATION] = "true"
+        idx = len(self._services)
+        port_docs = []
+        for p in ports:
+            doc = {"port": p} if isinstance(p, int) else dict(p)
+            port = int(doc["port"])
+            protocol = str(doc.get("protocol", "TCP")).upper()
+            out: Doc = {
+                "name": doc.get("name") or _port_name(port, protocol),
+                "protocol": protocol,
+                "port": port,
+                "targetPort": doc.get("targetPort", 8000 + port if port < 1024 and protocol == "TCP" else port),
+            }
+            ap = doc.get("appProtocol", app_protocol)
+            if ap:
+                out["appProtocol"] = ap
+            if type in ("LoadBalancer", "NodePort"):
+                out["nodePort"] = self._node_port(doc.get("nodePort"))
+            port_docs.append(out)
+        hcnp = None
+        if type == "LoadBalancer" and policy == "Local":
+            hcnp = self._node_port(health_check_node_port)
+        default_eps = [0, 1] if len(self._nodes) > 1 else [0] if self._nodes else []
+        eps = list(endpoints_on) if endpoints_on is not None else default_eps
+        for e in eps:
+            if not 0 <= e < len(self._nodes):
+                raise ValueError(f"endpoints_on: no node {e}")
+        if type == "LoadBalancer":
+            ingress = f"10.224.0.{100 + idx}" if internal else f"20.31.{(idx // 200) + 40}.{idx % 200 + 10}"
+        else:
+            ingress = None
+        self._services.append(
+            _ServiceDraft(
+                namespace=namespace,
+                name=name,
+                uid=uid or self._uuid(),
+                type=type,
+                ports=port_docs,
+                policy=policy,
+                annotations=ann,
+                labels=dict(labels or {"app": name}),
+                endpoints_on=eps,
+                ready=list(ready) if ready is not None else None,
+                terminating=list(terminating),
+                app=app if app is not None else DEFAULT_APP,
+                cluster_ip=f"10.0.{(idx + 1) // 250}.{(idx + 1) % 250 + 2}",
+                ingress_ip=ingress,
+                health_check_node_port=hcnp,
+                session_affinity=session_affinity,
+            )
+        )
+        if type == "LoadBalancer" and self.main_service is None:
+            self.main_service = f"{namespace}/{name}"
+        return self
+
+    def _node_port(self, wanted: int | None) -> int:
+        if wanted is not None:
+            if wanted in self._used_node_ports:
+                raise ValueError(f"nodePort {wanted} is already allocated")
+            self._used_node_ports.add(wanted)
+            return wanted
+        while True:
+            p = self._rng.randint(30000, 32767)
+            if p not in self._used_node_ports:
+                self._used_node_ports.add(p)
+                return p
+
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def _service_draft(self, ref: str) -> _ServiceDraft:
+        ns, _, name = ref.rpartition("/")
+        ns = ns or "default"
+        for s in self._services:
+            if s.name == name and s.namespace == ns:
+                return s
+        raise KeyError(ref)
+
+    def add_event(self, service: str, reason: str, message: str, type: str = "Warning", count: int = 1) -> AksBuilder:
+        """A core/v1 Event about a Service (e.g. SyncLoadBalancerFailed from the service controller)."""
+        self._events.append((service, reason, message, type, count))
+        return self
+
+    # -- drift and faults (applied after the provider's layout is built) ------------------------
+
+    def set_probe(self, service: str, service_port: int, /, **fields: Any) -> AksBuilder:
+        """Change the probe that the rule for ``service_port`` references.
+
+        ``fields`` are ARM probe properties (``port``, ``protocol``, ``requestPath``…) or their snake
+        forms (``request_path``, ``interval``, ``threshold``); None removes a property.
+        """
+
+        def op(b: _Build) -> None:
+            _lb, rule = b.rule(service, service_port)
+            probe = b.probe_of(rule)
+            if probe is None:
+                raise ValueError(f"rule {rule['name']} has no probe")
+            props = probe["properties"]
+            for key, value in fields.items():
+                arm_key = _PROBE_FIELDS.get(key, key)
+                if value is None:
+                    props.pop(arm_key, None)
+                else:
+                    props[arm_key] = value
+            path_given = any(_PROBE_FIELDS.get(k, k) == "requestPath" for k in fields)
+            if props.get("protocol") == "Tcp" and not path_given:
+                props.pop("requestPath", None)
+
+        self._ops.append(op)
+        return self
+
+    def remove_from_pool(self, node: str | int, lb: str | None = None) -> AksBuilder:
+        """Take a node out of the ``kubernetes`` backend pool(s): it still exists, the LB never probes it."""
+
+        def op(b: _Build) -> None:
+            d = b.builder._draft(node)
+            for lb_doc in b.lbs(lb):
+                pool = b.pool(lb_doc)
+                props = pool["properties"]
+                if "backendIPConfigurations" in props:
+                    ipc = b.ipconfig_id(d).lower()
+                    props["backendIPConfigurations"] = [
+                        m for m in props["backendIPConfigurations"] if m["id"].lower() != ipc
+                    ]
+                addr = b.address(d.index)
+                props["loadBalancerBackendAddresses"] = [
+                    a
+                    for a in props.get("loadBalancerBackendAddresses", [])
+                    if a.get("properties", {}).get("ipAddress") != addr
+                ]
+                if not props["loadBalancerBackendAddresses"] and "backendIPConfigurations" in props:
+                    del props["loadBalancerBackendAddresses"]
+
+        self._ops.append(op)
+        return self
+
+    def add_pool_member(
+        self,
+        node: str | int | None = None,
+        *,
+        instance: int | None = None,
+        address: str | None = None,
+        lb: str | None = None,
+    ) -> AksBuilder:
+        """Add a member to the ``kubernetes`` pool(s): a node, or a VM that is no node (``instance``:
+        a VMSS instance id beyond the node list — a stale member whose VM still exists), or a bare
+        ``address`` (IP pools)."""
+
+        def op(b: _Build) -> None:
+            if node is not None:
+                d = b.builder._draft(node)
+            elif instance is not None:
+                d = b.builder._node_draft(instance)
+                b.add_nic(d)
+            else:
+                d = None
+            for lb_doc in b.lbs(lb):
+                props = b.pool(lb_doc)["properties"]
+                if b.builder.pool_type == "nodeIPConfiguration" and d is not None:
+                    entry = {"id": b.ipconfig_id(d)}
+                    if entry not in props["backendIPConfigurations"]:
+                        props["backendIPConfigurations"].append(entry)
+                else:
+                    ip = address or (b.address(d.index) if d is not None else None)
+                    if ip is None:
+                        raise ValueError("add_pool_member needs a node, an instance or an address")
+                    props.setdefault("loadBalancerBackendAddresses", []).append(
+                        {"name": d.name if d is not None else f"member-{ip}", "properties": {"ipAddress": ip}}
+                    )
+
+        self._ops.append(op)
+        return self
+
+    def node_behaviour(self, node: str | int, port: int, behaviour: Behaviour) -> AksBuilder:
+        """What ``node`` answers on ``port``, whatever kube-proxy would have done."""
+
+        def op(b: _Build) -> None:
+            b.listeners[(b.address(b.builder._draft(node).index), port)] = behaviour
+
+        self._ops.append(op)
+        return self
+
+    def azure_says(self, node: str | int, rule: str | int | None, state: str, reason: str) -> AksBuilder:
+        """Override Azure's rule-health verdict for a node (``rule``: a rule name, a service port of
+        the main Service, or None for every rule) — e.g. an NSG that blocks 168.63.129.16."""
+
+        def op(b: _Build) -> None:
+            addr = b.address(b.builder._draft(node).index)
+            if rule is None:
+                key = "*"
+            elif isinstance(rule, int):
+                key = b.rule(b.cluster.main_service, rule)[1]["name"].lower()
+            else:
+                key = rule.lower()
+            b.cluster.rule_health_overrides[(key, addr)] = (state, reason)
+
+        self._ops.append(op)
+        return self
+
+    def fault(self, api: str, route: str = "*", **fields: Any) -> AksBuilder:
+        """A transport fault on one API (``api``: "kube" or "arm"; ``route``: a glob on route names,
+        see kubeapi/armapi); ``fields`` as :class:`~akslbctl.lab.httpserver.Fault`."""
+        if api not in ("kube", "arm"):
+            raise ValueError("api must be 'kube' or 'arm'")
+        f = Fault(api=api, route=route, **fields)
+        self._ops.append(lambda b: b.cluster.faults.append(f))
+        return self
+
+    def arm_throttled(self, times: int = 1, retry_after: int = 1, route: str = "*") -> AksBuilder:
+        """ARM answers 429 (with Retry-After) to the first ``times`` requests."""
+        from akslbctl.lab.armapi import arm_error_body
+
+        body = arm_error_body(
+            "SubscriptionRequestsThrottled",
+            f"Number of 'read' requests for subscription '{self.subscription}' actor "
+            f"'lab' exceeded. Please try again after '{retry_after}' seconds.",
+        )
+        return self.fault(
+            "arm",
+            route,
+            status=429,
+            body=body,
+            times=times,
+            headers=(
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("Retry-After", str(retry_after)),
+            ),
+        )
+
+    def arm_server_error(self, times: int | None = None, route: str = "*") -> AksBuilder:
+        from akslbctl.lab.armapi import arm_error_body
+
+        body = arm_error_body("InternalServerError", "An error has occurred.")
+        return self.fault("arm", route, status=500, body=body, times=times)
+
+    def arm_forbidden(self, scope: str = "*") -> AksBuilder:
+        """403 AuthorizationFailed for all of ARM (``"*"``) or only the rule-health action
+        (``"rule-health"``)."""
+        if scope not in ("*", "rule-health"):
+            raise ValueError("scope must be '*' or 'rule-health'")
+        self._ops.append(lambda b: b.cluster.arm_forbidden.add(scope))
+        return self
+
+    def kube_forbidden(self, resource: str) -> AksBuilder:
+        """403 Forbidden for one resource plural (``"nodes"``, ``"endpointslices"`` …)."""
+        self._ops.append(lambda b: b.cluster.kube_forbidden.add(resource))
+        return self
+
+    def rule_health(
+        self, polls: int | None = 0, min_api_version: str | None = None, retry_after: int | None = None
+    ) -> AksBuilder:
+        """Rule-health LRO: ``polls`` 202 answers to the Location before the result (None: never);
+        ``min_api_version``: older api-versions get 404 (the operation does not exist there);
+        ``retry_after``: whole seconds in the 202's Retry-After."""
+
+        def op(b: _Build) -> None:
+            b.cluster.rule_health_polls = polls
+            if min_api_version is not None:
+                b.cluster.rule_health_min_api_version = min_api_version
+            if retry_after is not None:
+                b.cluster.rule_health_retry_after = retry_after
+
+        self._ops.append(op)
+        return self
+
+    def drop_rule(self, service: str, port: int, *, keep_probe: bool = False) -> AksBuilder:
+        """Remove the rule for ``port`` (and its own probe unless ``keep_probe`` or shared)."""
+
+        def op(b: _Build) -> None:
+            lb, rule = b.rule(service, port)
+            props = lb["properties"]
+            props["loadBalancingRules"] = [r for r in props["loadBalancingRules"] if r is not rule]
+            probe = b.probe_of(rule)
+            if probe is not None and not keep_probe and probe["name"] == rule["name"]:
+                props["probes"] = [p for p in props["probes"] if p is not probe]
+
+        self._ops.append(op)
+        return self
+
+    def add_stale_rule(
+        self, service: str, port: int, *, protocol: str = "TCP", probe_port: int | None = None
+    ) -> AksBuilder:
+        """A ``P``-prefixed rule (and Tcp probe) for a port the Service no longer declares — left
+        behind when a port was removed and the reconcile did not finish."""
+
+        def op(b: _Build) -> None:
+            s = b.builder._service_draft(service)
+            lb = b.lb_of(s)
+            rule_name = f"{s.prefix}-{protocol.upper()}-{port}"
+            probe_id = None
+            if probe_port is not None or protocol.upper() == "TCP":
+                pp = probe_port if probe_port is not None else b.builder._node_port(None)
+                probe = b.probe_doc(lb, rule_name, "Tcp", pp, None)
+                lb["properties"]["probes"].append(probe)
+                probe_id = probe["id"]
+            rule = b.rule_doc(lb, s, rule_name, protocol.upper(), port, port, probe_id)
+            lb["properties"]["loadBalancingRules"].append(rule)
+
+        self._ops.append(op)
+        return self
+
+    # -- build -----------------------------------------------------------------------------------
+
+    def build(
+        self, *, name: str | None = None, description: str | None = None, main_service: str | None = None
+    ) -> LabCluster:
+        lease = OctetLease.take(self.octet)
+        b = _Build(self, lease.octet)
+        c = b.cluster
+        c.lease = lease
+        if name:
+            c.name = name
+        if description is not None:
+            c.description = description
+        if main_service:
+            c.main_service = main_service
+        b.materialise()
+        for op in self._ops:
+            op(b)
+        b.finish()
+        return c
+
+
+_PROBE_FIELDS = {
+    "request_path": "requestPath",
+    "path": "requestPath",
+    "interval": "intervalInSeconds",
+    "interval_in_seconds": "intervalInSeconds",
+    "threshold": "probeThreshold",
+    "probe_threshold": "probeThreshold",
+    "number_of_probes": "numberOfProbes",
+}
+
+
+def _minor(version: str) -> int:
+    try:
+        return int(version.lstrip("v").split(".")[1])
+    except (IndexError, ValueError):
+        raise ValueError(f"not a Kubernetes version: {version!r}") from None
+
+
+def _base36(n: int, width: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return out.rjust(width, "0")
+
+
+def _port_name(port: int, protocol: str) -> str:
+    return {80: "http", 443: "https", 53: "dns"}.get(port, f"{protocol.lower()}-{port}")
+
+
+def _ip4(n: int) -> str:
+    return f"{(n >> 24) & 255}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() == "true"
+
+
+# ---------------------------------------------------------------------------------------------
+# Materialisation
+
+
+class _Build:
+    """One run of :meth:`AksBuilder.build`: the cluster being written and lookups for the mutators."""
+
+    def __init__(self, builder: AksBuilder, octet: int) -> None:
+        self.builder = builder
+        self.octet = octet
+        self.ids = _Ids(builder.subscription, builder.node_rg)
+        self.cluster = LabCluster(
+            name=builder.name,
+            description=builder.description,
+            kubernetes_version=builder.version,
+            subscription=builder.subscription,
+            node_resource_group=builder.node_rg,
+            location=builder.location,
+            main_service=builder.main_service or "default/web",
+            address_octet=octet,
+        )
+        self.listeners: dict[tuple[str, int], Behaviour] = {}
+        self._rv = 1000
+        self._service_lb: dict[str, Doc] = {}
+        self._addr_cache: dict[int, str] = {}
+
+    # -- helpers for mutators ------------------------------------------------------------------
+
+    def address(self, index: int) -> str:
+        a = self._addr_cache.get(index)
+        if a is None:
+            a = self._addr_cache[index] = node_address(self.octet, index)
+        return a
+
+    def rv(self) -> str:
+        self._rv += 1
+        return str(self._rv)
+
+    def lbs(self, name: str | None) -> list[Doc]:
+        lbs = self.cluster.load_balancers
+        return [lb for lb in lbs if name is None or lb["name"].lower() == name.lower()]
+
+    def pool(self, lb: Doc) -> Doc:
+        for p in lb["properties"]["backendAddressPools"]:
+            if p["name"] == CLUSTER_NAME:
+                return p
+        raise KeyError(f"{lb['name']} has no pool {CLUSTER_NAME}")
+
+    def lb_of(self, s: _ServiceDraft) -> Doc:
+        return self._service_lb[s.ref]
+
+    def rule(self, service: str, port: int) -> tuple[Doc, Doc]:
+        s = self.builder._service_draft(service)
+        lb = self.lb_of(s)
+        for r in lb["properties"]["loadBalancingRules"]:
+            if r["name"].lower().startswith(s.prefix) and r["properties"]["frontendPort"] == port:
+                return lb, r
+        raise KeyError(f"no rule for {service} port {port}")
+
+    def probe_of(self, rule: Doc) -> Doc | None:
+        ref = rule["properties"].get("probe")
+        if not ref:
+            return None
+        for lb in self.cluster.load_balancers:
+            for p in lb["properties"]["probes"]:
+                if p["id"].lower() == ref["id"].lower():
+                    return p
+        return None
+
+    def ipconfig_id(self, d: _NodeDraft) -> str:
+        if self.builder.vm_type == "vmss":
+            return (
+                f"{self.ids.compute}/virtualMachineScaleSets/{self.builder.vmss}/virtualMachines/"
+                f"{d.instance_id}/networkInterfaces/{self.builder.vmss}/ipConfigurations/ipconfig1"
+            )
+        return f"{self.ids.net}/networkInterfaces/{self._nic_name(d)}/ipConfigurations/ipconfig1"
+
+    def _nic_name(self, d: _NodeDraft) -> str:
+        b = self.builder
+        return b.vmss if b.vm_type == "vmss" else f"aks-{b.pool_name}-{b.pool_id}-nic-{d.index}"
+
+    # -- the whole cluster ---------------------------------------------------------------------
+
+    def materialise(self) -> None:
+        b, c = self.builder, self.cluster
+        for ns, labels in sorted(b._namespaces.items()):
+            c.namespaces.append(self.namespace_doc(ns, labels))
+        self.subnet_id = f"{self.ids.net}/virtualNetworks/{b.vnet}/subnets/aks-subnet"
+        self.vnet_id = f"{self.ids.net}/virtualNetworks/{b.vnet}"
+        self.nsg_id = f"{self.ids.net}/networkSecurityGroups/aks-agentpool-{b.pool_id}-nsg"
+        for d in b._nodes:
+            c.nodes.append(self.node_doc(d))
+            self.add_nic(d)
+        public = self.lb_doc(CLUSTER_NAME, outbound=True)
+        c.load_balancers.append(public)
+        internal = None
+        for s in b._services:
+            c.services.append(self.service_doc(s))
+            c.endpointslices.append(self.slice_doc(s))
+            if not s.is_lb:
+                continue
+            if s.internal:
+                if internal is None:
+                    internal = self.lb_doc(f"{CLUSTER_NAME}-internal", outbound=False)
+                    c.load_balancers.append(internal)
+                self.add_to_lb(internal, s)
+            else:
+                self.add_to_lb(public, s)
+        for svc_ref, reason, message, etype, count in b._events:
+            c.events.append(self.event_doc(b._service_draft(svc_ref), reason, message, etype, count))
+        self.data_plane()
+
+    def finish(self) -> None:
+        """Back-references ARM computes (rules on frontends, pools and probes; pools on NICs)."""
+        c = self.cluster
+        pools_of_ipconfig: dict[str, list[str]] = {}
+        for lb in c.load_balancers:
+            props = lb["properties"]
+            by_id = {}
+            for coll in ("frontendIPConfigurations", "backendAddressPools", "probes"):
+                for obj in props[coll]:
+                    obj["properties"].pop("loadBalancingRules", None)
+                    by_id[obj["id"].lower()] = obj
+            for rule in props["loadBalancingRules"]:
+                rp = rule["properties"]
+                refs = [
+                    rp.get("frontendIPConfiguration"),
+                    rp.get("probe"),
+                    *rp.get("backendAddressPools", []),
+                ]
+                for ref in refs:
+                    target = by_id.get(ref["id"].lower()) if ref else None
+                    if target is not None:
+                        target["properties"].setdefault("loadBalancingRules", []).append({"id": rule["id"]})
+            for pool in props["backendAddressPools"]:
+                for m in pool["properties"].get("backendIPConfigurations", []):
+                    pools_of_ipconfig.setdefault(m["id"].lower(), []).append(pool["id"])
+        for nic in c.nics:
+            for ipc in nic["properties"]["ipConfigurations"]:
+                pools = pools_of_ipconfig.get(ipc["id"].lower(), [])
+                ipc["properties"]["loadBalancerBackendAddressPools"] = [{"id": p} for p in pools]
+        c.listeners = [ListenerSpec(a, p, beh) for (a, p), beh in self.listeners.items()]
+
+    # -- Kubernetes documents --------------------------------------------------------------------
+
+    def meta(self, name: str, namespace: str | None = None, **extra: Any) -> Doc:
+        m: Doc = {"name": name}
+        if namespace is not None:
+            m["namespace"] = namespace
+        m["uid"] = self.builder._uuid()
+        m["resourceVersion"] = self.rv()
+        m["creationTimestamp"] = CREATED
+        m.update(extra)
+        return m
+
+    def namespace_doc(self, name: str, labels: Mapping[str, str]) -> Doc:
+        return {
+            "kind": "Namespace",
+            "apiVersion": "v1",
+            "metadata": self.meta(name, labels={"kubernetes.io/metadata.name": name, **labels}),
+            "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"},
+        }
+
+    def node_doc(self, d: _NodeDraft) -> Doc:
+        b = self.builder
+        labels = {
+            "agentpool": b.pool_name,
+            "beta.kubernetes.io/arch": "amd64",
+            "beta.kubernetes.io/instance-type": "Standard_D4ds_v5",
+            "beta.kubernetes.io/os": "linux",
+            "kubernetes.azure.com/agentpool": b.pool_name,
+            "kubernetes.azure.com/cluster": b.node_rg,
+            "kubernetes.azure.com/mode": "system",
+            "kubernetes.azure.com/role": "agent",
+            "kubernetes.io/arch": "amd64",
+            "kubernetes.io/hostname": d.name,
+            "kubernetes.io/os": "linux",
+            "node.kubernetes.io/instance-type": "Standard_D4ds_v5",
+            "topology.kubernetes.io/region": b.location,
+            "topology.kubernetes.io/zone": "0",
+            **d.labels,
+        }
+        extra: Doc = {"labels": labels}
+        if d.deleting:
+            extra["deletionTimestamp"] = "2024-05-01T09:00:00Z"
+            extra["deletionGracePeriodSeconds"] = 0
+            extra["finalizers"] = ["kubernetes.azure.com/node-protection"]
+        # AKS writes the node resource group lower-cased in providerID; ARM ids keep MC_ in capitals.
+        rg = b.node_rg.lower()
+        sub = b.subscription
+        if b.vm_type == "vmss":
+            provider_id = (
+                f"azure:///subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/"
+                f"virtualMachineScaleSets/{b.vmss}/virtualMachines/{d.instance_id}"
+            )
+        else:
+            provider_id = (
+                f"azure:///subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{d.name}"
+            )
+        cidr = self.pod_cidr(d.index)
+        spec: Doc = {
+            "podCIDR": cidr,
+            "podCIDRs": [cidr],
+            "providerID": provider_id,
+        }
+        if d.taints:
+            spec["taints"] = [dict(t) for t in d.taints]
+        if d.ready:
+            ready = {"type": "Ready", "status": "True", "reason": "KubeletReady"}
+            ready["message"] = "kubelet is posting ready status"
+        else:
+            ready = {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown"}
+            ready["message"] = "Kubelet stopped posting node status."
+        ready.update(lastHeartbeatTime=CREATED, lastTransitionTime=CREATED)
+        return {
+            "kind": "Node",
+            "apiVersion": "v1",
+            "metadata": self.meta(d.name, **extra),
+            "spec": spec,
+            "status": {
+                "addresses": [
+                    {"type": "InternalIP", "address": self.address(d.index)},
+                    {"type": "Hostname", "address": d.name},
+                ],
+                "conditions": [ready],
+                "nodeInfo": {
+                    "kubeletVersion": b.version,
+                    "kubeProxyVersion": "",
+                    "operatingSystem": "linux",
+                    "architecture": "amd64",
+                    "osImage": "Ubuntu 22.04.4 LTS",
+                    "containerRuntimeVersion": "containerd://1.7.15-1",
+                },
+            },
+        }
+
+    def pod_cidr(self, index: int) -> str:
+        return f"{_ip4(0x0AF40000 + index * 256)}/24"  # 10.244.0.0/24, 10.244.1.0/24, …
+
+    def service_doc(self, s: _ServiceDraft) -> Doc:
+        spec: Doc = {
+            "ports": [dict(p) for p in s.ports],
+            "selector": {"app": s.name},
+            "clusterIP": s.cluster_ip,
+            "clusterIPs": [s.cluster_ip],
+            "type": s.type,
+            "sessionAffinity": s.session_affinity,
+        }
+        if s.is_lb:
+            spec["externalTrafficPolicy"] = s.policy
+            if s.health_check_node_port:
+                spec["healthCheckNodePort"] = s.health_check_node_port
+        spec.update(ipFamilies=["IPv4"], ipFamilyPolicy="SingleStack")
+        if s.is_lb:
+            spec["allocateLoadBalancerNodePorts"] = True
+        spec["internalTrafficPolicy"] = "Cluster"
+        extra: Doc = {"labels": dict(s.labels)}
+        if s.annotations:
+            extra["annotations"] = dict(s.annotations)
+        if s.is_lb:
+            extra["finalizers"] = ["service.kubernetes.io/load-balancer-cleanup"]
+        meta = self.meta(s.name, s.namespace, **extra)
+        meta["uid"] = s.uid
+        status: Doc = {"loadBalancer": {}}
+        if s.is_lb and s.ingress_ip:
+            status["loadBalancer"] = {"ingress": [{"ip": s.ingress_ip, "ipMode": "VIP"}]}
+        return {"kind": "Service", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": status}
+
+    def slice_doc(self, s: _ServiceDraft) -> Doc:
+        suffix = "".join(self.builder._rng.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+        endpoints = []
+        for k, (idx, ready, serving, terminating) in enumerate(s.endpoint_states()):
+            d = self.builder._nodes[idx]
+            pod_ip = _ip4(0x0AF40000 + idx * 256 + 10 + k)
+            pod = f"{s.name}-7d4b9c8f6-{_base36(self.builder._rng.getrandbits(24), 5)}"
+            endpoints.append(
+                {
+                    "addresses": [pod_ip],
+                    "conditions": {"ready": ready, "serving": serving, "terminating": terminating},
+                    "targetRef": {
+                        "kind": "Pod",
+                        "namespace": s.namespace,
+                        "name": pod,
+                        "uid": self.builder._uuid(),
+                    },
+                    "nodeName": d.name,
+                    "zone": "0",
+                }
+            )
+        doc: Doc = {
+            "kind": "EndpointSlice",
+            "apiVersion": "discovery.k8s.io/v1",
+            "metadata": self.meta(
+                f"{s.name}-{suffix}",
+                s.namespace,
+                generateName=f"{s.name}-",
+                labels={
+                    "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+                    "kubernetes.io/service-name": s.name,
+                    **s.labels,
+                },
+                annotations={"endpoints.kubernetes.io/last-change-trigger-time": CREATED},
+                ownerReferences=[
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Service",
+                        "name": s.name,
+                        "uid": s.uid,
+                        "controller": True,
+                        "blockOwnerDeletion": True,
+                    }
+                ],
+            ),
+            "addressType": "IPv4",
+            # The controller's placeholder slice for a Service without pods has "endpoints": null.
+            "endpoints": endpoints or None,
+        }
+        if endpoints:
+            doc["ports"] = [
+                {
+                    "name": p["name"],
+                    "protocol": p["protocol"],
+                    "port": p["targetPort"] if isinstance(p["targetPort"], int) else p["port"],
+                    **({"appProtocol": p["appProtocol"]} if p.get("appProtocol") else {}),
+                }
+                for p in s.ports
+            ]
+        return doc
+
+    def event_doc(self, s: _ServiceDraft, reason: str, message: str, etype: str, count: int) -> Doc:
+        return {
+            "kind": "Event",
+            "apiVersion": "v1",
+            "metadata": self.meta(f"{s.name}.{self.builder._rng.getrandbits(64):016x}", s.namespace),
+            "involvedObject": {
+                "kind": "Service",
+                "namespace": s.namespace,
+                "name": s.name,
+                "uid": s.uid,
+                "apiVersion": "v1",
+                "resourceVersion": "1",
+            },
+            "reason": reason,
+            "message": message,
+            "source": {"component": "service-controller"},
+            "firstTimestamp": CREATED,
+            "lastTimestamp": CREATED,
+            "count": count,
+            "type": etype,
+            "eventTime": None,
+            "reportingComponent": "service-controller",
+            "reportingInstance": "",
+        }
+
+    # -- ARM documents ---------------------------------------------------------------------------
+
+    def add_nic(self, d: _NodeDraft) -> None:
+        ipc_id = self.ipconfig_id(d)
+        nic_id = ipc_id.rsplit("/ipConfigurations/", 1)[0]
+        vm_id = nic_id.rsplit("/networkInterfaces/", 1)[0]
+        if self.builder.vm_type == "vmas":
+            vm_id = f"{self.ids.compute}/virtualMachines/{d.name}"
+        mac = f"00-0D-3A-{(d.index >> 16) & 255:02X}-{(d.index >> 8) & 255:02X}-{d.index & 255:02X}"
+        self.cluster.nics.append(
+            {
+                "name": self._nic_name(d),
+                "id": nic_id,
+                "etag": f'W/"{self.builder._uuid()}"',
+                "type": "Microsoft.Network/networkInterfaces",
+                "location": self.builder.location,
+                "properties": {
+                    "provisioningState": "Succeeded",
+                    "ipConfigurations": [
+                        {
+                            "name": "ipconfig1",
+                            "id": ipc_id,
+                            "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
+                            "properties": {
+                                "provisioningState": "Succeeded",
+                                "privateIPAddress": self.address(d.index),
+                                "privateIPAllocationMethod": "Dynamic",
+                                "subnet": {"id": self.subnet_id},
+                                "primary": True,
+                                "privateIPAddressVersion": "IPv4",
+                                "loadBalancerBackendAddressPools": [],
+                            },
+                        }
+                    ],
+                    "macAddress": mac,
+                    "enableAcceleratedNetworking": True,
+                    "enableIPForwarding": False,
+                    "networkSecurityGroup": {"id": self.nsg_id},
+                    "primary": True,
+                    "virtualMachine": {"id": vm_id},
+                    "nicType": "Standard",
+                },
+            }
+        )
+
+    def lb_doc(self, name: str, *, outbound: bool) -> Doc:
+        b = self.builder
+        lb_id = self.ids.lb(name)
+        pool: Doc = {
+            "name": CLUSTER_NAME,
+            "id": f"{lb_id}/backendAddressPools/{CLUSTER_NAME}",
+            "etag": f'W/"{b._uuid()}"',
+            "type": "Microsoft.Network/loadBalancers/backendAddressPools",
+            "properties": {"provisioningState": "Succeeded"},
+        }
+        members = [d for d in b._nodes if self.in_pool(d)]
+        if b.pool_type == "nodeIPConfiguration":
+            pool["properties"]["backendIPConfigurations"] = [{"id": self.ipconfig_id(d)} for d in members]
+        else:
+            pool["properties"]["virtualNetwork"] = {"id": self.vnet_id}
+            pool["properties"]["loadBalancerBackendAddresses"] = [
+                {"name": d.name, "properties": {"ipAddress": self.address(d.index)}} for d in members
+            ]
+        props: Doc = {
+            "provisioningState": "Succeeded",
+            "resourceGuid": b._uuid(),
+            "frontendIPConfigurations": [],
+            "backendAddressPools": [pool],
+            "loadBalancingRules": [],
+            "probes": [],
+            "inboundNatRules": [],
+            "inboundNatPools": [],
+            "outboundRules": [],
+        }
+        if outbound:
+            pip_name = b._uuid()
+            fe_id = f"{lb_id}/frontendIPConfigurations/{pip_name}"
+            props["frontendIPConfigurations"].append(
+                {
+                    "name": pip_name,
+                    "id": fe_id,
+                    "etag": f'W/"{b._uuid()}"',
+                    "type": "Microsoft.Network/loadBalancers/frontendIPConfigurations",
+                    "properties": {
+                        "provisioningState": "Succeeded",
+                        "privateIPAllocationMethod": "Dynamic",
+                        "publicIPAddress": {"id": self.ids.pip(pip_name)},
+                        "outboundRules": [{"id": f"{lb_id}/outboundRules/aksOutboundRule"}],
+                    },
+                }
+            )
+            props["outboundRules"].append(
+                {
+                    "name": "aksOutboundRule",
+                    "id": f"{lb_id}/outboundRules/aksOutboundRule",
+                    "etag": f'W/"{b._uuid()}"',
+                    "type": "Microsoft.Network/loadBalancers/outboundRules",
+                    "properties": {
+                        "provisioningState": "Succeeded",
+                        "allocatedOutboundPorts": 0,
+                        "protocol": "All",
+                        "enableTcpReset": True,
+                        "idleTimeoutInMinutes": 30,
+                        "backendAddressPool": {"id": pool["id"]},
+                        "frontendIPConfigurations": [{"id": fe_id}],
+                    },
+                }
+            )
+            pool["properties"]["outboundRules"] = [{"id": f"{lb_id}/outboundRules/aksOutboundRule"}]
+            self.cluster.public_ips.append(
+                self.pip_doc(pip_name, "20.31.250.4", fe_id, {"aks-managed-type": "aks-slb-managed-outbound-ip"})
+            )
+        return {
+            "name": name,
+            "id": lb_id,
+            "etag": f'W/"{b._uuid()}"',
+            "type": "Microsoft.Network/loadBalancers",
+            "location": b.location,
+            "tags": {"aks-managed-cluster-name": b.cluster_name, "aks-managed-cluster-rg": b.resource_group},
+            "sku": {"name": "Standard", "tier": "Regional"},
+            "properties": props,
+        }
+
+    def in_pool(self, d: _NodeDraft) -> bool:
+        """Would the provider have put the node into the pool (aks-lb-rules.md §7.3)?"""
+        if EXCLUDE_LABEL in d.labels:
+            return False  # the provider excludes on presence, whatever the value
+        # IP pools drop nodes the service controller filters; NIC pools keep them.
+        return not (self.builder.pool_type == "nodeIP" and (d.deleting or d.autoscaler_tainted))
+
+    def pip_doc(self, name: str, ip: str, frontend_id: str, tags: Mapping[str, str]) -> Doc:
+        return {
+            "name": name,
+            "id": self.ids.pip(name),
+            "etag": f'W/"{self.builder._uuid()}"',
+            "type": "Microsoft.Network/publicIPAddresses",
+            "location": self.builder.location,
+            "tags": dict(tags),
+            "zones": ["1", "2", "3"],
+            "sku": {"name": "Standard", "tier": "Regional"},
+            "properties": {
+                "provisioningState": "Succeeded",
+                "resourceGuid": self.builder._uuid(),
+                "ipAddress": ip,
+                "publicIPAddressVersion": "IPv4",
+                "publicIPAllocationMethod": "Static",
+                "idleTimeoutInMinutes": 4,
+                "ipTags": [],
+                "ipConfiguration": {"id": frontend_id},
+            },
+        }
+
+    def add_to_lb(self, lb: Doc, s: _ServiceDraft) -> None:
+        """Frontend, PIP, rules and probes for one Service (aks-lb-rules.md §4–§6)."""
+        self._service_lb[s.ref] = lb
+        props = lb["properties"]
+        fe_id = f"{lb['id']}/frontendIPConfigurations/{s.prefix}"
+        fe_props: Doc = {"provisioningState": "Succeeded"}
+        if s.internal:
+            fe_props.update(
+                privateIPAddress=s.ingress_ip,
+                privateIPAllocationMethod="Dynamic",
+                subnet={"id": self.subnet_id},
+                privateIPAddressVersion="IPv4",
+            )
+        else:
+            pip_name = f"{CLUSTER_NAME}-{s.prefix}"
+            fe_props.update(privateIPAllocationMethod="Dynamic", publicIPAddress={"id": self.ids.pip(pip_name)})
+            self.cluster.public_ips.append(
+                self.pip_doc(
+                    pip_name,
+                    s.ingress_ip or "",
+                    fe_id,
+                    {"k8s-azure-service": s.ref, "k8s-azure-cluster-name": CLUSTER_NAME},
+                )
+            )
+        props["frontendIPConfigurations"].append(
+            {
+                "name": s.prefix,
+                "id": fe_id,
+                "etag": f'W/"{self.builder._uuid()}"',
+                "type": "Microsoft.Network/loadBalancers/frontendIPConfigurations",
+                **({"zones": ["1", "2", "3"]} if s.internal else {}),
+                "properties": fe_props,
+            }
+        )
+
+        # Step 1/2 of the provider's probe algorithm: the Local probe, else the shared probe.
+        lp_id = None
+        local = s.policy == "Local" and not (
+            _truthy(s.annotations.get(ANNOTATION + "azure-pls-create"))
+            and _truthy(s.annotations.get(ANNOTATION + "azure-pls-proxy-protocol"))
+        )
+        if local:
+            h = s.health_check_node_port
+            interval, threshold = self.probe_timing(s, h)
+            probe = self.probe_doc(lb, f"{s.prefix}-TCP-{h}", "Http", h, "/healthz", interval, threshold)
+            props["probes"].append(probe)
+            lp_id = probe["id"]
+        elif self.builder.probe_mode == "shared":
+            shared_id = f"{lb['id']}/probes/{SHARED_PROBE_NAME}"
+            if not any(p["id"] == shared_id for p in props["probes"]):
+                props["probes"].append(
+                    self.probe_doc(lb, SHARED_PROBE_NAME, "Http", self.builder.shared_probe_port, "/healthz")
+                )
+            lp_id = shared_id
+
+        # Step 4: one rule per port; a per-port probe when the port gets one.
+        for p in s.ports:
+            port, protocol = p["port"], p["protocol"]
+            if _truthy(s.annotations.get(f"{ANNOTATION}port_{port}_no_lb_rule")):
+                continue
+            rule_name = f"{s.prefix}-{protocol}-{port}"
+            probe_id = None
+            if not _truthy(s.annotations.get(f"{ANNOTATION}port_{port}_no_probe_rule")):
+                probe = self.port_probe(lb, s, p, rule_name, lp_id is not None)
+                if probe is not None:
+                    props["probes"].append(probe)
+                    probe_id = probe["id"]
+                else:
+                    probe_id = lp_id
+            props["loadBalancingRules"].append(
+                self.rule_doc(lb, s, rule_name, protocol, port, p.get("nodePort"), probe_id)
+            )
+
+    def port_probe(self, lb: Doc, s: _ServiceDraft, p: Doc, name: str, have_lp: bool) -> Doc | None:
+        """``buildHealthProbeRulesForPort`` for the common cases (aks-lb-rules.md §6.1 step 4.3)."""
+        port = p["port"]
+        ann = s.annotations
+        if self.builder.probe_mode == "shared" and s.policy != "Local":
+            return None
+        if p["protocol"] in ("UDP", "SCTP"):
+            return None
+        override = ann.get(f"{ANNOTATION}port_{port}_health-probe_port")
+        if override is not None:
+            probe_port = None
+            for q in s.ports:
+                if q["name"].lower() == override.strip().lower() or str(q["port"]) == override.strip():
+                    probe_port = q.get("nodePort")
+            if probe_port is None:
+                probe_port = int(override)
+        elif have_lp:
+            return None
+        else:
+            probe_port = p.get("nodePort")
+        chain = (
+            ann.get(f"{ANNOTATION}port_{port}_health-probe_protocol"),
+            p.get("appProtocol"),
+            ann.get(ANNOTATION + "azure-load-balancer-health-probe-protocol"),
+        )
+        raw = next((v for v in chain if v), "Tcp")
+        protocol = {"tcp": "Tcp", "http": "Http", "https": "Https"}.get(raw.strip().lower(), "Tcp")
+        path = None
+        if protocol != "Tcp":
+            path = (
+                ann.get(f"{ANNOTATION}port_{port}_health-probe_request-path")
+                or ann.get(ANNOTATION + "azure-load-balancer-health-probe-request-path")
+                or "/"
+            )
+        interval, threshold = self.probe_timing(s, port)
+        return self.probe_doc(lb, name, protocol, probe_port, path, interval, threshold)
+
+    @staticmethod
+    def probe_timing(s: _ServiceDraft, port: int | None) -> tuple[int, int]:
+        ann = s.annotations
+        interval = ann.get(f"{ANNOTATION}port_{port}_health-probe_interval") or ann.get(
+            ANNOTATION + "azure-load-balancer-health-probe-interval"
+        )
+        threshold = ann.get(f"{ANNOTATION}port_{port}_health-probe_num-of-probe") or ann.get(
+            ANNOTATION + "azure-load-balancer-health-probe-num-of-probe"
+        )
+        return int(interval or 5), int(threshold or 2)
+
+    def probe_doc(
+        self,
+        lb: Doc,
+        name: str,
+        protocol: str,
+        port: int,
+        path: str | None,
+        interval: int = 5,
+        threshold: int = 2,
+    ) -> Doc:
+        props: Doc = {"provisioningState": "Succeeded", "protocol": protocol, "port": port}
+        if path is not None:
+            props["requestPath"] = path
+        props.update(intervalInSeconds=interval, probeThreshold=threshold)
+        return {
+            "name": name,
+            "id": f"{lb['id']}/probes/{name}",
+            "etag": f'W/"{self.builder._uuid()}"',
+            "type": "Microsoft.Network/loadBalancers/probes",
+            "properties": props,
+        }
+
+    def rule_doc(
+        self,
+        lb: Doc,
+        s: _ServiceDraft,
+        name: str,
+        protocol: str,
+        port: int,
+        node_port: int | None,
+        probe_id: str | None,
+    ) -> Doc:
+        ann = s.annotations
+        arm_protocol = {"TCP": "Tcp", "UDP": "Udp", "SCTP": "All"}[protocol]
+        floating = not _truthy(ann.get(ANNOTATION + "azure-disable-load-balancer-floating-ip"))
+        pool_id = self.pool(lb)["id"]
+        props: Doc = {
+            "provisioningState": "Succeeded",
+            "frontendIPConfiguration": {"id": f"{lb['id']}/frontendIPConfigurations/{s.prefix}"},
+            "frontendPort": port,
+            "backendPort": port if floating else node_port,
+            "enableFloatingIP": floating,
+            "idleTimeoutInMinutes": int(ann.get(ANNOTATION + "azure-load-balancer-tcp-idle-timeout", 4)),
+            "protocol": arm_protocol,
+            "loadDistribution": "SourceIP" if s.session_affinity == "ClientIP" else "Default",
+            "disableOutboundSnat": self.builder.disable_outbound_snat,
+            "backendAddressPool": {"id": pool_id},
+            "backendAddressPools": [{"id": pool_id}],
+        }
+        if arm_protocol == "Tcp":
+            props["enableTcpReset"] = not _truthy(ann.get(ANNOTATION + "azure-load-balancer-disable-tcp-reset"))
+        if probe_id:
+            props["probe"] = {"id": probe_id}
+        return {
+            "name": name,
+            "id": f"{lb['id']}/loadBalancingRules/{name}",
+            "etag": f'W/"{self.builder._uuid()}"',
+            "type": "Microsoft.Network/loadBalancers/loadBalancingRules",
+            "properties": props,
+        }
+
+    # -- the data plane --------------------------------------------------------------------------
+
+    def data_plane(self) -> None:
+        """What kube-proxy and the pods answer on each node (probe-semantics.md §7, §8, §10)."""
+        b = self.builder
+        minor = b.minor
+        cache: dict[Any, Behaviour] = {}
+        nodes = b._nodes
+        addresses = [self.address(d.index) for d in nodes]
+        for s in b._services:
+            if s.type not in ("LoadBalancer", "NodePort"):
+                continue
+            states = s.endpoint_states()
+            ready_by_node: dict[int, int] = {}
+            serving_by_node: dict[int, int] = {}
+            for idx, ready, serving, _terminating in states:
+                if ready:
+                    ready_by_node[idx] = ready_by_node.get(idx, 0) + 1
+                if serving:
+                    serving_by_node[idx] = serving_by_node.get(idx, 0) + 1
+            # kube-proxy falls back to serving-terminating endpoints when none is ready.
+            usable_anywhere = bool(serving_by_node)  # ready endpoints are serving too
+            for p in s.ports:
+                if p["protocol"] != "TCP" or not p.get("nodePort"):
+                    continue
+                app = s.app_for(p["port"])
+                for d, addr in zip(nodes, addresses, strict=True):
+                    if not usable_anywhere:
+                        beh: Behaviour = Closed()  # no endpoints at all: REJECT
+                    elif s.policy == "Cluster" or not s.is_lb:
+                        beh = app
+                    elif serving_by_node.get(d.index):
+                        beh = app  # a local endpoint (ready, or serving-terminating as fallback)
+                    else:
+                        beh = Blackhole()  # Local, no local endpoint: DROP
+                    self.listeners[(addr, p["nodePort"])] = beh
+            h = s.health_check_node_port
+            if h:
+                for d, addr in zip(nodes, addresses, strict=True):
+                    n = ready_by_node.get(d.index, 0)
+                    key = ("hc", s.ref, n, d.proxy_healthy)
+                    beh = cache.get(key)
+                    if beh is None:
+                        beh = cache[key] = _service_health(s.namespace, s.name, n, d.proxy_healthy, minor)
+                    self.listeners[(addr, h)] = beh
+        ports = set()
+        if b.proxy_healthz:
+            ports.add(10256)
+        if b.probe_mode == "shared":
+            ports.add(b.shared_probe_port)
+        for port in sorted(ports):
+            for d, addr in zip(nodes, addresses, strict=True):
+                eligible = not (d.deleting or d.autoscaler_tainted)
+                key = ("proxy", eligible, d.proxy_healthy)
+                beh = cache.get(key)
+                if beh is None:
+                    beh = cache[key] = _proxy_health(eligible, d.proxy_healthy, minor)
+                self.listeners[(addr, port)] = beh
+
+
+def _service_health(namespace: str, name: str, local: int, proxy_healthy: bool, minor: int) -> Http:
+    """kube-proxy's per-service health server (probe-semantics.md §7): any path, 200 iff local ready
+    endpoints and (≥ 1.27) the proxy is healthy."""
+    body: Doc = {"service": {"namespace": namespace, "name": name}, "localEndpoints": local}
+    healthy = local > 0
+    if minor >= 27:
+        body["serviceProxyHealthy"] = proxy_healthy
+        healthy = healthy and proxy_healthy
+    headers = [("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff")]
+    if minor >= 28:
+        headers.append(("X-Load-Balancing-Endpoint-Weight", str(local)))
+    reply = Reply(200 if healthy else 503, json.dumps(body, indent=2).encode() + b"\n", tuple(headers))
+    return Http(default=reply)
+
+
+_GO_TIME = "2024-05-01 08:00:00.000000000 +0000 UTC m=+3600.000000001"
+_RFC3339 = "2024-05-01T08:00:00Z"
+
+
+def _proxy_health(eligible: bool, proxy_healthy: bool, minor: int) -> Http:
+    """kube-proxy's :10256 server (probe-semantics.md §8): /healthz with node eligibility (KEP-3836,
+    on by default from 1.30), /livez (from 1.28); every other path 404."""
+    kep = minor >= 30
+    healthz_ok = proxy_healthy and (eligible or not kep)
+    headers = (("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff"))
+    t = _RFC3339 if minor >= 33 else _GO_TIME
+    healthz: Doc = {"lastUpdated": t, "currentTime": t}
+    livez: Doc = {"lastUpdated": t, "currentTime": t}
+    if kep:
+        healthz["nodeEligible"] = eligible
+    if minor >= 33:
+        status = {"IPv4": {"lastUpdated": t, "healthy": proxy_healthy}}
+        healthz.update(healthy=healthz_ok, status=status)
+        livez.update(healthy=proxy_healthy, status=status)
+    routes = {"/healthz": Reply(200 if healthz_ok else 503, json.dumps(healthz).encode(), headers)}
+    if minor >= 28:
+        routes["/livez"] = Reply(200 if proxy_healthy else 503, json.dumps(livez).encode(), headers)
+    not_found = Reply(404, b"404 page not found\n", (("Content-Type", "text/plain; charset=utf-8"),))
+    return Http(default=not_found, routes=routes)

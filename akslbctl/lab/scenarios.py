@@ -1,0 +1,275 @@
+"""Named lab scenarios: small AKS clusters that show one load-balancer situation each.
+
+``build("cluster-tcp")`` returns a fresh :class:`~akslbctl.lab.cluster.LabCluster`; a scenario with a
+parameter takes it after a colon (``large:5000``). Every scenario's main Service is ``default/web``,
+so ``akslbctl lab run SCENARIO -- explain svc/web`` works for all of them. Descriptions say what an
+operator sees and why, in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from akslbctl.lab.behaviours import Hang, Http, Reply
+from akslbctl.lab.cluster import AksBuilder, LabCluster
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    factory: Callable[[str | None], LabCluster]
+    parameter: str | None = None  # what "name:VALUE" means, e.g. "nodes"
+
+    def build(self, value: str | None = None) -> LabCluster:
+        if value is not None and self.parameter is None:
+            raise ValueError(f"scenario {self.name} takes no parameter")
+        return self.factory(value)
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str, description: str, parameter: str | None = None) -> Callable:
+    def register(factory: Callable[[str | None], LabCluster]) -> Callable[[str | None], LabCluster]:
+        SCENARIOS[name] = Scenario(name, description, factory, parameter)
+        return factory
+
+    return register
+
+
+def build(spec: str) -> LabCluster:
+    """``"name"`` or ``"name:value"`` → a new cluster. Unknown names raise KeyError listing the known."""
+    name, sep, value = spec.partition(":")
+    found = SCENARIOS.get(name)
+    if found is None:
+        raise KeyError(f"unknown lab scenario {name!r}; known: {', '.join(sorted(SCENARIOS))}")
+    return found.build(value if sep else None)
+
+
+def names() -> list[str]:
+    return list(SCENARIOS)
+
+
+def _builder(name: str, **kwargs) -> AksBuilder:
+    return AksBuilder(name=name, description=SCENARIOS[name].description, **kwargs)
+
+
+INGRESS_DEFAULT_BACKEND = Http(
+    default=Reply(404, b"default backend - 404", (("Content-Type", "text/plain"),)),
+    routes={"/healthz": Reply(200, b"", (("Content-Type", "text/html"),))},
+)
+"""An ingress controller without a catch-all Ingress: 404 on ``/``, 200 on ``/healthz`` (C01)."""
+
+
+@scenario(
+    "cluster-tcp",
+    "Cluster policy, Tcp probe on nodePort 30396: all 3 nodes up — kube-proxy forwards the probe to "
+    "one of the 2 pods from any node.",
+)
+def _cluster_tcp(_: str | None) -> LabCluster:
+    b = _builder("cluster-tcp")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    return b.build()
+
+
+@scenario(
+    "local-http",
+    "Local policy, Http probe /healthz on healthCheckNodePort 32649: node 2 runs no pod, answers 503 "
+    "(localEndpoints 0) and is out of rotation by design.",
+)
+def _local_http(_: str | None) -> LabCluster:
+    b = _builder("local-http")
+    b.add_service(
+        "web",
+        ports=[{"port": 80, "nodePort": 31080}],
+        policy="Local",
+        health_check_node_port=32649,
+        endpoints_on=[0, 1],
+    )
+    return b.build()
+
+
+@scenario(
+    "appprotocol-404",
+    "appProtocol: http makes the probe Http on / of nodePort 31380; the ingress default backend "
+    "answers 404 there (200 on /healthz): every node down.",
+)
+def _appprotocol_404(_: str | None) -> LabCluster:
+    b = _builder("appprotocol-404")
+    b.add_service(
+        "web",
+        ports=[{"port": 80, "nodePort": 31380, "appProtocol": "http"}],
+        endpoints_on=[0, 1],
+        app=INGRESS_DEFAULT_BACKEND,
+    )
+    return b.build()
+
+
+@scenario(
+    "stale-probe-port",
+    "The probe still targets the old nodePort 31000 while the Service now uses 30396: refused on "
+    "every node, every node down (probe drift).",
+)
+def _stale_probe_port(_: str | None) -> LabCluster:
+    b = _builder("stale-probe-port")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    b.set_probe("web", 80, port=31000)
+    b.add_event(
+        "web",
+        "SyncLoadBalancerFailed",
+        "Error syncing load balancer: failed to ensure load balancer: Retriable: true, RetryAfter: 0s, "
+        "HTTPStatusCode: 429, RawError: Retriable: true, RetryAfter: 0s, HTTPStatusCode: 429",
+        count=7,
+    )
+    return b.build()
+
+
+@scenario(
+    "node-missing-from-pool",
+    "Node 2 is missing from the kubernetes backend pool: the LB neither probes it nor sends it "
+    "traffic, though it answers on the nodePort.",
+)
+def _node_missing(_: str | None) -> LabCluster:
+    b = _builder("node-missing-from-pool")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    b.remove_from_pool(2)
+    return b.build()
+
+
+@scenario(
+    "hanging-health",
+    "Local policy; node 1's health check port 32650 accepts and never answers: Azure reports "
+    "Down_Probe_HttpNoResponse, a probe times out.",
+)
+def _hanging_health(_: str | None) -> LabCluster:
+    b = _builder("hanging-health")
+    b.add_service(
+        "web",
+        ports=[{"port": 80, "nodePort": 31081}],
+        policy="Local",
+        health_check_node_port=32650,
+        endpoints_on=[0, 1, 2],
+    )
+    b.node_behaviour(1, 32650, Hang())
+    return b.build()
+
+
+@scenario(
+    "no-endpoints",
+    "Cluster policy with no ready pod anywhere: kube-proxy rejects nodePort 30396 on every node, so "
+    "every node is down.",
+)
+def _no_endpoints(_: str | None) -> LabCluster:
+    b = _builder("no-endpoints")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[])
+    return b.build()
+
+
+@scenario(
+    "internal-lb",
+    "Internal Service on LB kubernetes-internal with private frontend 10.224.0.100; Tcp probe on "
+    "nodePort 30397, all nodes up.",
+)
+def _internal_lb(_: str | None) -> LabCluster:
+    b = _builder("internal-lb")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30397}], internal=True, endpoints_on=[0, 1])
+    return b.build()
+
+
+@scenario(
+    "node-ip-pool",
+    "IP-based backend pool (nodeIP): members are node addresses, not NIC ipConfigurations; Tcp probe "
+    "on nodePort 30396, all nodes up.",
+)
+def _node_ip_pool(_: str | None) -> LabCluster:
+    b = _builder("node-ip-pool", pool_type="nodeIP")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    return b.build()
+
+
+@scenario(
+    "shared-probe",
+    "Shared probe mode: every rule uses cluster-service-shared-health-probe (Http :10256/healthz); "
+    "node 2 is tainted ToBeDeletedByClusterAutoscaler, kube-proxy answers 503: draining by design.",
+)
+def _shared_probe(_: str | None) -> LabCluster:
+    b = _builder("shared-probe", version="v1.31.2", probe_mode="shared")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    b.taint(2)
+    return b.build()
+
+
+@scenario(
+    "udp-no-probe",
+    "UDP port 53 in servicenodeport mode: the rule has no health probe, so the LB sends to every "
+    "pool member whatever it answers.",
+)
+def _udp_no_probe(_: str | None) -> LabCluster:
+    b = _builder("udp-no-probe")
+    b.add_service("web", ports=[{"port": 53, "protocol": "UDP", "nodePort": 30053}], endpoints_on=[0, 1])
+    return b.build()
+
+
+@scenario(
+    "multi-service",
+    "Three LoadBalancer Services in two namespaces (default/web Cluster, default/api Local, shop/store "
+    "internal) and a ClusterIP one (default/cache): for -A.",
+)
+def _multi_service(_: str | None) -> LabCluster:
+    b = _builder("multi-service")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    b.add_service(
+        "api",
+        ports=[{"port": 443, "nodePort": 31443}],
+        policy="Local",
+        health_check_node_port=32100,
+        endpoints_on=[1],
+    )
+    b.add_service("store", namespace="shop", ports=[{"port": 8080, "nodePort": 30808}], internal=True, endpoints_on=[2])
+    b.add_service("cache", ports=[6379], type="ClusterIP", endpoints_on=[0])
+    return b.build()
+
+
+@scenario(
+    "rule-health-forbidden",
+    "As cluster-tcp, but the identity may not call the rule-health action (403 AuthorizationFailed): "
+    "Azure's own view is unavailable, the probes still decide.",
+)
+def _rule_health_forbidden(_: str | None) -> LabCluster:
+    b = _builder("rule-health-forbidden")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    b.arm_forbidden("rule-health")
+    return b.build()
+
+
+@scenario(
+    "nsg-blocks-probe",
+    "Every node answers on nodePort 30396, yet Azure reports Down_Probe_TcpProbeTimeout on all: an "
+    "NSG rule denies 168.63.129.16 before AllowAzureLoadBalancerInBound.",
+)
+def _nsg_blocks_probe(_: str | None) -> LabCluster:
+    b = _builder("nsg-blocks-probe")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    for i in range(3):
+        b.azure_says(i, None, "Down", "Down_Probe_TcpProbeTimeout")
+    return b.build()
+
+
+@scenario(
+    "large",
+    "N nodes (default 1000; large:5000) with one Cluster Service, Tcp probe on nodePort 30396: for "
+    "benchmarks; all nodes up.",
+    parameter="nodes",
+)
+def _large(value: str | None) -> LabCluster:
+    try:
+        n = int(value) if value else 1000
+    except ValueError:
+        raise ValueError(f"large:N needs a node count, not {value!r}") from None
+    if not 1 <= n <= 60_000:
+        raise ValueError("large:N takes 1 to 60000 nodes")
+    b = _builder("large", nodes=n)
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1] if n > 1 else [0])
+    return b.build(name=f"large-{n}")
