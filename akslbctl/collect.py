@@ -1,0 +1,222 @@
+"""Gather the evidence for one Service from a live cluster: Kubernetes first, then ARM.
+
+This is I/O orchestration only: sources fetch raw documents, the normaliser turns them into the model,
+and the result is a :class:`~akslbctl.model.case.Case` that analysis reads exactly as it reads a case
+file. Independent requests run concurrently in threads (both clients are synchronous).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from akslbctl.analysis.match import node_resource_group
+from akslbctl.analysis.names import owns, service_prefix
+from akslbctl.errors import EvidenceError, MalformedAnswer, UsageError
+from akslbctl.model.case import Case, RawDocuments
+from akslbctl.model.kube import Service
+from akslbctl.sources import normalize
+from akslbctl.sources.arm import ArmOptions
+from akslbctl.sources.kube import KubeOptions
+
+log = logging.getLogger("akslbctl.collect")
+
+
+@dataclass(frozen=True)
+class Target:
+    namespace: str | None
+    name: str
+
+
+def check_manageable(service: Service) -> None:
+    """Only Services the Azure cloud provider manages can be diagnosed (contract §4, exit 2)."""
+    if service.type != "LoadBalancer":
+        raise UsageError(
+            f"service {service.ref} is of type {service.type}, not LoadBalancer: no Azure load balancer serves it",
+        )
+    if service.load_balancer_class:
+        raise UsageError(
+            f"service {service.ref} has loadBalancerClass {service.load_balancer_class}: it is not managed by "
+            "the Azure cloud provider",
+        )
+
+
+def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, secrets: list[str] | None = None) -> Case:
+    from akslbctl.sources.kube import KubeSource
+
+    kube = KubeSource(kube_opts)
+    if secrets is not None:
+        secrets.extend(kube_secrets(kube))
+    namespace = target.namespace or kube.namespace
+    try:
+        svc_doc = kube.service(namespace, target.name)
+        service = _normalised(normalize.service, svc_doc, f"Service {namespace}/{target.name}")
+        check_manageable(service)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            # Load the Azure SDK while the Kubernetes answers travel.
+            warm = pool.submit(_import_arm)
+            nodes_f = pool.submit(kube.nodes)
+            slices_f = pool.submit(kube.endpoint_slices, namespace, service.name)
+            version_f = pool.submit(_version, kube)
+            node_docs, slice_docs, version = nodes_f.result(), slices_f.result(), version_f.result()
+            warm.result()
+    finally:
+        kube.close()
+    nodes = tuple(_normalised(normalize.node, d, f"Node #{i}") for i, d in enumerate(node_docs))
+    endpoints = tuple(
+        ep for i, d in enumerate(slice_docs) for ep in _normalised(normalize.endpoints, d, f"EndpointSlice #{i}")
+    )
+    env_sub = os.environ.get("AZURE_SUBSCRIPTION_ID") or None
+    sub_from_nodes, rg_from_nodes = node_resource_group(nodes)
+    subscription = arm_opts.subscription or env_sub or sub_from_nodes
+    resource_group = arm_opts.resource_group or rg_from_nodes
+    if not subscription or not resource_group:
+        raise EvidenceError(
+            "cannot tell the Azure subscription and node resource group: no Node has an Azure providerID",
+            hint="pass --subscription and -g (the MC_… resource group)",
+        )
+
+    lb_docs, pip_docs, nic_docs = _collect_arm(service, subscription, resource_group, arm_opts, secrets)
+    raw = RawDocuments(
+        service=svc_doc,
+        nodes=tuple(node_docs),
+        endpoint_slices=tuple(slice_docs),
+        load_balancers=tuple(lb_docs),
+        public_ips=tuple(pip_docs),
+        network_interfaces=tuple(nic_docs),
+        version=version if isinstance(version, dict) else None,
+    )
+    return case_from_raw(
+        raw, subscription=subscription, resource_group=resource_group, service=service, nodes=nodes, endpoints=endpoints
+    )
+
+
+def case_from_raw(
+    raw: RawDocuments,
+    *,
+    subscription: str | None,
+    resource_group: str | None,
+    service: Service | None = None,
+    nodes=None,
+    endpoints=None,
+    recorded=None,
+) -> Case:
+    """Normalise raw documents into a Case (the same path for live evidence and case files)."""
+    if service is None:
+        service = _normalised(normalize.service, raw.service, "Service")
+    if nodes is None:
+        nodes = tuple(_normalised(normalize.node, d, f"Node #{i}") for i, d in enumerate(raw.nodes))
+    if endpoints is None:
+        endpoints = tuple(
+            ep
+            for i, d in enumerate(raw.endpoint_slices)
+            for ep in _normalised(normalize.endpoints, d, f"EndpointSlice #{i}")
+        )
+    lbs = tuple(_normalised(normalize.load_balancer, d, f"LoadBalancer #{i}") for i, d in enumerate(raw.load_balancers))
+    pips = tuple(_normalised(normalize.public_ip, d, f"PublicIPAddress #{i}") for i, d in enumerate(raw.public_ips))
+    nics = tuple(
+        _normalised(normalize.network_interface, d, f"NetworkInterface #{i}")
+        for i, d in enumerate(raw.network_interfaces)
+    )
+    version = raw.version.get("gitVersion") if isinstance(raw.version, dict) else None
+    return Case(
+        service=service,
+        nodes=nodes,
+        endpoints=endpoints,
+        load_balancers=lbs,
+        public_ips=pips,
+        network_interfaces=nics,
+        server_version=version if isinstance(version, str) else None,
+        subscription=subscription,
+        resource_group=resource_group,
+        recorded_probes=recorded,
+        raw=raw,
+    )
+
+
+def kube_secrets(kube) -> list[str]:
+    """Credential values of the kubeconfig in use, so that no output can ever echo them."""
+    cfg = kube._api.configuration  # the client's own Configuration object
+    out = []
+    for value in (getattr(cfg, "api_key", None) or {}).values():
+        if value:
+            out.append(str(value).split(" ", 1)[-1])
+    for attr in ("password",):
+        value = getattr(cfg, attr, None)
+        if value:
+            out.append(str(value))
+    return out
+
+
+def _version(kube) -> dict[str, Any]:
+    try:
+        return kube.version()
+    except EvidenceError as exc:  # /version may be forbidden; the rule set then defaults
+        log.debug("no server version: %s", exc)
+        return {}
+
+
+def _import_arm() -> None:
+    import azure.mgmt.network  # noqa: F401
+
+
+def _collect_arm(
+    service: Service, subscription: str, resource_group: str, arm_opts: ArmOptions, secrets: list[str] | None
+):
+    from akslbctl.sources.arm import ArmSource, resolve_endpoint
+
+    arm = ArmSource(subscription, resolve_endpoint(arm_opts.endpoint), timeout=arm_opts.timeout)
+    if secrets is not None:
+        secrets.extend(arm.secrets())
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            lbs_f = pool.submit(arm.load_balancers, resource_group)
+            pips_f = pool.submit(arm.public_ips, resource_group)
+            lb_docs = lbs_f.result()
+            pip_docs = pips_f.result()
+            lbs = [_normalised(normalize.load_balancer, d, "ARM load balancer") for d in lb_docs]
+            prefix = service_prefix(service.uid)
+            # PIPs of the Service's frontends that live in another resource group (annotation
+            # azure-load-balancer-resource-group), and NICs of non-VMSS pool members (VMAS, VMSS Flex).
+            known_pips = {str(_doc_id(d)).lower() for d in pip_docs}
+            extra_pips = {
+                f.public_ip_id
+                for lb in lbs
+                for f in lb.frontends
+                if f.public_ip_id and owns(prefix, f.name) and f.public_ip_id.lower() not in known_pips
+            }
+            nic_ids = set()
+            for lb in lbs:
+                pool_ids = [pid for r in lb.rules if owns(prefix, r.name) for pid in r.backend_pool_ids]
+                for pid in pool_ids:
+                    pool_obj = lb.pool_by_id(pid)
+                    for m in pool_obj.members if pool_obj else ():
+                        if m.ipconfig_id and "/virtualmachinescalesets/" not in m.ipconfig_id.lower():
+                            nic_ids.add(_nic_of(m.ipconfig_id))
+            pip_futures = [pool.submit(arm.public_ip, pid) for pid in sorted(extra_pips)]
+            nic_futures = [pool.submit(arm.network_interface, nid) for nid in sorted(n for n in nic_ids if n)]
+            pip_docs = list(pip_docs) + [d for d in (f.result() for f in pip_futures) if d]
+            nic_docs = [d for d in (f.result() for f in nic_futures) if d]
+    finally:
+        arm.close()
+    return lb_docs, pip_docs, nic_docs
+
+
+def _nic_of(ipconfig_id: str) -> str | None:
+    low = ipconfig_id.lower()
+    i = low.find("/ipconfigurations/")
+    return ipconfig_id[:i] if i > 0 else None
+
+
+def _doc_id(doc: Any) -> str:
+    return doc.get("id", "") if isinstance(doc, dict) else ""
+
+
+def _normalised(fn, doc, where: str):
+    try:
+        return fn(doc, where)
+    except normalize.ShapeError as exc:
+        raise MalformedAnswer(f"unexpected document from the API: {exc}") from None

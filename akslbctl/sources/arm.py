@@ -1,0 +1,358 @@
+"""ARM source: load balancers, public IPs, NICs and rule health through azure-mgmt-network.
+
+Credentials: ``AKSLBCTL_ARM_TOKEN`` when set (a bearer token pasted from ``az account
+get-access-token``), else ``DefaultAzureCredential`` (az login, managed/workload identity, …).
+The endpoint must be https, except on a loopback host (local emulators, the lab).
+
+Read-only: the pipeline is assembled here without azure-mgmt-core's automatic resource-provider
+registration (it would POST a registration on a 409), and the only non-GET request ever sent is the
+rule-health POST, which changes nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from akslbctl import __version__
+from akslbctl.errors import AuthError, EvidenceError, Forbidden, MalformedAnswer, Unreachable, UsageError
+
+log = logging.getLogger("akslbctl.arm")
+
+DEFAULT_ENDPOINT = "https://management.azure.com"
+MAX_RETRY_AFTER = 10.0  # seconds we are willing to wait when ARM throttles
+
+
+@dataclass(frozen=True)
+class ArmOptions:
+    subscription: str | None = None
+    resource_group: str | None = None
+    endpoint: str | None = None  # --arm-endpoint; else AKSLBCTL_ARM_ENDPOINT; else management.azure.com
+    timeout: float = 30.0
+
+
+def resolve_endpoint(flag: str | None, environ: dict[str, str] | None = None) -> str:
+    """The ARM endpoint, validated: https, or http on a loopback host only (contract §2)."""
+    env = os.environ if environ is None else environ
+    url = (flag or env.get("AKSLBCTL_ARM_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UsageError(f"ARM endpoint {url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise UsageError(f"ARM endpoint {url} must use https (plain http is accepted only on a loopback host)")
+    return url
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class ArmSource:
+    def __init__(self, subscription: str, endpoint: str, *, timeout: float = 30.0, token: str | None = None) -> None:
+        self.subscription = subscription
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self._token = token if token is not None else os.environ.get("AKSLBCTL_ARM_TOKEN") or None
+        self._client = _client(subscription, endpoint, self._token, timeout)
+
+    def secrets(self) -> list[str]:
+        return [self._token] if self._token else []
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def load_balancers(self, resource_group: str) -> list[dict[str, Any]]:
+        return self._call(
+            f"list load balancers in resource group {resource_group}",
+            lambda: [_as_dict(lb) for lb in self._client.load_balancers.list(resource_group)],
+            resource_group=resource_group,
+        )
+
+    def public_ips(self, resource_group: str) -> list[dict[str, Any]]:
+        return self._call(
+            f"list public IPs in resource group {resource_group}",
+            lambda: [_as_dict(p) for p in self._client.public_ip_addresses.list(resource_group)],
+            resource_group=resource_group,
+        )
+
+    def public_ip(self, resource_id: str) -> dict[str, Any] | None:
+        rg, name = _rg_and_name(resource_id, "publicipaddresses")
+        if not rg or not name:
+            return None
+        return self._call(
+            f"read public IP {name}",
+            lambda: _as_dict(self._client.public_ip_addresses.get(rg, name)),
+            missing_ok=True,
+            resource_group=rg,
+        )
+
+    def network_interface(self, resource_id: str) -> dict[str, Any] | None:
+        rg, name = _rg_and_name(resource_id, "networkinterfaces")
+        if not rg or not name:
+            return None
+        return self._call(
+            f"read network interface {name}",
+            lambda: _as_dict(self._client.network_interfaces.get(rg, name)),
+            missing_ok=True,
+            resource_group=rg,
+        )
+
+    def rule_health(self, resource_group: str, lb: str, rule: str, *, wait: float = 30.0) -> dict[str, Any]:
+        """Azure's per-backend verdict for one rule (a long-running POST that changes nothing).
+
+        Raises :class:`RuleHealthUnavailable` with a one-line reason when ARM will not tell.
+        """
+        from azure.core.exceptions import AzureError, HttpResponseError
+
+        ops = getattr(self._client, "load_balancer_load_balancing_rules", None)
+        if ops is None or not hasattr(ops, "begin_health"):
+            raise RuleHealthUnavailable("this azure-mgmt-network has no rule-health operation (needs ≥ 28.1)")
+        try:
+            poller = ops.begin_health(resource_group, lb, rule, polling_interval=1)
+            result = poller.result(timeout=wait)
+            if not poller.done() or result is None:
+                raise RuleHealthUnavailable(f"ARM did not finish the rule-health operation within {wait:.0f} s")
+            return _as_dict(result)
+        except RuleHealthUnavailable:
+            raise
+        except HttpResponseError as exc:
+            status = getattr(exc, "status_code", None)
+            code = _error_code(exc)
+            if status == 403:
+                raise RuleHealthUnavailable(
+                    f"missing permission for the rule-health operation ({code or '403 Forbidden'})"
+                ) from None
+            if status in (400, 404):
+                raise RuleHealthUnavailable(
+                    f"ARM does not offer the rule-health operation here ({code or status})"
+                ) from None
+            raise RuleHealthUnavailable(f"rule-health operation failed ({code or status})") from None
+        except AzureError as exc:
+            raise RuleHealthUnavailable(f"rule-health operation failed: {_one_line(exc)}") from None
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- error mapping ------------------------------------------------------------------------
+
+    def _call(
+        self, what: str, fn: Callable[[], Any], *, missing_ok: bool = False, resource_group: str | None = None
+    ) -> Any:
+        from azure.core.exceptions import (
+            ClientAuthenticationError,
+            DecodeError,
+            HttpResponseError,
+            ResourceNotFoundError,
+            ServiceRequestError,
+            ServiceResponseError,
+        )
+
+        try:
+            return fn()
+        except ClientAuthenticationError as exc:
+            status = getattr(exc, "status_code", None)
+            if status == 401 or getattr(exc, "response", None) is not None:
+                raise AuthError(
+                    f"ARM rejected the credentials ({_error_code(exc) or '401 Unauthorized'})",
+                    hint="run 'az login' (or refresh AKSLBCTL_ARM_TOKEN) for the cluster's tenant",
+                ) from None
+            raise AuthError(
+                "no Azure credential is available",
+                hint="run 'az login', or set AKSLBCTL_ARM_TOKEN to the output of "
+                "'az account get-access-token --query accessToken -o tsv'",
+            ) from None
+        except ResourceNotFoundError as exc:
+            if missing_ok:
+                return None
+            code = _error_code(exc)
+            raise EvidenceError(
+                f"ARM could not {what}: {code or 'not found'}",
+                hint=f"check --subscription {self.subscription} and -g {resource_group or '?'}",
+            ) from None
+        except HttpResponseError as exc:
+            status = getattr(exc, "status_code", None)
+            code = _error_code(exc)
+            if status == 403:
+                raise Forbidden(
+                    f"ARM refused to {what} ({code or '403 Forbidden'})",
+                    hint=f"akslbctl needs Reader on resource group {resource_group or '?'}",
+                ) from None
+            if status == 429:
+                raise EvidenceError(
+                    f"ARM is throttling requests ({code or '429'})", hint="try again in a minute"
+                ) from None
+            raise EvidenceError(f"ARM could not {what}: {code or status}") from None
+        except DecodeError:
+            raise MalformedAnswer(f"ARM answered '{what}' with something that is not JSON") from None
+        except (ServiceRequestError, ServiceResponseError) as exc:
+            raise Unreachable(f"ARM endpoint {self.endpoint} could not be reached ({_one_line(exc)[:120]})") from None
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise MalformedAnswer(f"ARM answered '{what}' with an unexpected document ({type(exc).__name__})") from None
+
+
+class RuleHealthUnavailable(Exception):
+    """Azure's own view cannot be had; never a failure of the command (contract §3)."""
+
+
+# -- client assembly ---------------------------------------------------------------------------
+
+
+def _client(subscription: str, endpoint: str, token: str | None, timeout: float):
+    from azure.core.pipeline import policies
+    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+    from azure.mgmt.network import NetworkManagementClient
+
+    scope = _scope(endpoint)
+    credential = _StaticToken(token) if token else _default_credential()
+    allow_http = urlsplit(endpoint).scheme == "http"  # validated loopback-only by resolve_endpoint
+    pipeline = [
+        policies.RequestIdPolicy(),
+        policies.HeadersPolicy(),
+        policies.UserAgentPolicy(sdk_moniker=f"akslbctl/{__version__}"),
+        policies.ProxyPolicy(),
+        policies.ContentDecodePolicy(),
+        policies.RedirectPolicy(),
+        _BoundedRetryPolicy(retry_total=2, retry_backoff_factor=0.5, timeout=max(timeout * 2, 30)),
+        _AllowLoopbackHttp() if allow_http else None,
+        ARMChallengeAuthenticationPolicy(credential, scope),
+        _DebugLogPolicy(),
+        policies.SensitiveHeaderCleanupPolicy(),
+    ]
+    return NetworkManagementClient(
+        credential,
+        subscription,
+        base_url=endpoint,
+        credential_scopes=[scope],
+        policies=[p for p in pipeline if p is not None],
+        connection_timeout=min(timeout, 10.0),
+        read_timeout=timeout,
+    )
+
+
+def _scope(endpoint: str) -> str:
+    host = urlsplit(endpoint).hostname or ""
+    if host.endswith("management.azure.com") or is_loopback(host):
+        return "https://management.azure.com/.default"
+    return endpoint.rstrip("/") + "/.default"
+
+
+def _default_credential():
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential(exclude_interactive_browser_credential=True)
+
+
+class _StaticToken:
+    """A TokenCredential over a pasted bearer token."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any):
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+    def get_token_info(self, *scopes: str, options: Any = None):
+        from azure.core.credentials import AccessTokenInfo
+
+        return AccessTokenInfo(self._token, int(time.time()) + 3600)
+
+
+def _policy_base():
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    return SansIOHTTPPolicy
+
+
+class _AllowLoopbackHttp(_policy_base()):
+    """Lets the bearer policy send to an http:// loopback endpoint (emulators, the lab)."""
+
+    def on_request(self, request) -> None:
+        request.context["enforce_https"] = False
+
+
+class _DebugLogPolicy(_policy_base()):
+    """``--debug``: request lines and statuses, never headers (they carry the token)."""
+
+    def on_request(self, request) -> None:
+        request.context["akslbctl_start"] = time.perf_counter()
+
+    def on_response(self, request, response) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            url = request.http_request.url.split("?", 1)[0]
+            took = (time.perf_counter() - request.context.get("akslbctl_start", time.perf_counter())) * 1000
+            log.debug(
+                "%s %s → %s (%.0f ms)", request.http_request.method, url, response.http_response.status_code, took
+            )
+
+
+def _retry_base():
+    from azure.core.pipeline.policies import RetryPolicy
+
+    return RetryPolicy
+
+
+class _BoundedRetryPolicy(_retry_base()):
+    """Retries transient failures and honours Retry-After, but never waits longer than MAX_RETRY_AFTER."""
+
+    def is_retry(self, settings, response) -> bool:
+        after = self.get_retry_after(response)
+        if after is not None and after > MAX_RETRY_AFTER:
+            return False
+        return super().is_retry(settings, response)
+
+    def _sleep_for_retry(self, response, transport) -> bool:
+        after = self.get_retry_after(response)
+        if after:
+            transport.sleep(min(after, MAX_RETRY_AFTER))
+            return True
+        return False
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _as_dict(model: Any) -> dict[str, Any]:
+    """The REST-shaped document of an SDK model (≥ 31) or its snake_case dict (≤ 30)."""
+    if isinstance(model, dict):
+        return model
+    as_dict = getattr(model, "as_dict", None)
+    if as_dict is None:
+        raise TypeError(type(model).__name__)
+    return as_dict()
+
+
+def _rg_and_name(resource_id: str, kind: str) -> tuple[str | None, str | None]:
+    parts = [p for p in resource_id.split("/") if p]
+    low = [p.lower() for p in parts]
+    rg = (
+        parts[low.index("resourcegroups") + 1]
+        if "resourcegroups" in low and low.index("resourcegroups") + 1 < len(parts)
+        else None
+    )
+    name = parts[low.index(kind) + 1] if kind in low and low.index(kind) + 1 < len(parts) else None
+    return rg, name
+
+
+def _error_code(exc: Any) -> str | None:
+    err = getattr(exc, "error", None)
+    code = getattr(err, "code", None)
+    status = getattr(exc, "status_code", None)
+    if code:
+        return f"{status} {code}" if status else str(code)
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]

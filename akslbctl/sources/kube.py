@@ -1,0 +1,261 @@
+"""Kubernetes source: raw JSON through the official client's ApiClient.
+
+The ``kubernetes`` package loads kubeconfig like kubectl does (a ``KUBECONFIG`` list, contexts, exec
+plugins such as kubelogin, in-cluster service accounts). Its typed API classes and pydantic models
+cost ~0.8 s to import, so documents are fetched raw and parsed with ``json``: ~0.26 s of import and
+no model validation that could reject a server's answer.
+
+Read-only: this module only ever sends GET.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from akslbctl.errors import (
+    AuthError,
+    EvidenceError,
+    Forbidden,
+    MalformedAnswer,
+    NotFoundError,
+    Unreachable,
+    UsageError,
+)
+
+log = logging.getLogger("akslbctl.kube")
+
+DEFAULT_KUBECONFIG = os.path.join("~", ".kube", "config")
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+PAGE_SIZE = 500  # as kubectl pages its lists
+
+
+@dataclass(frozen=True)
+class KubeOptions:
+    kubeconfig: str | None = None  # --kubeconfig; else KUBECONFIG; else ~/.kube/config; else in-cluster
+    context: str | None = None
+    namespace: str | None = None
+    request_timeout: float = 10.0
+
+
+def kubeconfig_paths(explicit: str | None, environ: dict[str, str] | None = None) -> list[str]:
+    """The kubeconfig files kubectl would read, in order (KUBECONFIG is an os.pathsep list)."""
+    env = os.environ if environ is None else environ
+    if explicit:
+        return [os.path.expanduser(explicit)]
+    if env.get("KUBECONFIG"):
+        return [os.path.expanduser(p) for p in env["KUBECONFIG"].split(os.pathsep) if p]
+    return [os.path.expanduser(DEFAULT_KUBECONFIG)]
+
+
+class KubeSource:
+    """Fetches the Service, Nodes, EndpointSlices and server version as raw dictionaries."""
+
+    def __init__(self, options: KubeOptions) -> None:
+        self.options = options
+        self._api, self.namespace, self.server, self.context = _connect(options)
+
+    # -- documents ------------------------------------------------------------------------
+
+    def version(self) -> dict[str, Any]:
+        return self._get("/version")
+
+    def service(self, namespace: str, name: str) -> dict[str, Any]:
+        path = f"/api/v1/namespaces/{quote(namespace, safe='')}/services/{quote(name, safe='')}"
+        try:
+            return self._get(path)
+        except _NotFound:
+            raise NotFoundError(
+                f'service "{name}" not found in namespace "{namespace}"',
+                hint="check the name and -n/--namespace (kubectl get svc -A lists them)",
+            ) from None
+
+    def services(self, namespace: str | None, selector: str | None = None) -> list[dict[str, Any]]:
+        path = "/api/v1/services" if namespace is None else f"/api/v1/namespaces/{quote(namespace, safe='')}/services"
+        query = [("labelSelector", selector)] if selector else []
+        return list(self._list(path, query))
+
+    def namespaces(self) -> list[dict[str, Any]]:
+        return list(self._list("/api/v1/namespaces", []))
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return list(self._list("/api/v1/nodes", []))
+
+    def endpoint_slices(self, namespace: str, service_name: str) -> list[dict[str, Any]]:
+        path = f"/apis/discovery.k8s.io/v1/namespaces/{quote(namespace, safe='')}/endpointslices"
+        return list(self._list(path, [("labelSelector", f"kubernetes.io/service-name={service_name}")]))
+
+    def close(self) -> None:
+        self._api.close()
+
+    # -- transport ------------------------------------------------------------------------
+
+    def _list(self, path: str, query: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+        cont: str | None = None
+        while True:
+            q = [*query, ("limit", str(PAGE_SIZE))] + ([("continue", cont)] if cont else [])
+            doc = self._get(path, q)
+            items = doc.get("items")
+            if not isinstance(items, list):
+                raise MalformedAnswer(f"Kubernetes API answered {path} without an items list")
+            yield from items
+            meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+            cont = meta.get("continue") or None
+            if not cont:
+                return
+
+    def _get(self, path: str, query: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+        params = self._api.param_serialize(
+            method="GET",
+            resource_path=path,
+            query_params=query or [],
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        method, url, headers = params[0], params[1], params[2]
+        try:
+            resp = self._api.call_api(method, url, header_params=headers, _request_timeout=self.options.request_timeout)
+            body = resp.read()
+        except Exception as exc:  # urllib3/ssl/exec-plugin errors: never a traceback
+            raise _transport_error(exc, self.server) from None
+        log.debug("GET %s → %s (%d bytes)", path, resp.status, len(body or b""))
+        if resp.status == 404:
+            raise _NotFound(path)
+        if resp.status >= 400:
+            raise _status_error(resp.status, body, path, self.server)
+        try:
+            doc = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise MalformedAnswer(f"Kubernetes API answered {path} with something that is not JSON") from None
+        if not isinstance(doc, dict):
+            raise MalformedAnswer(f"Kubernetes API answered {path} with a JSON {type(doc).__name__}, not an object")
+        return doc
+
+
+class _NotFound(EvidenceError):
+    pass
+
+
+def _status_message(body: bytes) -> str:
+    try:
+        doc = json.loads(body)
+        msg = doc.get("message") if isinstance(doc, dict) else None
+        return str(msg)[:300] if msg else ""
+    except (ValueError, UnicodeDecodeError):
+        return ""
+
+
+def _status_error(status: int, body: bytes, path: str, server: str) -> EvidenceError:
+    msg = _status_message(body)
+    if status == 401:
+        return AuthError(
+            f"Kubernetes API {server} rejected the credentials (401 Unauthorized)",
+            hint="refresh them (az aks get-credentials, kubelogin) or pick another --context",
+        )
+    if status == 403:
+        return Forbidden(
+            f"Kubernetes API refused GET {path} (403 Forbidden{': ' + msg if msg else ''})",
+            hint="akslbctl needs get/list on services, nodes and endpointslices",
+        )
+    return EvidenceError(f"Kubernetes API answered GET {path} with {status}{': ' + msg if msg else ''}")
+
+
+def _transport_error(exc: Exception, server: str) -> EvidenceError:
+    text = " ".join(str(exc).split())
+    name = type(exc).__name__
+    if "ConfigException" in name or "exec" in text.lower() and "plugin" in text.lower():
+        return AuthError(f"kubeconfig credentials could not be obtained: {text[:200]}")
+    lowered = text.lower()
+    if "timed out" in lowered or "timeout" in name.lower():
+        why = "did not answer in time"
+    elif "refused" in lowered:
+        why = "refused the connection"
+    elif "ssl" in lowered or "certificate" in lowered:
+        why = "failed the TLS handshake"
+    elif "name or service not known" in lowered or "nodename nor servname" in lowered or "resolve" in lowered:
+        why = "has a host name that does not resolve"
+    else:
+        why = "could not be reached"
+    return Unreachable(
+        f"Kubernetes API server {server} {why}",
+        hint="check the network/VPN and the --context; 'kubectl cluster-info' tries the same server",
+    )
+
+
+# -- configuration --------------------------------------------------------------------------
+
+
+def _connect(options: KubeOptions):
+    """Build an ApiClient the way kubectl picks its configuration."""
+    from kubernetes.client import ApiClient, Configuration
+    from kubernetes.config import ConfigException, list_kube_config_contexts, load_kube_config
+    from urllib3.util.retry import Retry
+
+    cfg = Configuration()
+    paths = kubeconfig_paths(options.kubeconfig)
+    existing = [p for p in paths if os.path.isfile(p)]
+    if options.kubeconfig and not existing:
+        raise UsageError(f"kubeconfig {options.kubeconfig} does not exist")
+    namespace = options.namespace
+    context = options.context
+    if existing:
+        joined = os.pathsep.join(existing)
+        try:
+            contexts, current = list_kube_config_contexts(config_file=joined)
+        except ConfigException as exc:
+            raise UsageError(f"kubeconfig {joined} is not usable: {_one_line(exc)}") from None
+        except Exception as exc:  # YAML errors and worse
+            raise UsageError(f"kubeconfig {joined} could not be read: {type(exc).__name__}") from None
+        names = [c.get("name") for c in contexts or []]
+        if context and context not in names:
+            raise UsageError(
+                f'context "{context}" not found in kubeconfig',
+                hint=f"available: {', '.join(n for n in names if n) or 'none'}",
+            )
+        chosen = next((c for c in contexts or [] if c.get("name") == context), None) if context else current
+        if chosen is None:
+            raise UsageError("kubeconfig has no current context", hint="pass --context NAME")
+        context = chosen.get("name")
+        if namespace is None:
+            namespace = (chosen.get("context") or {}).get("namespace")
+        try:
+            load_kube_config(config_file=joined, context=context, client_configuration=cfg, persist_config=False)
+        except ConfigException as exc:
+            raise AuthError(f"kubeconfig context {context!r} is not usable: {_one_line(exc)}") from None
+        except Exception as exc:  # exec plugins failing, unreadable certificate files …
+            raise AuthError(f"kubeconfig context {context!r} could not be loaded: {_one_line(exc)}") from None
+    elif os.environ.get("KUBERNETES_SERVICE_HOST"):
+        from kubernetes.config import load_incluster_config
+
+        try:
+            load_incluster_config(client_configuration=cfg)
+        except ConfigException as exc:
+            raise AuthError(f"in-cluster configuration is not usable: {_one_line(exc)}") from None
+        context = "in-cluster"
+        if namespace is None:
+            namespace = os.environ.get("POD_NAMESPACE") or _read(os.path.join(SA_DIR, "namespace"))
+    else:
+        raise EvidenceError(
+            f"no kubeconfig found (looked for {', '.join(paths)})",
+            hint="pass --kubeconfig, set KUBECONFIG, or run 'az aks get-credentials'",
+        )
+    # One quick retry on a dropped connection, none on statuses: the caller reports those.
+    cfg.retries = Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0)
+    return ApiClient(configuration=cfg), namespace or "default", cfg.host, context
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().strip() or None
+    except OSError:
+        return None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
