@@ -1,0 +1,519 @@
+"""Per rule, per node: will the LB send traffic here, and why (contract §5).
+
+Three sources of truth sit side by side: what cluster state predicts (``expected``), what akslbctl's
+own probe saw (``observed``) and what Azure says (``azure``). Verdicts come from the probe as the LB
+judges it; the other two explain it and raise findings where they disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from akslbctl.analysis.engine import (
+    Analysis,
+    is_shared_probe,
+    pool_label,
+    probe_target,
+    ready_endpoints_by_node,
+)
+from akslbctl.analysis.expect import ExpectedProbe, ExpectedRule, pool_membership
+from akslbctl.analysis.match import MatchedRule
+from akslbctl.model import probe as outcomes
+from akslbctl.model.azure import Probe
+from akslbctl.model.kube import Node, Service
+from akslbctl.model.probe import ProbeResult, ProbeTarget
+from akslbctl.model.report import (
+    ABSENT,
+    DOWN,
+    ERROR,
+    INFO,
+    NOT_IN_BACKEND_POOL,
+    NOT_PROBED,
+    PROBE_OK,
+    RULE_WITHOUT_PROBE,
+    UNKNOWN,
+    UP,
+    WARNING,
+    AzureHealth,
+    Diagnosis,
+    Finding,
+    NodeVerdict,
+    RuleDiagnosis,
+)
+
+AzureView = Mapping[str, Mapping[str, AzureHealth]]  # rule name (lower) → member address → health
+
+
+def diagnose(
+    analysis: Analysis,
+    results: Mapping[ProbeTarget, ProbeResult] | None,
+    *,
+    azure: AzureView | None = None,
+    vantage: str | None = None,
+    not_probed_why: str = "not probed (--no-probe)",
+) -> Diagnosis:
+    """Combine match, expectation, probe results and Azure's view into verdicts and findings."""
+    case = analysis.case
+    service = case.service
+    findings: list[Finding] = []
+    notes: list[str] = list(analysis.match.notes)
+    expectation = analysis.expectation
+
+    for problem in expectation.problems:
+        findings.append(
+            Finding(
+                "annotation-invalid",
+                ERROR if problem.fatal else WARNING,
+                f"{problem.annotation}={problem.value!r}: {problem.message}"
+                + (" — the cloud provider's reconcile fails and leaves the LB as it was" if problem.fatal else ""),
+            )
+        )
+    notes.extend(expectation.notes)
+
+    if analysis.match.lb is None:
+        findings.append(
+            Finding(
+                "lb-not-found",
+                ERROR,
+                f"no load balancer in resource group {case.resource_group or '?'} has a frontend or rule "
+                f"for this Service (prefix {analysis.match.prefix})"
+                + (
+                    "; the Service has no ingress IP yet: check its events for SyncLoadBalancerFailed"
+                    if not service.ingress_ips
+                    else ""
+                ),
+            )
+        )
+        return Diagnosis(
+            service=service,
+            load_balancer=None,
+            frontends=(),
+            rules=(),
+            findings=tuple(findings),
+            provider=analysis.provider.name,
+            probe_mode=analysis.cluster.probe_mode,
+            probed=results is not None,
+            vantage=vantage,
+            notes=tuple(notes),
+        )
+
+    endpoints = ready_endpoints_by_node(case)
+    any_ready = bool(endpoints)
+    any_serving = any(ep.serving for ep in case.endpoints)
+    membership = {n.name: pool_membership(n, analysis.provider, analysis.cluster) for n in case.nodes}
+
+    rules = []
+    for mr in analysis.match.rules:
+        exp = analysis.expected_rule(mr.rule.name)
+        findings.extend(_rule_findings(mr, exp, expectation.reconcile_fails))
+        verdicts = []
+        for node in sorted(case.nodes, key=lambda n: n.name):
+            v = _node_verdict(
+                mr, node, service, results, endpoints, any_ready, any_serving, membership[node.name], not_probed_why
+            )
+            if azure is not None and v.address:
+                health = azure.get(mr.rule.name.lower(), {}).get(v.address)
+                if health is not None:
+                    v = _with_azure(v, health)
+            verdicts.append(v)
+            if v.expected in (UP, DOWN) and v.verdict in (UP, DOWN) and v.expected != v.verdict:
+                findings.append(
+                    Finding(
+                        "endpoint-probe-disagreement",
+                        WARNING,
+                        f"cluster state predicts {v.expected.upper()} for {node.name} on {mr.rule.name}, "
+                        f"the probe shows {v.verdict.upper()}: {v.detail}",
+                        rule=mr.rule.name,
+                        node=node.name,
+                    )
+                )
+        for m in mr.members:
+            if m.node is None:
+                verdicts.append(
+                    _unmatched_member(mr, m.address, m.member.ipconfig_id or m.member.name, results, not_probed_why)
+                )
+        rd = RuleDiagnosis(
+            name=mr.rule.name,
+            protocol=mr.rule.protocol,
+            frontend_port=mr.rule.frontend_port,
+            backend_port=mr.rule.backend_port,
+            frontend_ip=analysis.match.frontend_ips.get(mr.frontend.id.lower()) if mr.frontend else None,
+            probe=mr.probe,
+            probe_why=(exp.probe.why if exp and exp.probe else (exp.no_probe_why if exp else None)),
+            nodes=tuple(verdicts),
+        )
+        if rd.known and rd.up == 0 and any(n.in_pool for n in rd.nodes):
+            findings.append(
+                Finding(
+                    "no-healthy-backend",
+                    ERROR,
+                    f"{mr.rule.name}: no node is up for the LB — port {mr.rule.frontend_port}/{mr.rule.protocol} "
+                    f"of the Service is dark ({_down_summary(rd)})",
+                    rule=mr.rule.name,
+                )
+            )
+        elif rd.known and not any(n.in_pool for n in rd.nodes):
+            findings.append(
+                Finding(
+                    "no-healthy-backend",
+                    ERROR,
+                    f"{mr.rule.name}: the backend pool {pool_label(mr)} has no member: the port is dark",
+                    rule=mr.rule.name,
+                )
+            )
+        rules.append(rd)
+
+    findings.extend(_missing_rules(analysis))
+    findings.extend(_pool_findings(analysis, membership))
+    findings.extend(_service_findings(analysis, any_ready))
+
+    frontends = tuple((f.name, analysis.match.frontend_ips.get(f.id.lower())) for f in analysis.match.frontends)
+    return Diagnosis(
+        service=service,
+        load_balancer=analysis.match.lb,
+        frontends=frontends,
+        rules=tuple(rules),
+        findings=tuple(_dedupe(findings)),
+        provider=analysis.provider.name,
+        probe_mode=analysis.cluster.probe_mode,
+        probed=results is not None,
+        vantage=vantage,
+        notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+# -- one node ----------------------------------------------------------------------------------
+
+
+def _node_verdict(
+    mr: MatchedRule,
+    node: Node,
+    service: Service,
+    results: Mapping[ProbeTarget, ProbeResult] | None,
+    endpoints: Mapping[str, int],
+    any_ready: bool,
+    any_serving: bool,
+    membership,
+    not_probed_why: str,
+) -> NodeVerdict:
+    member = mr.member_for(node)
+    if member is None:
+        if membership.state == "member":
+            why = f"not in backend pool {pool_label(mr)}, although the cloud provider would add it"
+        else:
+            why = f"not in backend pool {pool_label(mr)}: {membership.reason}"
+        return NodeVerdict(node.name, node.address(mr.family), False, ABSENT, NOT_IN_BACKEND_POOL, why, None)
+
+    address = member.address
+    probe = mr.probe
+    local_eps = endpoints.get(node.name, 0)
+    if probe is None:
+        why = "the rule has no health probe: the LB sends to every pool member"
+        if mr.probe_dangling:
+            why = f"the rule references probe {mr.rule.probe_id.rsplit('/', 1)[-1]}, which the LB does not have"
+            return NodeVerdict(node.name, address, True, UNKNOWN, NOT_PROBED, why, None)
+        return NodeVerdict(node.name, address, True, UP, RULE_WITHOUT_PROBE, why, UP)
+
+    expected, because = _expected(probe, service, node, local_eps, any_ready, any_serving)
+    target = probe_target(mr, address) if address else None
+    result = results.get(target) if (results is not None and target is not None) else None
+    if result is None:
+        why = "no address to probe" if address is None else not_probed_why
+        return NodeVerdict(node.name, address, True, UNKNOWN, NOT_PROBED, why, expected)
+    if result.outcome == outcomes.OK:
+        return NodeVerdict(node.name, address, True, UP, PROBE_OK, _ok_detail(result), expected, result)
+    return NodeVerdict(
+        node.name,
+        address,
+        True,
+        DOWN,
+        result.outcome,
+        _down_detail(result, probe, service, expected, because, local_eps, any_ready),
+        expected,
+        result,
+    )
+
+
+def _expected(
+    probe: Probe, service: Service, node: Node, local_eps: int, any_ready: bool, any_serving: bool
+) -> tuple[str | None, str]:
+    """What cluster state predicts for this probe on this node, and in plain words why."""
+    if is_shared_probe(probe.name):
+        if node.deleting or node.autoscaler_deleting:
+            return DOWN, "node is being deleted: kube-proxy's /healthz reports it not eligible"
+        return UP, "kube-proxy /healthz answers 200 on a healthy, eligible node"
+    hc = service.health_check_node_port
+    if service.is_local and hc and probe.port == hc:
+        if local_eps:
+            return UP, f"{local_eps} ready endpoint(s) of {service.ref} on this node"
+        return DOWN, f"no ready endpoint of {service.ref} on this node (externalTrafficPolicy: Local)"
+    node_ports = {p.node_port for p in service.ports if p.node_port}
+    if probe.port in node_ports:
+        if service.is_local:
+            if local_eps:
+                return UP, f"{local_eps} ready endpoint(s) on this node"
+            return DOWN, "no ready endpoint on this node: kube-proxy drops Local NodePort traffic"
+        if probe.protocol == "Tcp":
+            if any_ready or any_serving:
+                return UP, "the Service has ready endpoints: kube-proxy forwards the handshake"
+            return DOWN, f"{service.ref} has no ready endpoint: kube-proxy rejects NodePort connections"
+        if not any_ready and not any_serving:
+            return DOWN, f"{service.ref} has no ready endpoint: kube-proxy rejects NodePort connections"
+        return None, "an endpoint of the Service answers the HTTP probe; only the application knows what"
+    return None, f"port {probe.port} is no port of {service.ref}"
+
+
+def _ok_detail(result: ProbeResult) -> str:
+    t = result.target
+    if t.protocol == "Tcp":
+        return f"TCP handshake on :{t.port} completed"
+    text = f"GET :{t.port}{t.path or '/'} → 200"
+    if result.local_endpoints is not None:
+        text += f", localEndpoints {result.local_endpoints}"
+    return text
+
+
+def _down_detail(
+    result: ProbeResult,
+    probe: Probe,
+    service: Service,
+    expected: str | None,
+    because: str,
+    local_eps: int,
+    any_ready: bool,
+) -> str:
+    t = result.target
+    where = f":{t.port}" if t.protocol == "Tcp" else f"GET :{t.port}{t.path or '/'}"
+    if result.outcome == outcomes.HTTP_STATUS:
+        text = f"{where} → {result.status}"
+        if result.local_endpoints is not None:
+            text += f", localEndpoints {result.local_endpoints}"
+        if expected == DOWN:
+            return f"{text}: {because}" + (" — out of rotation by design" if service.is_local else "")
+        if result.status in (301, 302, 303, 307, 308):
+            return f"{text}: a redirect; the LB does not follow it and only accepts 200"
+        return f"{text}: the LB only accepts 200"
+    what = {
+        outcomes.REFUSED: "connection refused",
+        outcomes.TIMEOUT: "no answer in time",
+        outcomes.RESET: "connection reset",
+        outcomes.TLS_ERROR: "TLS handshake failed",
+        outcomes.UNREACHABLE: "address unreachable",
+        outcomes.BAD_RESPONSE: "the answer is not HTTP",
+    }.get(result.outcome, result.outcome)
+    text = f"{where}: {what}"
+    if expected == DOWN:
+        return f"{text}: {because}"
+    if because.startswith("port ") and result.outcome in (outcomes.REFUSED, outcomes.TIMEOUT):
+        return f"{text}: nothing of {service.ref} listens there ({because}) — a stale probe port?"
+    if result.outcome == outcomes.TIMEOUT:
+        return f"{text}: the node, its kube-proxy or a firewall is not answering"
+    if result.error and result.outcome in (outcomes.TLS_ERROR, outcomes.BAD_RESPONSE):
+        return f"{text} ({result.error})"
+    return text
+
+
+def _with_azure(v: NodeVerdict, health: AzureHealth) -> NodeVerdict:
+    return NodeVerdict(v.node, v.address, v.in_pool, v.verdict, v.reason, v.detail, v.expected, v.observed, health)
+
+
+def _unmatched_member(mr, address, ident, results, not_probed_why) -> NodeVerdict:
+    label = address or (ident or "?").rsplit("/", 3)[0].rsplit("/", 1)[-1]
+    name = f"<no node: {label}>"
+    target = probe_target(mr, address) if address else None
+    if mr.probe is None:
+        return NodeVerdict(name, address, True, UP, RULE_WITHOUT_PROBE, "pool member that matches no Node", None)
+    result = results.get(target) if (results is not None and target is not None) else None
+    if result is None:
+        why = "pool member that matches no Node: " + ("no address known" if not address else not_probed_why)
+        return NodeVerdict(name, address, True, UNKNOWN, NOT_PROBED, why, None)
+    verdict = UP if result.up else DOWN
+    reason = PROBE_OK if result.up else result.outcome
+    return NodeVerdict(name, address, True, verdict, reason, "pool member that matches no Node", None, result)
+
+
+# -- findings ----------------------------------------------------------------------------------
+
+
+def _probe_fields(probe: Probe) -> tuple[str, int, str | None]:
+    path = probe.request_path if probe.protocol in ("Http", "Https") else None
+    return probe.protocol, probe.port, path
+
+
+def _describe(protocol: str, port: int, path: str | None) -> str:
+    return f"{protocol} :{port}" + (f" {path}" if path else "")
+
+
+def _rule_findings(mr: MatchedRule, exp: ExpectedRule | None, reconcile_fails: bool) -> list[Finding]:
+    name = mr.rule.name
+    if exp is None:
+        return [
+            Finding(
+                "stale-rule",
+                WARNING,
+                f"{name} matches no port of the Service as it is now: a leftover the provider removes on its "
+                "next successful reconcile",
+                rule=name,
+            )
+        ]
+    stale = " (the provider's reconcile is failing, see annotation-invalid)" if reconcile_fails else ""
+    want: ExpectedProbe | None = exp.probe
+    have = mr.probe
+    if want is None and have is None:
+        return []
+    if want is None:
+        return [
+            Finding(
+                "probe-mismatch",
+                ERROR,
+                f"{name} has probe {_describe(*_probe_fields(have))}, but the cloud provider would write the rule "
+                f"without a probe ({exp.no_probe_why}){stale}",
+                rule=name,
+            )
+        ]
+    want_fields = (want.protocol, want.port, want.request_path if want.protocol in ("Http", "Https") else None)
+    if have is None:
+        return [
+            Finding(
+                "probe-mismatch",
+                ERROR,
+                f"{name} has no probe, but the cloud provider would configure {_describe(*want_fields)} "
+                f"({want.why}){stale}",
+                rule=name,
+            )
+        ]
+    have_fields = _probe_fields(have)
+    differs = []
+    if have_fields[0] != want_fields[0]:
+        differs.append(f"protocol {have_fields[0]} ≠ {want_fields[0]}")
+    if have_fields[1] != want_fields[1]:
+        differs.append(f"port {have_fields[1]} ≠ {want_fields[1]}")
+    if (have_fields[2] or "").lower() != (want_fields[2] or "").lower() and want_fields[0] in ("Http", "Https"):
+        differs.append(f"path {have_fields[2]!r} ≠ {want_fields[2]!r}")
+    if not differs:
+        return []
+    return [
+        Finding(
+            "probe-mismatch",
+            ERROR,
+            f"{name}: probe {have.name} is {_describe(*have_fields)} but the cloud provider would configure "
+            f"{_describe(*want_fields)} ({want.why}): {', '.join(differs)}{stale}",
+            rule=name,
+        )
+    ]
+
+
+def _missing_rules(analysis: Analysis) -> list[Finding]:
+    have = {r.rule.name.lower() for r in analysis.match.rules}
+    out = []
+    for exp in analysis.expectation.rules:
+        if exp.name.lower() not in have:
+            sp = exp.service_port
+            port = f"port {sp.port}/{sp.protocol}" if sp else "the Service"
+            out.append(
+                Finding(
+                    "rule-missing",
+                    ERROR,
+                    f"no rule {exp.name} on load balancer {analysis.match.lb.name}: {port} receives no traffic "
+                    "(the provider adds it on its next successful reconcile)",
+                    rule=exp.name,
+                )
+            )
+    return out
+
+
+def _pool_findings(analysis: Analysis, membership) -> list[Finding]:
+    out = []
+    in_any_pool = {m.node.name for r in analysis.match.rules for m in r.members if m.node is not None}
+    pools = sorted({p.name for r in analysis.match.rules for p in r.pools}) or ["?"]
+    if not analysis.match.rules:
+        return out
+    for node in sorted(analysis.case.nodes, key=lambda n: n.name):
+        state = membership[node.name]
+        if state.state == "member" and node.name not in in_any_pool:
+            out.append(
+                Finding(
+                    "node-not-in-pool",
+                    WARNING,
+                    f"{node.name} is missing from backend pool {', '.join(pools)}: the cloud provider would add it "
+                    "(check the Service's events for 'ensure host in pool' errors, or a NIC already in another LB)",
+                    node=node.name,
+                )
+            )
+        elif state.state == "excluded" and node.name in in_any_pool:
+            out.append(
+                Finding(
+                    "stale-pool-member",
+                    INFO,
+                    f"{node.name} is in backend pool {', '.join(pools)} although the provider excludes it "
+                    f"({state.reason}); it is removed at the next reconcile of a Service on this LB",
+                    node=node.name,
+                )
+            )
+    for m in analysis.match.unmatched_members:
+        ident = m.address or (m.member.ipconfig_id or "?")
+        out.append(Finding("unmatched-pool-member", INFO, f"pool member {ident} matches no Node of the cluster"))
+    for r in analysis.match.rules:
+        for m in r.members:
+            if m.member.admin_state and m.member.admin_state.lower() not in ("none", ""):
+                who = m.node.name if m.node else (m.address or "?")
+                out.append(
+                    Finding(
+                        "admin-state",
+                        WARNING,
+                        f"pool member {who} has adminState {m.member.admin_state}: it overrides the health probe",
+                        node=m.node.name if m.node else None,
+                    )
+                )
+    return out
+
+
+def _service_findings(analysis: Analysis, any_ready: bool) -> list[Finding]:
+    service = analysis.case.service
+    out = []
+    if not any_ready:
+        out.append(
+            Finding(
+                "no-ready-endpoints",
+                WARNING,
+                f"{service.ref} has no ready endpoint: no pod behind the Service is Ready"
+                + (" (check the selector and the pods' readiness)" if service.selector else ""),
+            )
+        )
+    if not service.ingress_ips:
+        out.append(
+            Finding(
+                "no-ingress-ip",
+                WARNING,
+                "the Service has no status.loadBalancer.ingress IP yet: the provider has not finished; "
+                "check its events for SyncLoadBalancerFailed",
+            )
+        )
+    for orphan in analysis.match.orphan_probes:
+        out.append(
+            Finding(
+                "stale-probe",
+                INFO,
+                f"probe {orphan.name} carries the Service's prefix but no rule of the Service uses it",
+            )
+        )
+    return out
+
+
+def _down_summary(rd: RuleDiagnosis) -> str:
+    counts: dict[str, int] = {}
+    for n in rd.nodes:
+        if n.verdict == DOWN:
+            counts[n.reason] = counts.get(n.reason, 0) + 1
+    return ", ".join(f"{k} ×{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])) or "no member is up"
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen = set()
+    out = []
+    for f in findings:
+        key = (f.code, f.rule, f.node, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
