@@ -1,0 +1,3 @@
+from akslbctl.entry import main
+
+main()

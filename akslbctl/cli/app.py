@@ -1,0 +1,87 @@
+"""The command line: parse, call the pipeline, render, map outcomes to exit codes. No decisions here.
+
+Commands live in their own modules (``akslbctl.cli.explain``, …) and are registered here.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated
+
+import typer
+
+from akslbctl import __version__
+from akslbctl.cli import common
+from akslbctl.cli.common import Terminal, term
+from akslbctl.cli.explain import explain
+from akslbctl.cli.lab import lab_app
+from akslbctl.errors import AkslbctlError, ExitCode
+
+app = typer.Typer(
+    name="akslbctl",
+    help="Why does the Azure Load Balancer (not) send traffic to the nodes of my AKS Service?",
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        term().stdout.write(f"akslbctl {__version__}\n")
+        raise typer.Exit(0)
+
+
+app.command(no_args_is_help=False)(explain)
+app.add_typer(lab_app, name="lab")
+
+
+def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None = None) -> int:
+    """Run one command line; returns the exit code. Never lets a traceback reach the user."""
+    t = common.use_terminal(terminal or Terminal(sys.stdout, sys.stderr, prog=prog))
+    t.prog = prog
+    try:
+        command = typer.main.get_command(app)
+        rv = command.main(args=argv, prog_name=prog, standalone_mode=False)
+        return int(rv) if isinstance(rv, int) else 0
+    except AkslbctlError as exc:
+        t.error(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        t.stderr.write("interrupted\n")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.OK
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except typer.Abort:
+        t.stderr.write("interrupted\n")
+        return ExitCode.INTERRUPTED
+    except Exception as exc:
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            return _click_error(exc, t)
+        t.error(f"internal error: {type(exc).__name__}: {exc} (please report this with --debug output)")
+        if logging.getLogger("akslbctl").isEnabledFor(logging.DEBUG):
+            import traceback
+
+            t.stderr.write(t.redact("".join(traceback.format_exception(exc))))
+        return ExitCode.NO_EVIDENCE
+
+
+def _click_error(exc, t: Terminal) -> int:
+    """Usage errors from argument parsing: one line, exit 2; "no arguments" prints the help."""
+    name = type(exc).__name__
+    ctx = getattr(exc, "ctx", None)
+    if name == "NoArgsIsHelpError" and ctx is not None:
+        t.stdout.write(ctx.get_help() + "\n")
+        return ExitCode.OK if ctx.parent is None else ExitCode.BAD_INPUT
+    cmd = ctx.command_path if ctx is not None else t.prog
+    t.error(f"{exc.format_message()} (see '{cmd} --help')")
+    code = int(getattr(exc, "exit_code", 2))
+    return ExitCode.BAD_INPUT if code != 0 else 0

@@ -1,0 +1,121 @@
+"""What every command shares: the terminal a run writes to, the connection options, logging."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Annotated, TextIO
+
+import typer
+
+from akslbctl.errors import UsageError
+
+# -- terminal ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Terminal:
+    """The streams a run writes to; injected so tests capture exactly what a user sees."""
+
+    stdout: TextIO
+    stderr: TextIO
+    prog: str = "akslbctl"
+    secrets: list[str] = field(default_factory=list)
+
+    def isatty(self) -> bool:
+        try:
+            return self.stdout.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    def console(self, *, stderr: bool = False):
+        from rich.console import Console
+
+        stream = self.stderr if stderr else self.stdout
+        no_color = "NO_COLOR" in os.environ
+        width = None
+        if not self.isatty():
+            width = int(os.environ.get("COLUMNS", "0") or 0) or 120
+        return Console(file=stream, no_color=no_color, highlight=False, width=width, soft_wrap=False, emoji=False)
+
+    def redact(self, text: str) -> str:
+        for s in sorted((s for s in self.secrets if s and len(s) >= 6), key=len, reverse=True):
+            text = text.replace(s, "***")
+        return text
+
+    def error(self, message: str) -> None:
+        self.stderr.write(self.redact(f"error: {' '.join(message.split())}") + "\n")
+        self.stderr.flush()
+
+
+_term = Terminal(sys.stdout, sys.stderr)
+
+
+def term() -> Terminal:
+    """The terminal of the run in progress."""
+    return _term
+
+
+def use_terminal(terminal: Terminal) -> Terminal:
+    global _term
+    _term = terminal
+    return terminal
+
+
+# -- options shared by the commands ---------------------------------------------------------------
+
+Resource = Annotated[
+    list[str] | None,
+    typer.Argument(help="The Service: svc/NAME, service/NAME, 'svc NAME' or NAME.", show_default=False),
+]
+Namespace = Annotated[str | None, typer.Option("--namespace", "-n", help="Namespace (default: the context's).")]
+Context = Annotated[str | None, typer.Option("--context", help="kubeconfig context (default: current).")]
+Kubeconfig = Annotated[
+    str | None, typer.Option("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config).")
+]
+Subscription = Annotated[
+    str | None,
+    typer.Option("--subscription", help="Azure subscription id (default: from a Node's providerID)."),
+]
+ResourceGroup = Annotated[
+    str | None,
+    typer.Option("--resource-group", "-g", help="Node resource group MC_… (default: from a Node's providerID)."),
+]
+ArmEndpoint = Annotated[
+    str | None,
+    typer.Option("--arm-endpoint", help="ARM endpoint (default: $AKSLBCTL_ARM_ENDPOINT, management.azure.com)."),
+]
+RequestTimeout = Annotated[
+    float, typer.Option("--request-timeout", help="Seconds to wait for each Kubernetes/ARM request.", min=0.1)
+]
+Debug = Annotated[bool, typer.Option("--debug", help="Log request lines and statuses to stderr (never tokens).")]
+
+OUTPUTS = ("table", "wide", "json", "yaml")
+
+
+def output_format(value: str) -> str:
+    if value not in OUTPUTS:
+        raise UsageError(f"unknown output format {value!r}", hint=f"use one of {', '.join(OUTPUTS)}")
+    return value
+
+
+def setup_logging(debug: bool) -> None:
+    if not debug:
+        return
+    t = term()
+
+    class _Redacting(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg = t.redact(record.getMessage())
+            record.args = ()
+            return True
+
+    handler = logging.StreamHandler(t.stderr)
+    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+    handler.addFilter(_Redacting())
+    root = logging.getLogger("akslbctl")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG)
+    root.propagate = False

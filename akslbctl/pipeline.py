@@ -1,0 +1,70 @@
+"""Application layer: evidence → analysis → probes → diagnosis. The CLI calls these, nothing else.
+
+Everything here composes the stages; decisions live in ``akslbctl.analysis``, I/O in the sources and
+the prober.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from akslbctl.analysis.engine import Analysis, analyse, probe_plan
+from akslbctl.analysis.verdict import diagnose
+from akslbctl.model.case import Case
+from akslbctl.model.probe import ProbeResult, ProbeTarget
+from akslbctl.model.report import Diagnosis
+
+AZURE_SOURCE = "168.63.129.16"
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    enabled: bool = True
+    timeout: float = 5.0
+    concurrency: int = 512
+
+
+def vantage_text(targets: list[ProbeTarget]) -> str | None:
+    """Where our probes come from, and why that can differ from Azure's (probe-semantics.md §11)."""
+    if not targets:
+        return None
+    from akslbctl.probing.runner import local_address_for
+
+    source = local_address_for(targets[0].address) or "this machine"
+    return (
+        f"sent from {source} (this machine); Azure probes from {AZURE_SOURCE}, which NSG rules, host "
+        "firewalls and NetworkPolicies may treat differently"
+    )
+
+
+def run_probes(targets: list[ProbeTarget], options: ProbeOptions) -> dict[ProbeTarget, ProbeResult]:
+    from akslbctl.probing.runner import probe_all
+
+    if not targets:
+        return {}
+    return probe_all(targets, timeout=options.timeout, concurrency=options.concurrency)
+
+
+def recorded_results(case: Case) -> dict[ProbeTarget, ProbeResult] | None:
+    if case.recorded_probes is None:
+        return None
+    return {r.target: r for r in case.recorded_probes}
+
+
+def explain(case: Case, probe: ProbeOptions, *, provider_version: str | None = None) -> tuple[Analysis, Diagnosis]:
+    analysis = analyse(case, provider_version=provider_version)
+    if analysis.match.lb is None:
+        return analysis, diagnose(analysis, None)
+    targets = probe_plan(analysis)
+    recorded = recorded_results(case)
+    if recorded is not None:
+        return analysis, diagnose(
+            analysis,
+            recorded,
+            vantage="recorded in the case file",
+            not_probed_why="no recorded probe result for this node",
+        )
+    if not probe.enabled:
+        return analysis, diagnose(analysis, None)
+    results = run_probes(targets, probe)
+    return analysis, diagnose(analysis, results, vantage=vantage_text(targets))

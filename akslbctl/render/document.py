@@ -1,0 +1,116 @@
+"""Versioned JSON/YAML documents (contract §5–§6): camelCase keys, stable order, nothing else."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from akslbctl.model.kube import Service
+from akslbctl.model.probe import ProbeResult
+from akslbctl.model.report import Diagnosis, NodeVerdict
+
+API_VERSION = "akslbctl/v1alpha1"
+
+
+def service_doc(service: Service) -> dict[str, Any]:
+    return {
+        "namespace": service.namespace,
+        "name": service.name,
+        "uid": service.uid,
+        "externalTrafficPolicy": service.external_traffic_policy,
+        "healthCheckNodePort": service.health_check_node_port,
+        "ingress": list(service.ingress_ips),
+        "ports": [
+            {
+                "name": p.name or None,
+                "protocol": p.protocol,
+                "port": p.port,
+                "nodePort": p.node_port,
+                "appProtocol": p.app_protocol,
+            }
+            for p in service.ports
+        ],
+    }
+
+
+def observed_doc(result: ProbeResult | None) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    return {
+        "target": result.target.url,
+        "outcome": result.outcome,
+        "status": result.status,
+        "latencyMs": None if result.latency_ms is None else round(result.latency_ms, 1),
+        "localEndpoints": result.local_endpoints,
+    }
+
+
+def _node_doc(v: NodeVerdict) -> dict[str, Any]:
+    return {
+        "name": v.node,
+        "address": v.address,
+        "inBackendPool": v.in_pool,
+        "verdict": v.verdict,
+        "reason": v.reason,
+        "detail": v.detail,
+        "expected": v.expected,
+        "observed": observed_doc(v.observed),
+        "azure": None if v.azure is None else {"state": v.azure.state, "reason": v.azure.reason},
+    }
+
+
+def diagnosis_doc(d: Diagnosis) -> dict[str, Any]:
+    lb = d.load_balancer
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "ServiceDiagnosis",
+        "service": service_doc(d.service),
+        "loadBalancer": None
+        if lb is None
+        else {
+            "name": lb.name,
+            "resourceGroup": lb.resource_group,
+            "subscription": lb.subscription,
+            "frontends": [{"name": name, "ip": ip} for name, ip in d.frontends],
+        },
+        "rules": [
+            {
+                "name": r.name,
+                "protocol": r.protocol,
+                "frontendPort": r.frontend_port,
+                "backendPort": r.backend_port,
+                "probe": None
+                if r.probe is None
+                else {
+                    "name": r.probe.name,
+                    "protocol": r.probe.protocol,
+                    "port": r.probe.port,
+                    "path": r.probe.request_path if r.probe.protocol in ("Http", "Https") else None,
+                    "intervalInSeconds": r.probe.interval,
+                    "threshold": r.probe.threshold,
+                },
+                "nodes": [_node_doc(v) for v in r.nodes],
+                "up": r.up,
+                "down": r.down,
+            }
+            for r in d.rules
+        ],
+        "findings": [
+            {"code": f.code, "severity": f.severity, "message": f.message, "rule": f.rule, "node": f.node}
+            for f in d.findings
+        ],
+        "providerRules": d.provider,
+        "probeMode": d.probe_mode,
+        "vantage": d.vantage,
+        "notes": list(d.notes),
+    }
+
+
+def to_json(doc: Any) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def to_yaml(doc: Any) -> str:
+    import yaml
+
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)

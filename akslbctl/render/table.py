@@ -1,0 +1,260 @@
+"""Human output: a short header and one row per node, with a verdict colour that means something.
+
+Colours: green = the LB sends traffic there; red = down and nothing in the cluster explains it;
+yellow = down as the cluster state predicts (e.g. externalTrafficPolicy: Local without a local pod),
+or not known; dim = not in the backend pool.
+
+Rows are laid out here rather than with ``rich.table.Table``: that measures every cell and costs
+~0.28 ms a row (1.4 s for 5,000 nodes), against ~0.03 ms for styled lines. The layout also keeps its
+promise to users: a node name is never cut, whatever the width; the "why" column wraps instead.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from akslbctl.model.report import (
+    ABSENT,
+    DOWN,
+    ERROR,
+    INFO,
+    UNKNOWN,
+    UP,
+    WARNING,
+    Diagnosis,
+    NodeVerdict,
+    RuleDiagnosis,
+)
+
+SEVERITY_MARK = {ERROR: ("✖", "bold red"), WARNING: ("⚠", "yellow"), INFO: ("ℹ", "cyan")}
+AZURE_PLAIN = {
+    "Up_Probe_Success": "up: probe succeeds",
+    "Up_Probe_AllDownIsUp": "up: all down, sends to all",
+    "Up_Probe_ApproachingUnhealthyThreshold": "up, but probes failing",
+    "Up_Admin": "up: admin state Up",
+    "Up_Platform": "up (platform)",
+    "Down_Probe_ApproachingHealthyThreshold": "down, probes recovering",
+    "Down_Probe_HttpStatusCodeError": "down: HTTP status not 200",
+    "Down_Probe_HttpEndpointUnreachable": "down: HTTP endpoint unreachable",
+    "Down_Probe_HttpNoResponse": "down: no HTTP response",
+    "Down_Probe_TcpProbeTimeout": "down: TCP probe timed out",
+    "Down_Probe_NoHealthyBackend": "down: no healthy backend",
+    "Down_Admin": "down: admin state Down",
+    "Down_Platform": "down (platform)",
+    "NA": "not probed yet",
+}
+
+
+def azure_plain(state: str | None, reason: str | None) -> str:
+    if reason and reason in AZURE_PLAIN:
+        return AZURE_PLAIN[reason]
+    if reason:
+        return reason
+    return (state or "no data").lower()
+
+
+def verdict_style(v: NodeVerdict) -> str:
+    if v.verdict == UP:
+        return "bold green"
+    if v.verdict == DOWN:
+        return "yellow" if v.expected == DOWN else "bold red"
+    if v.verdict == ABSENT:
+        return "dim"
+    return "magenta"
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: int  # 0 = flexible (takes the rest, wraps)
+    keep: bool = False  # never cut, never dropped
+
+
+def _short(name: str, prefix_len: int = 8) -> str:
+    """``a1b2c3d4e5f60718293a4b5c6d7e8f90-TCP-80`` → ``a1b2c3d4…-TCP-80`` for headers."""
+    head, sep, tail = name.partition("-")
+    if len(head) == 32 and head.startswith("a"):
+        return f"{head[:prefix_len]}…{sep}{tail}" if sep else f"{head[:prefix_len]}…"
+    return name
+
+
+def render_diagnosis(d: Diagnosis, console, *, wide: bool = False) -> None:
+    from rich.text import Text
+
+    width = max(console.width or 80, 40)
+    out: list = []
+    s = d.service
+    policy = f"externalTrafficPolicy {s.external_traffic_policy}"
+    if s.is_local and s.health_check_node_port:
+        policy += f" · healthCheckNodePort {s.health_check_node_port}"
+    out.append(_kv("Service", f"{s.namespace}/{s.name} · {policy}"))
+    lb = d.load_balancer
+    if lb is None:
+        out.append(_kv("LB", Text("none found", style="bold red")))
+    else:
+        fronts = ", ".join(f"{_short(n)} {ip or '(no IP)'}" for n, ip in d.frontends) or "no frontend"
+        out.append(_kv("LB", f"{lb.name} in {lb.resource_group} · frontend {fronts}"))
+    for r in d.rules:
+        out.append(_kv("Rule", _rule_line(r)))
+    if d.vantage:
+        out.append(_kv("Probes", d.vantage))
+    out.append(_kv("Rules by", d.provider + (" · shared probe mode" if d.probe_mode == "shared" else "")))
+    console.print(Text("\n").join(out), no_wrap=True, overflow="ignore", crop=False)
+
+    for title, group in _group_rules(d.rules):
+        console.print()
+        console.print(Text(title, style="bold"), no_wrap=True, overflow="ignore", crop=False)
+        console.print(_node_table(group[0].nodes, width, wide), no_wrap=True, overflow="ignore", crop=False)
+
+    if d.findings:
+        console.print()
+        console.print(Text("Findings", style="bold"))
+        lines = []
+        for f in d.findings:
+            mark, style = SEVERITY_MARK.get(f.severity, ("·", ""))
+            head = f"  {mark} {f.code}  "
+            body = textwrap.wrap(f.message, max(width - len(head), 20), break_on_hyphens=False) or [""]
+            line = Text.assemble((head, style), body[0])
+            for extra in body[1:]:
+                line.append("\n" + " " * len(head) + extra)
+            lines.append(line)
+        console.print(Text("\n").join(lines), no_wrap=True, overflow="ignore", crop=False)
+    if d.notes:
+        console.print()
+        for note in d.notes:
+            console.print(Text("note: ", style="dim") + Text(note), overflow="fold")
+    console.print()
+    console.print(_summary(d))
+
+
+def _kv(key: str, value) -> object:
+    from rich.text import Text
+
+    line = Text(f"{key:<9}", style="bold")
+    line.append(value if isinstance(value, Text) else Text(str(value)))
+    return line
+
+
+def _rule_line(r: RuleDiagnosis) -> str:
+    text = f"{r.protocol} {r.frontend_port} → {r.backend_port}  "
+    if r.probe is None:
+        text += "no probe"
+    else:
+        p = r.probe
+        text += f"probe {p.protocol} :{p.port}"
+        if p.protocol in ("Http", "Https"):
+            text += f" {p.request_path or '/'}"
+        text += f" (every {p.interval or '?'} s, threshold {p.threshold})"
+    return f"{text}  [{_short(r.name)}]"
+
+
+def _group_rules(rules: Sequence[RuleDiagnosis]) -> list[tuple[str, list[RuleDiagnosis]]]:
+    """Rules that share one probe and the same verdicts get one table (Local Services: all of them)."""
+    groups: list[tuple[tuple, list[RuleDiagnosis]]] = []
+    for r in rules:
+        key = (
+            None if r.probe is None else (r.probe.protocol, r.probe.port, r.probe.request_path),
+            tuple((n.node, n.verdict, n.reason, n.detail) for n in r.nodes),
+        )
+        for k, members in groups:
+            if k == key:
+                members.append(r)
+                break
+        else:
+            groups.append((key, [r]))
+    titled = []
+    for _, members in groups:
+        ports = ", ".join(f"{m.protocol} {m.frontend_port}" for m in members)
+        p = members[0].probe
+        probe = (
+            "no probe"
+            if p is None
+            else f"probe {p.protocol} :{p.port}"
+            + (f" {p.request_path or '/'}" if p.protocol in ("Http", "Https") else "")
+        )
+        up = members[0].up
+        total = sum(1 for n in members[0].nodes if n.in_pool)
+        titled.append((f"{ports} · {probe} · {up}/{total} pool members up", members))
+    return titled
+
+
+def _node_table(nodes: Sequence[NodeVerdict], width: int, wide: bool):
+    from rich.text import Text
+
+    show_azure = any(n.azure is not None for n in nodes)
+    name_w = max([len("NODE"), *(len(n.node) for n in nodes)])
+    cols: list[tuple[str, int]] = [("NODE", name_w)]
+    if wide:
+        cols.append(("ADDRESS", max([len("ADDRESS"), *(len(n.address or "-") for n in nodes)])))
+    cols += [("POOL", 4), ("VERDICT", 7)]
+    if wide:
+        cols += [("EXPECTED", 8), ("LATENCY", 8)]
+    if show_azure:
+        cols.append(("AZURE SAYS", max([10, *(len(_azure_cell(n)) for n in nodes)])))
+    gap = 2
+    fixed = sum(w for _, w in cols) + gap * len(cols)
+    why_w = width - fixed
+    why_below = why_w < 24  # too narrow: the reason goes on its own indented line
+    header = Text()
+    for title, w in cols:
+        header.append(title.ljust(w + gap), style="bold")
+    if not why_below:
+        header.append("WHY", style="bold")
+    lines = [header]
+    for n in nodes:
+        line = Text()
+        cells = [(n.node, "")]
+        if wide:
+            cells.append((n.address or "-", ""))
+        cells += [("yes" if n.in_pool else "no", "" if n.in_pool else "dim"), (n.verdict, verdict_style(n))]
+        if wide:
+            latency = n.observed.latency_ms if n.observed and n.observed.latency_ms is not None else None
+            cells += [(n.expected or "-", ""), ("-" if latency is None else f"{latency:.0f} ms", "")]
+        if show_azure:
+            cells.append((_azure_cell(n), _azure_style(n)))
+        for (value, style), (_, w) in zip(cells, cols, strict=True):
+            line.append(value.ljust(w + gap), style=style)
+        if why_below:
+            for part in textwrap.wrap(n.detail, max(width - 4, 20), break_on_hyphens=False):
+                line.append("\n    " + part, style="dim" if n.verdict == ABSENT else "")
+        else:
+            parts = textwrap.wrap(n.detail, why_w, break_on_hyphens=False) or [""]
+            line.append(parts[0], style="dim" if n.verdict == ABSENT else "")
+            for part in parts[1:]:
+                line.append("\n" + " " * fixed + part, style="dim" if n.verdict == ABSENT else "")
+        lines.append(line)
+    return Text("\n").join(lines)
+
+
+def _azure_cell(n: NodeVerdict) -> str:
+    if n.azure is None:
+        return "-"
+    return azure_plain(n.azure.state, n.azure.reason)
+
+
+def _azure_style(n: NodeVerdict) -> str:
+    if n.azure is None or n.azure.state is None:
+        return "dim"
+    return "green" if n.azure.state.lower() == "up" else "red"
+
+
+def _summary(d: Diagnosis):
+    from rich.text import Text
+
+    if d.load_balancer is None:
+        return Text("No load balancer found for this Service.", style="bold red")
+    if not d.rules:
+        return Text("The load balancer has no rule for this Service.", style="bold red")
+    nodes = {n.node for r in d.rules for n in r.nodes if n.in_pool}
+    up_all = {n for n in nodes if all(any(v.node == n and v.verdict == UP for v in r.nodes) for r in d.rules)}
+    unknown = any(v.verdict == UNKNOWN for r in d.rules for v in r.nodes)
+    dark = [r for r in d.rules if r.known and r.up == 0]
+    if dark:
+        ports = ", ".join(f"{r.protocol} {r.frontend_port}" for r in dark)
+        return Text(f"DARK: no node is up for the LB on {ports}.", style="bold red")
+    if unknown and not any(r.known for r in d.rules):
+        return Text(f"{len(nodes)} nodes in the backend pool; not probed.", style="magenta")
+    style = "bold green" if d.healthy else "bold yellow"
+    return Text(f"{len(up_all)} of {len(nodes)} pool members up for the LB on every rule.", style=style)
