@@ -119,3 +119,34 @@ def setup_logging(debug: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG)
     root.propagate = False
+
+
+# -- evidence ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The connection options every command takes (contract §2)."""
+
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    subscription: str | None = None
+    resource_group: str | None = None
+    arm_endpoint: str | None = None
+    request_timeout: float = 10.0
+
+
+def load_case(resource: list[str] | None, conn: Connection, *, command: str):
+    """The evidence for the one Service a command names, from the live cluster and ARM."""
+    from akslbctl.cli.resource import check_namespace, parse_resources
+    from akslbctl.collect import Target, collect
+    from akslbctl.sources.arm import ArmOptions
+    from akslbctl.sources.kube import KubeOptions
+
+    names = parse_resources(resource or [])
+    if len(names) != 1:
+        raise UsageError(f"{command} takes one Service", hint="run it once per Service")
+    kube_opts = KubeOptions(conn.kubeconfig, conn.context, check_namespace(conn.namespace), conn.request_timeout)
+    arm_opts = ArmOptions(conn.subscription, conn.resource_group, conn.arm_endpoint, max(conn.request_timeout, 10.0))
+    return collect(Target(kube_opts.namespace, names[0]), kube_opts, arm_opts, secrets=term().secrets)

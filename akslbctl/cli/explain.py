@@ -8,6 +8,7 @@ import typer
 
 from akslbctl.cli.common import (
     ArmEndpoint,
+    Connection,
     Context,
     Debug,
     Kubeconfig,
@@ -16,11 +17,12 @@ from akslbctl.cli.common import (
     Resource,
     ResourceGroup,
     Subscription,
+    load_case,
     output_format,
     setup_logging,
     term,
 )
-from akslbctl.errors import ExitCode, UsageError
+from akslbctl.errors import ExitCode
 
 
 def explain(
@@ -42,21 +44,13 @@ def explain(
     debug: Debug = False,
 ) -> int:
     """Which nodes the Azure LB treats as up for a Service, and why."""
-    from akslbctl.cli.resource import check_namespace, parse_resources
-    from akslbctl.collect import Target, collect
     from akslbctl.pipeline import ProbeOptions
     from akslbctl.pipeline import explain as run_explain
-    from akslbctl.sources.arm import ArmOptions
-    from akslbctl.sources.kube import KubeOptions
 
     setup_logging(debug)
     output = output_format(output)
-    names = parse_resources(resource or [])
-    if len(names) != 1:
-        raise UsageError("explain takes one Service", hint="run it once per Service")
-    kube_opts = KubeOptions(kubeconfig, context, check_namespace(namespace), request_timeout)
-    arm_opts = ArmOptions(subscription, resource_group, arm_endpoint, max(request_timeout, 10.0))
-    case = collect(Target(kube_opts.namespace, names[0]), kube_opts, arm_opts, secrets=term().secrets)
+    conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
+    case = load_case(resource, conn, command="explain")
     _, diagnosis = run_explain(
         case, ProbeOptions(enabled=not no_probe, timeout=timeout), provider_version=provider_version
     )
