@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from akslbctl.analysis.engine import Analysis, analyse, probe_plan
+from akslbctl.analysis.hints import hint_targets
 from akslbctl.analysis.verdict import diagnose
 from akslbctl.model.case import Case
 from akslbctl.model.probe import ProbeResult, ProbeTarget
@@ -66,5 +67,5 @@ def explain(case: Case, probe: ProbeOptions, *, provider_version: str | None = N
         )
     if not probe.enabled:
         return analysis, diagnose(analysis, None)
-    results = run_probes(targets, probe)
+    results = run_probes(targets + hint_targets(analysis), probe)
     return analysis, diagnose(analysis, results, vantage=vantage_text(targets))

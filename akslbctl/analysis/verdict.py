@@ -17,6 +17,7 @@ from akslbctl.analysis.engine import (
     ready_endpoints_by_node,
 )
 from akslbctl.analysis.expect import ExpectedProbe, ExpectedRule, pool_membership
+from akslbctl.analysis.hints import hint_findings
 from akslbctl.analysis.match import MatchedRule
 from akslbctl.model import probe as outcomes
 from akslbctl.model.azure import Probe
@@ -166,6 +167,7 @@ def diagnose(
     findings.extend(_missing_rules(analysis))
     findings.extend(_pool_findings(analysis, membership))
     findings.extend(_service_findings(analysis, any_ready))
+    findings.extend(hint_findings(analysis, results))
 
     frontends = tuple((f.name, analysis.match.frontend_ips.get(f.id.lower())) for f in analysis.match.frontends)
     return Diagnosis(

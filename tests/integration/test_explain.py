@@ -276,3 +276,43 @@ def test_lab_is_never_written_to(lab):
     running = lab("local-http")
     cli("explain", "svc/web")
     assert running.writes == []
+
+
+def test_appprotocol_outage_suggestion_is_backed_by_a_probe_of_healthz(lab):
+    lab("appprotocol-404")
+    _, doc = explain_json()
+    hint = next(f for f in doc["findings"] if f["code"] == "probe-path-suggestion")
+    assert "appProtocol=http" in hint["message"] and "GET /healthz answered 200 on 3/3 nodes" in hint["message"]
+    assert "azure-load-balancer-health-probe-request-path: /healthz" in hint["message"]
+
+
+def test_appprotocol_suggestion_when_healthz_fails_too(lab):
+    from akslbctl.lab.behaviours import Http, Reply
+
+    b = AksBuilder(name="no-healthz")
+    b.add_service(
+        "web",
+        ports=[{"port": 80, "nodePort": 31380, "name": "http", "appProtocol": "http"}],
+        endpoints_on=[0, 1],
+        app=Http(default=Reply(404, b"not found")),
+    )
+    lab(b.build())
+    _, doc = explain_json()
+    hint = next(f for f in doc["findings"] if f["code"] == "probe-path-suggestion")
+    assert "did not answer 200 either" in hint["message"] and "port_80_health-probe_protocol: tcp" in hint["message"]
+    # Not offered when a request path is annotated, nor without probe results.
+    _, doc = explain_json("--no-probe")
+    assert "probe-path-suggestion" not in codes(doc)
+
+
+def test_table_reads_at_80_columns_and_never_cuts_a_node_name(lab, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    lab("appprotocol-404")
+    out = cli("explain", "svc/web").stdout
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for name in NODES:
+        assert any(line.startswith(name) for line in out.splitlines())
+    monkeypatch.setenv("COLUMNS", "40")  # narrower than a node name: the reason moves below it
+    out = cli("explain", "svc/web").stdout
+    for name in NODES:
+        assert any(line.startswith(name) for line in out.splitlines())
