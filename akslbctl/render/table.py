@@ -89,18 +89,18 @@ def render_diagnosis(d: Diagnosis, console, *, wide: bool = False) -> None:
     policy = f"externalTrafficPolicy {s.external_traffic_policy}"
     if s.is_local and s.health_check_node_port:
         policy += f" · healthCheckNodePort {s.health_check_node_port}"
-    out.append(_kv("Service", f"{s.namespace}/{s.name} · {policy}"))
+    out.append(_kv("Service", f"{s.namespace}/{s.name} · {policy}", width))
     lb = d.load_balancer
     if lb is None:
         out.append(_kv("LB", Text("none found", style="bold red")))
     else:
         fronts = ", ".join(f"{_short(n)} {ip or '(no IP)'}" for n, ip in d.frontends) or "no frontend"
-        out.append(_kv("LB", f"{lb.name} in {lb.resource_group} · frontend {fronts}"))
+        out.append(_kv("LB", f"{lb.name} in {lb.resource_group} · frontend {fronts}", width))
     for r in d.rules:
-        out.append(_kv("Rule", _rule_line(r)))
+        out.append(_kv("Rule", _rule_line(r), width))
     if d.vantage:
-        out.append(_kv("Probes", d.vantage))
-    out.append(_kv("Rules by", d.provider + (" · shared probe mode" if d.probe_mode == "shared" else "")))
+        out.append(_kv("Probes", d.vantage, width))
+    out.append(_kv("Rules by", d.provider + (" · shared probe mode" if d.probe_mode == "shared" else ""), width))
     console.print(Text("\n").join(out), no_wrap=True, overflow="ignore", crop=False)
 
     for title, group in _group_rules(d.rules):
@@ -129,11 +129,18 @@ def render_diagnosis(d: Diagnosis, console, *, wide: bool = False) -> None:
     console.print(_summary(d))
 
 
-def _kv(key: str, value) -> object:
+def _kv(key: str, value, width: int = 1000) -> object:
+    """``Key      value``; a long value wraps under itself, indented past the key."""
     from rich.text import Text
 
     line = Text(f"{key:<9}", style="bold")
-    line.append(value if isinstance(value, Text) else Text(str(value)))
+    if isinstance(value, Text):
+        line.append(value)
+        return line
+    parts = textwrap.wrap(str(value), max(width - 9, 30), break_on_hyphens=False) or [""]
+    line.append(parts[0])
+    for part in parts[1:]:
+        line.append("\n" + " " * 9 + part)
     return line
 
 
