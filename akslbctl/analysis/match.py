@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from akslbctl.analysis import annotations as ann
 from akslbctl.analysis.names import SHARED_PROBE_NAME, owns, service_prefix
@@ -49,7 +50,11 @@ class MatchedRule:
     members: tuple[Member, ...]  # members of all the rule's pools, unique by node/address
 
     def member_for(self, node: Node) -> Member | None:
-        return next((m for m in self.members if m.node is not None and m.node.name == node.name), None)
+        return self._by_node.get(node.name)
+
+    @cached_property
+    def _by_node(self) -> dict[str, Member]:
+        return {m.node.name: m for m in self.members if m.node is not None}
 
 
 @dataclass(frozen=True)

@@ -255,7 +255,8 @@ def _summary(d: Diagnosis):
     if not d.rules:
         return Text("The load balancer has no rule for this Service.", style="bold red")
     nodes = {n.node for r in d.rules for n in r.nodes if n.in_pool}
-    up_all = {n for n in nodes if all(any(v.node == n and v.verdict == UP for v in r.nodes) for r in d.rules)}
+    up_sets = [{v.node for v in r.nodes if v.verdict == UP} for r in d.rules]
+    up_all = set.intersection(nodes, *up_sets) if up_sets else set()
     unknown = any(v.verdict == UNKNOWN for r in d.rules for v in r.nodes)
     dark = [r for r in d.rules if r.known and r.up == 0]
     if dark:
