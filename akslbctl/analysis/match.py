@@ -259,6 +259,13 @@ def _members(pools: Sequence[Pool], index: _NodeIndex, family: str) -> tuple[Mem
     return tuple(out)
 
 
+def pool_members(
+    pool: Pool, nodes: Sequence[Node], nics: Iterable[NetworkInterface] = (), family: str = "IPv4"
+) -> tuple[Member, ...]:
+    """The members of one backend pool mapped to Nodes, as for a rule's pools (also for pools no rule uses)."""
+    return _members((pool,), _NodeIndex(nodes, nics), family)
+
+
 def node_resource_group(nodes: Iterable[Node]) -> tuple[str | None, str | None]:
     """(subscription, resource group) from the first Node whose providerID names them (aks-lb-rules.md §11)."""
     for n in nodes:

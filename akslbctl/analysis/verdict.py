@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from akslbctl.analysis.diff import PROBE_TARGET_FIELDS, compare_probe
 from akslbctl.analysis.engine import (
     Analysis,
     is_shared_probe,
@@ -385,13 +386,11 @@ def _rule_findings(mr: MatchedRule, exp: ExpectedRule | None, reconcile_fails: b
             )
         ]
     have_fields = _probe_fields(have)
-    differs = []
-    if have_fields[0] != want_fields[0]:
-        differs.append(f"protocol {have_fields[0]} ≠ {want_fields[0]}")
-    if have_fields[1] != want_fields[1]:
-        differs.append(f"port {have_fields[1]} ≠ {want_fields[1]}")
-    if (have_fields[2] or "").lower() != (want_fields[2] or "").lower() and want_fields[0] in ("Http", "Https"):
-        differs.append(f"path {have_fields[2]!r} ≠ {want_fields[2]!r}")
+    # The same comparison diff makes (one source of truth), on the fields that decide what the LB probes.
+    differs = [
+        f"path {d.actual!r} ≠ {d.expected!r}" if d.field == "requestPath" else f"{d.field} {d.actual} ≠ {d.expected}"
+        for d in compare_probe(want, have, PROBE_TARGET_FIELDS)
+    ]
     if not differs:
         return []
     return [

@@ -548,6 +548,29 @@ class AksBuilder:
         self._ops.append(op)
         return self
 
+    def annotate(self, service: str, key: str, value: str | None) -> AksBuilder:
+        """Set (None: remove) an annotation on the Service after the provider's last reconcile.
+
+        The LB keeps what the provider built from the old annotations: a change it has not applied
+        yet, or a value it rejects (its reconcile then fails and leaves the LB as it was).
+        """
+
+        def op(b: _Build) -> None:
+            s = b.builder._service_draft(service)
+            doc = next(
+                d
+                for d in b.cluster.services
+                if d["metadata"]["name"] == s.name and d["metadata"].get("namespace") == s.namespace
+            )
+            annotations = doc["metadata"].setdefault("annotations", {})
+            if value is None:
+                annotations.pop(key, None)
+            else:
+                annotations[key] = value
+
+        self._ops.append(op)
+        return self
+
     def remove_from_pool(self, node: str | int, lb: str | None = None) -> AksBuilder:
         """Take a node out of the ``kubernetes`` backend pool(s): it still exists, the LB never probes it."""
 

@@ -92,3 +92,46 @@ class Diagnosis:
         if any(f.severity == ERROR for f in self.findings):
             return False
         return all(r.up > 0 for r in self.rules if r.known)
+
+
+# -- diff (contract §6) ---------------------------------------------------------------------------
+
+PRESENCE = "presence"
+"""The ``field`` of a difference about a whole object: missing (expected true) or extra (expected false)."""
+
+DIFF_KINDS = ("frontend", "rule", "probe", "backend-pool", "service")
+"""``service``: an annotation the provider rejects, so its reconcile fails and the LB stays as it was."""
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One field where the LB differs from what the cloud provider would configure.
+
+    ``field`` is the ARM property name (``port``, ``requestPath``, ``backendPort`` …), ``presence`` for
+    a missing or extra object, the pool's member list property for a node missing from / extra in a
+    backend pool, or the annotation key for a ``service`` difference. ``expected``/``actual`` are JSON
+    scalars (None when the side has no value).
+    """
+
+    kind: str
+    name: str
+    field: str
+    expected: str | int | bool | None
+    actual: str | int | bool | None
+    message: str  # one plain line on why it matters
+
+
+@dataclass(frozen=True)
+class LoadBalancerDiff:
+    service: Service
+    load_balancer: LoadBalancer | None
+    differences: tuple[Difference, ...]
+    provider: str  # the provider rule set the expectation used
+    probe_mode: str  # servicenodeport | shared
+    reconcile_failing: bool = False  # an annotation makes the provider's reconcile fail
+    notes: tuple[str, ...] = ()
+
+    @property
+    def drift(self) -> bool:
+        """Contract §4 for diff: exit 1 when there is any difference, 0 when there is none."""
+        return bool(self.differences)

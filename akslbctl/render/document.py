@@ -7,7 +7,7 @@ from typing import Any
 
 from akslbctl.model.kube import Service
 from akslbctl.model.probe import ProbeResult
-from akslbctl.model.report import Diagnosis, NodeVerdict
+from akslbctl.model.report import Diagnosis, LoadBalancerDiff, NodeVerdict
 
 API_VERSION = "akslbctl/v1alpha1"
 
@@ -114,3 +114,31 @@ def to_yaml(doc: Any) -> str:
     import yaml
 
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
+
+
+def diff_doc(d: LoadBalancerDiff) -> dict[str, Any]:
+    """Contract §6, plus the LB compared, the provider rule set used, the probe mode and notes."""
+    lb = d.load_balancer
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "LoadBalancerDiff",
+        "service": service_doc(d.service),
+        "loadBalancer": None
+        if lb is None
+        else {"name": lb.name, "resourceGroup": lb.resource_group, "subscription": lb.subscription},
+        "differences": [
+            {
+                "kind": x.kind,
+                "name": x.name,
+                "field": x.field,
+                "expected": x.expected,
+                "actual": x.actual,
+                "message": x.message,
+            }
+            for x in d.differences
+        ],
+        "providerRules": d.provider,
+        "probeMode": d.probe_mode,
+        "reconcileFailing": d.reconcile_failing,
+        "notes": list(d.notes),
+    }
