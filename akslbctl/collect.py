@@ -102,9 +102,15 @@ def case_from_raw(
     service: Service | None = None,
     nodes=None,
     endpoints=None,
+    load_balancers=None,
+    public_ips=None,
+    network_interfaces=None,
     recorded=None,
 ) -> Case:
-    """Normalise raw documents into a Case (the same path for live evidence and case files)."""
+    """Normalise raw documents into a Case (the same path for live evidence and case files).
+
+    Callers that already normalised some pieces (to name their own source in errors) pass them in.
+    """
     if service is None:
         service = _normalised(normalize.service, raw.service, "Service")
     if nodes is None:
@@ -115,12 +121,20 @@ def case_from_raw(
             for i, d in enumerate(raw.endpoint_slices)
             for ep in _normalised(normalize.endpoints, d, f"EndpointSlice #{i}")
         )
-    lbs = tuple(_normalised(normalize.load_balancer, d, f"LoadBalancer #{i}") for i, d in enumerate(raw.load_balancers))
-    pips = tuple(_normalised(normalize.public_ip, d, f"PublicIPAddress #{i}") for i, d in enumerate(raw.public_ips))
-    nics = tuple(
-        _normalised(normalize.network_interface, d, f"NetworkInterface #{i}")
-        for i, d in enumerate(raw.network_interfaces)
-    )
+    if load_balancers is None:
+        load_balancers = (
+            _normalised(normalize.load_balancer, d, f"LoadBalancer #{i}") for i, d in enumerate(raw.load_balancers)
+        )
+    if public_ips is None:
+        public_ips = (
+            _normalised(normalize.public_ip, d, f"PublicIPAddress #{i}") for i, d in enumerate(raw.public_ips)
+        )
+    if network_interfaces is None:
+        network_interfaces = (
+            _normalised(normalize.network_interface, d, f"NetworkInterface #{i}")
+            for i, d in enumerate(raw.network_interfaces)
+        )
+    lbs, pips, nics = tuple(load_balancers), tuple(public_ips), tuple(network_interfaces)
     version = raw.version.get("gitVersion") if isinstance(raw.version, dict) else None
     return Case(
         service=service,
