@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from akslbctl.analysis.engine import Analysis, analyse, probe_plan
 from akslbctl.analysis.hints import hint_targets
 from akslbctl.analysis.verdict import diagnose
+from akslbctl.azurehealth import AzureOptions, with_azure
+from akslbctl.azurehealth import start as start_azure_fetch
 from akslbctl.model.case import Case
 from akslbctl.model.probe import ProbeResult, ProbeTarget
-from akslbctl.model.report import Diagnosis
+from akslbctl.model.report import Diagnosis, LoadBalancerDiff
 
 AZURE_SOURCE = "168.63.129.16"
 
@@ -38,6 +40,15 @@ def vantage_text(targets: list[ProbeTarget]) -> str | None:
     )
 
 
+def vantage_source(targets: list[ProbeTarget]) -> str | None:
+    """The address this machine sends probes from (None when it has no route to the nodes)."""
+    if not targets:
+        return None
+    from akslbctl.probing.runner import local_address_for
+
+    return local_address_for(targets[0].address)
+
+
 def run_probes(targets: list[ProbeTarget], options: ProbeOptions) -> dict[ProbeTarget, ProbeResult]:
     from akslbctl.probing.runner import probe_all
 
@@ -52,7 +63,10 @@ def recorded_results(case: Case) -> dict[ProbeTarget, ProbeResult] | None:
     return {r.target: r for r in case.recorded_probes}
 
 
-def explain(case: Case, probe: ProbeOptions, *, provider_version: str | None = None) -> tuple[Analysis, Diagnosis]:
+def explain(
+    case: Case, probe: ProbeOptions, *, provider_version: str | None = None, azure: AzureOptions | None = None
+) -> tuple[Analysis, Diagnosis]:
+    """``azure``: ask ARM's rule health (Azure's own view) while the probes run; None does not ask."""
     analysis = analyse(case, provider_version=provider_version)
     if analysis.match.lb is None:
         return analysis, diagnose(analysis, None)
@@ -65,7 +79,19 @@ def explain(case: Case, probe: ProbeOptions, *, provider_version: str | None = N
             vantage="recorded in the case file",
             not_probed_why="no recorded probe result for this node",
         )
-    if not probe.enabled:
-        return analysis, diagnose(analysis, None)
-    results = run_probes(targets + hint_targets(analysis), probe)
-    return analysis, diagnose(analysis, results, vantage=vantage_text(targets))
+    fetch = start_azure_fetch(case, analysis, azure)  # ARM in threads while the prober runs
+    results = run_probes(targets + hint_targets(analysis), probe) if probe.enabled else None
+    seen = fetch.result() if fetch is not None else None
+    view = seen.view if seen is not None else None
+    if results is None:
+        return analysis, with_azure(diagnose(analysis, None, azure=view), seen, source=None)
+    diagnosis = diagnose(analysis, results, azure=view, vantage=vantage_text(targets))
+    return analysis, with_azure(diagnosis, seen, source=vantage_source(targets))
+
+
+def diff(case: Case, *, provider_version: str | None = None) -> tuple[Analysis, LoadBalancerDiff]:
+    """Evidence → analysis → what differs from the provider's configuration (no probes, no Azure health)."""
+    from akslbctl.analysis.diff import diff as compare
+
+    analysis = analyse(case, provider_version=provider_version)
+    return analysis, compare(analysis)

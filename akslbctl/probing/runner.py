@@ -63,9 +63,11 @@ async def run_probes(
 ) -> dict[ProbeTarget, ProbeResult]:
     """Probe every distinct target once, at most ``concurrency`` at a time; results in target order.
 
-    Concurrency is bounded by one semaphore and the HTTP client never pools, so no request waits in a
-    pool queue (that made httpx several times slower). Each probe's ``timeout`` runs from when it
-    starts, not from when the round started.
+    Concurrency is bounded by a fixed set of ``concurrency`` workers that take the next target as they
+    finish one (a task per target behind a semaphore cost ~25% more CPU on a round of 5,000 Tcp
+    probes: asyncio wakes semaphore waiters by scanning them). The HTTP client never pools, so no
+    request waits in a pool queue (that made httpx several times slower). Each probe's ``timeout``
+    runs from when it starts, not from when the round started.
     """
     unique = list(dict.fromkeys(targets))
     if not unique:
@@ -73,7 +75,6 @@ async def run_probes(
     concurrency = max(1, min(concurrency, len(unique)))
     limit = raise_nofile_limit(concurrency + _SPARE_FDS)
     concurrency = max(1, min(concurrency, limit - _SPARE_FDS))
-    semaphore = asyncio.Semaphore(concurrency)
 
     from akslbctl.probing.tcp import probe_tcp
 
@@ -94,22 +95,28 @@ async def run_probes(
         )
 
     async def one(target: ProbeTarget) -> ProbeResult:
-        async with semaphore:
-            try:
-                protocol = target.protocol.lower()
-                if protocol == "tcp":
-                    return await probe_tcp(target, timeout)
-                if client is not None and protocol in ("http", "https"):
-                    return await probe_http(client, target, timeout, body_cap)
-                return ProbeResult(
-                    target, BAD_RESPONSE, error=f"cannot probe protocol {target.protocol!r}", at=now_rfc3339()
-                )
-            except Exception as exc:  # a bug must cost one result, not the round
-                text = f"internal error: {type(exc).__name__}: {exc}"
-                return ProbeResult(target, BAD_RESPONSE, error=text, at=now_rfc3339())
+        try:
+            protocol = target.protocol.lower()
+            if protocol == "tcp":
+                return await probe_tcp(target, timeout)
+            if client is not None and protocol in ("http", "https"):
+                return await probe_http(client, target, timeout, body_cap)
+            return ProbeResult(
+                target, BAD_RESPONSE, error=f"cannot probe protocol {target.protocol!r}", at=now_rfc3339()
+            )
+        except Exception as exc:  # a bug must cost one result, not the round
+            text = f"internal error: {type(exc).__name__}: {exc}"
+            return ProbeResult(target, BAD_RESPONSE, error=text, at=now_rfc3339())
+
+    results: list[ProbeResult | None] = [None] * len(unique)
+    pending = iter(range(len(unique)))
+
+    async def worker() -> None:
+        for i in pending:  # one shared iterator: each index goes to exactly one worker
+            results[i] = await one(unique[i])
 
     try:
-        results = await asyncio.gather(*(one(t) for t in unique))
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
     finally:
         if client is not None:
             await client.aclose()
