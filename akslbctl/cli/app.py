@@ -13,9 +13,12 @@ import typer
 
 from akslbctl import __version__
 from akslbctl.cli import common
+from akslbctl.cli.capture import capture
 from akslbctl.cli.common import Terminal, term
+from akslbctl.cli.diff import diff
 from akslbctl.cli.explain import explain
 from akslbctl.cli.lab import lab_app
+from akslbctl.cli.probe import probe
 from akslbctl.errors import AkslbctlError, ExitCode
 
 app = typer.Typer(
@@ -39,6 +42,9 @@ def _root(
 
 
 app.command(no_args_is_help=False)(explain)
+app.command(no_args_is_help=False)(probe)
+app.command(no_args_is_help=False)(diff)
+app.command(no_args_is_help=False)(capture)
 app.add_typer(lab_app, name="lab")
 
 

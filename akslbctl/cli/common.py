@@ -91,6 +91,18 @@ RequestTimeout = Annotated[
     float, typer.Option("--request-timeout", help="Seconds to wait for each Kubernetes/ARM request.", min=0.1)
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Log request lines and statuses to stderr (never tokens).")]
+CaseFile = Annotated[
+    str | None,
+    typer.Option(
+        "--filename",
+        "-f",
+        help="Analyse offline: a case file (akslbctl capture) or a folder of raw kubectl/az -o json dumps.",
+    ),
+]
+NoAzureHealth = Annotated[
+    bool,
+    typer.Option("--no-azure-health", help="Do not ask ARM's rule-health operation for Azure's own view."),
+]
 
 OUTPUTS = ("table", "wide", "json", "yaml")
 
@@ -137,9 +149,27 @@ class Connection:
     request_timeout: float = 10.0
 
 
-def load_case(resource: list[str] | None, conn: Connection, *, command: str):
-    """The evidence for the one Service a command names, from the live cluster and ARM."""
+def load_case(resource: list[str] | None, conn: Connection, *, command: str, filename: str | None = None):
+    """The evidence for the one Service a command names, from the live cluster and ARM.
+
+    With ``filename`` (``-f``), from a case file or a folder of raw dumps instead, offline: the case
+    names its Service, so resource arguments are optional there, and must match when given.
+    """
     from akslbctl.cli.resource import check_namespace, parse_resources
+
+    if filename is not None:
+        from akslbctl.sources.casefile import Scope, load
+
+        names = parse_resources(resource) if resource else []
+        if len(names) > 1:
+            raise UsageError(f"{command} takes one Service", hint="run it once per Service")
+        scope = Scope(
+            name=names[0] if names else None,
+            namespace=check_namespace(conn.namespace),
+            subscription=conn.subscription,
+            resource_group=conn.resource_group,
+        )
+        return load(filename, scope)
     from akslbctl.collect import Target, collect
     from akslbctl.sources.arm import ArmOptions
     from akslbctl.sources.kube import KubeOptions

@@ -8,11 +8,13 @@ import typer
 
 from akslbctl.cli.common import (
     ArmEndpoint,
+    CaseFile,
     Connection,
     Context,
     Debug,
     Kubeconfig,
     Namespace,
+    NoAzureHealth,
     RequestTimeout,
     Resource,
     ResourceGroup,
@@ -33,9 +35,11 @@ def explain(
     subscription: Subscription = None,
     resource_group: ResourceGroup = None,
     arm_endpoint: ArmEndpoint = None,
+    filename: CaseFile = None,
     output: Annotated[str, typer.Option("--output", "-o", help="table, wide, json or yaml.")] = "table",
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe, as a whole.", min=0.05)] = 5.0,
     no_probe: Annotated[bool, typer.Option("--no-probe", help="Do not probe the nodes.")] = False,
+    no_azure_health: NoAzureHealth = False,
     provider_version: Annotated[
         str | None,
         typer.Option("--provider-version", help="Assume this cloud-provider-azure version (e.g. v1.24.10)."),
@@ -44,15 +48,19 @@ def explain(
     debug: Debug = False,
 ) -> int:
     """Which nodes the Azure LB treats as up for a Service, and why."""
+    from akslbctl.azurehealth import AzureOptions
     from akslbctl.pipeline import ProbeOptions
     from akslbctl.pipeline import explain as run_explain
 
     setup_logging(debug)
     output = output_format(output)
     conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
-    case = load_case(resource, conn, command="explain")
+    case = load_case(resource, conn, command="explain", filename=filename)
     _, diagnosis = run_explain(
-        case, ProbeOptions(enabled=not no_probe, timeout=timeout), provider_version=provider_version
+        case,
+        ProbeOptions(enabled=not no_probe, timeout=timeout),
+        provider_version=provider_version,
+        azure=AzureOptions(enabled=not no_azure_health, endpoint=arm_endpoint),
     )
     render_diagnosis(diagnosis, output)
     if diagnosis.load_balancer is None:

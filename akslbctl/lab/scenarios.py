@@ -273,3 +273,93 @@ def _large(value: str | None) -> LabCluster:
     b = _builder("large", nodes=n)
     b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1] if n > 1 else [0])
     return b.build(name=f"large-{n}")
+
+
+# -- drift: the LB is not what the provider would build now (akslbctl diff) ---------------------
+
+_PROBE_REQUEST_PATH = "service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path"
+_PROBE_INTERVAL = "service.beta.kubernetes.io/azure-load-balancer-health-probe-interval"
+
+
+@scenario(
+    "stale-request-path",
+    "The request-path annotation now says /healthz, but the probe still asks / on nodePort 31380 where "
+    "the ingress answers 404: the change is not applied yet, every node down.",
+)
+def _stale_request_path(_: str | None) -> LabCluster:
+    b = _builder("stale-request-path")
+    b.add_service(
+        "web",
+        ports=[{"port": 80, "nodePort": 31380, "appProtocol": "http"}],
+        endpoints_on=[0, 1],
+        app=INGRESS_DEFAULT_BACKEND,
+    )
+    b.annotate("default/web", _PROBE_REQUEST_PATH, "/healthz")
+    return b.build()
+
+
+@scenario(
+    "missing-rule",
+    "Port 443 (nodePort 30443) was added to the Service, but the LB has no rule or probe for it: "
+    "clients of port 443 get no answer while port 80 works.",
+)
+def _missing_rule(_: str | None) -> LabCluster:
+    b = _builder("missing-rule")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}, {"port": 443, "nodePort": 30443}], endpoints_on=[0, 1])
+    b.drop_rule("default/web", 443)
+    return b.build()
+
+
+@scenario(
+    "stale-rule",
+    "A rule and Tcp probe for port 8080, since removed from the Service, are still on the LB: clients "
+    "of port 8080 still reach the nodes.",
+)
+def _stale_rule(_: str | None) -> LabCluster:
+    b = _builder("stale-rule")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    b.add_stale_rule("default/web", 8080, probe_port=30808)
+    return b.build()
+
+
+@scenario(
+    "invalid-annotation",
+    "The health-probe-interval annotation is 3 (minimum 5): the provider's reconcile fails and the LB "
+    "keeps its previous Tcp probe every 5 s on nodePort 30396.",
+)
+def _invalid_annotation(_: str | None) -> LabCluster:
+    b = _builder("invalid-annotation")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    b.annotate("default/web", _PROBE_INTERVAL, "3")
+    b.add_event(
+        "web",
+        "SyncLoadBalancerFailed",
+        "Error syncing load balancer: failed to ensure load balancer: failed to parse annotation "
+        f"{_PROBE_INTERVAL}: the minimum value of interval is 5",
+        count=4,
+    )
+    return b.build()
+
+
+@scenario(
+    "large-local",
+    "N nodes (default 1000; large-local:5000), Local policy, Http probe /healthz on healthCheckNodePort "
+    "32700: a pod on 9 of every 10 nodes (200), none on the rest (503): for benchmarks.",
+    parameter="nodes",
+)
+def _large_local(value: str | None) -> LabCluster:
+    try:
+        n = int(value) if value else 1000
+    except ValueError:
+        raise ValueError(f"large-local:N needs a node count, not {value!r}") from None
+    if not 1 <= n <= 20_000:
+        raise ValueError("large-local:N takes 1 to 20000 nodes")
+    b = _builder("large-local", nodes=n)
+    b.add_service(
+        "web",
+        ports=[{"port": 80, "nodePort": 30397}],
+        policy="Local",
+        health_check_node_port=32700,
+        endpoints_on=[i for i in range(n) if i % 10 != 9] or [0],
+    )
+    return b.build(name=f"large-local-{n}")

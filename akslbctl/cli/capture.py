@@ -1,0 +1,121 @@
+"""``akslbctl capture``: write a case file that ``explain -f`` and ``diff -f`` analyse offline.
+
+The customer's side of a support case in one command: the Service, Nodes, EndpointSlices, matched load
+balancers and public IPs as the APIs returned them, plus one round of probe results, in one file the
+support engineer can replay without access to the cluster.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from akslbctl.cli.common import (
+    ArmEndpoint,
+    Connection,
+    Context,
+    Debug,
+    Kubeconfig,
+    Namespace,
+    RequestTimeout,
+    Resource,
+    ResourceGroup,
+    Subscription,
+    load_case,
+    setup_logging,
+    term,
+)
+from akslbctl.errors import ExitCode, UsageError
+
+
+def capture(
+    resource: Resource = None,
+    namespace: Namespace = None,
+    context: Context = None,
+    kubeconfig: Kubeconfig = None,
+    subscription: Subscription = None,
+    resource_group: ResourceGroup = None,
+    arm_endpoint: ArmEndpoint = None,
+    filename: Annotated[
+        str | None, typer.Option("--filename", "-f", help="The case file to write (e.g. case.json).")
+    ] = None,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact",
+            help="Replace subscription and tenant ids, resource-group names and public IPs with consistent "
+            "placeholders (the analysis stays the same).",
+        ),
+    ] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe, as a whole.", min=0.05)] = 5.0,
+    no_probe: Annotated[bool, typer.Option("--no-probe", help="Record no probe results.")] = False,
+    request_timeout: RequestTimeout = 10.0,
+    debug: Debug = False,
+) -> int:
+    """Write a case file: the Service's evidence and one round of probe results, for offline analysis."""
+    from akslbctl import __version__
+    from akslbctl.sources import casefile
+
+    setup_logging(debug)
+    if not filename:
+        raise UsageError("capture needs the file to write", hint="pass -f FILE (for example: -f case.json)")
+    if filename == "-":
+        raise UsageError("capture writes a file, not stdout", hint="pass -f FILE (for example: -f case.json)")
+    conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
+    case = load_case(resource, conn, command="capture")
+    captured_at = _now()
+    entries = [] if no_probe else probe_round(case, timeout)
+    doc = casefile.case_document(case, probes=entries, captured_at=captured_at, akslbctl_version=__version__)
+    if redact:
+        from akslbctl.sources.redact import redact as redact_doc
+
+        doc = redact_doc(
+            doc,
+            subscriptions=[s for s in (case.subscription,) if s],
+            resource_groups=[g for g in (case.resource_group,) if g],
+        )
+    size = casefile.write_document(filename, doc, secrets=term().secrets)
+    parts = [
+        f"Service {case.service.ref}",
+        _count(len(case.nodes), "node"),
+        _count(len(case.load_balancers), "load balancer"),
+        "no probe results" if no_probe else _count(len(entries), "probe result"),
+    ]
+    redacted = ", redacted" if redact else ""
+    term().stdout.write(f"wrote {filename} ({', '.join(parts)}{redacted}; {size:,} bytes)\n")
+    return ExitCode.OK
+
+
+def probe_round(case, timeout: float) -> list[dict]:
+    """One round of the probes explain would send (the plan and its hint probes), as §7 entries."""
+    from akslbctl.analysis.engine import analyse, probe_plan
+    from akslbctl.analysis.hints import hint_targets
+    from akslbctl.pipeline import ProbeOptions, run_probes
+    from akslbctl.sources.casefile import probe_entry
+
+    analysis = analyse(case)
+    if analysis.match.lb is None:
+        return []
+    targets = list(dict.fromkeys(probe_plan(analysis) + hint_targets(analysis)))
+    results = run_probes(targets, ProbeOptions(timeout=timeout))
+    node_of: dict[str, str] = {}
+    for node in case.nodes:
+        for ip in node.internal_ips:
+            node_of.setdefault(ip, node.name)
+    for rule in analysis.match.rules:
+        for m in rule.members:
+            if m.node is not None and m.address:
+                node_of[m.address] = m.node.name
+    stamp = _now()
+    return [probe_entry(results[t], node_of.get(t.address), stamp) for t in targets if t in results]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -1,0 +1,75 @@
+"""``akslbctl diff``: is the Azure LB what the cloud provider would configure for the Service?
+
+Exit codes mirror ``kubectl diff`` (contract §4): 0 no drift, 1 drift, 2 bad input, 3 no evidence.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from akslbctl.cli.common import (
+    ArmEndpoint,
+    CaseFile,
+    Connection,
+    Context,
+    Debug,
+    Kubeconfig,
+    Namespace,
+    RequestTimeout,
+    Resource,
+    ResourceGroup,
+    Subscription,
+    load_case,
+    setup_logging,
+    term,
+)
+from akslbctl.errors import ExitCode, UsageError
+
+OUTPUTS = ("table", "json", "yaml")
+
+
+def diff(
+    resource: Resource = None,
+    namespace: Namespace = None,
+    context: Context = None,
+    kubeconfig: Kubeconfig = None,
+    subscription: Subscription = None,
+    resource_group: ResourceGroup = None,
+    arm_endpoint: ArmEndpoint = None,
+    filename: CaseFile = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml.")] = "table",
+    provider_version: Annotated[
+        str | None,
+        typer.Option("--provider-version", help="Assume this cloud-provider-azure version (e.g. v1.24.10)."),
+    ] = None,
+    request_timeout: RequestTimeout = 10.0,
+    debug: Debug = False,
+) -> int:
+    """What differs between the Service's Azure LB and what the cloud provider would configure."""
+    from akslbctl.pipeline import diff as run_diff
+
+    setup_logging(debug)
+    if output not in OUTPUTS:
+        raise UsageError(f"unknown output format {output!r}", hint=f"use one of {', '.join(OUTPUTS)}")
+    conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
+    case = load_case(resource, conn, command="diff", filename=filename)
+    _, result = run_diff(case, provider_version=provider_version)
+    render_diff(result, output)
+    if result.load_balancer is None:
+        return ExitCode.NO_EVIDENCE
+    return ExitCode.PROBLEM if result.drift else ExitCode.OK
+
+
+def render_diff(result, output: str) -> None:
+    t = term()
+    if output in ("json", "yaml"):
+        from akslbctl.render.document import diff_doc, to_json, to_yaml
+
+        doc = diff_doc(result)
+        t.stdout.write((to_json(doc) + "\n") if output == "json" else to_yaml(doc))
+        return
+    from akslbctl.render.diff_table import render_diff as render_table
+
+    render_table(result, t.console())

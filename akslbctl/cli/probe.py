@@ -1,0 +1,94 @@
+"""``akslbctl probe``: probe every pool member as the Azure LB does, round after round, with the state
+the LB would hold and what Azure itself says."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from akslbctl.cli.common import (
+    ArmEndpoint,
+    Connection,
+    Context,
+    Debug,
+    Kubeconfig,
+    Namespace,
+    NoAzureHealth,
+    RequestTimeout,
+    Resource,
+    ResourceGroup,
+    Subscription,
+    load_case,
+    setup_logging,
+    term,
+)
+from akslbctl.errors import ExitCode, UsageError
+
+PROBE_OUTPUTS = ("table", "json")
+
+
+def probe(
+    resource: Resource = None,
+    namespace: Namespace = None,
+    context: Context = None,
+    kubeconfig: Kubeconfig = None,
+    subscription: Subscription = None,
+    resource_group: ResourceGroup = None,
+    arm_endpoint: ArmEndpoint = None,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="table (a live table on a terminal, lines when piped) or json.")
+    ] = "table",
+    count: Annotated[
+        int | None,
+        typer.Option(
+            "--count",
+            help="Rounds to run (default: the largest probe threshold + 1, AKS: 3).",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    interval: Annotated[
+        float | None,
+        typer.Option("--interval", help="Seconds between rounds (default: the probe's intervalInSeconds).", min=0.0),
+    ] = None,
+    watch: Annotated[bool, typer.Option("--watch", "-w", help="Probe round after round until Ctrl-C.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe, as a whole.", min=0.05)] = 5.0,
+    no_azure_health: NoAzureHealth = False,
+    provider_version: Annotated[
+        str | None,
+        typer.Option("--provider-version", help="Assume this cloud-provider-azure version (e.g. v1.24.10)."),
+    ] = None,
+    request_timeout: RequestTimeout = 10.0,
+    debug: Debug = False,
+) -> int:
+    """Probe every pool member as the LB does, round after round: last result, LB state, Azure's view."""
+    from akslbctl.azurehealth import AzureOptions
+    from akslbctl.render.live import renderer
+    from akslbctl.watch import Watch, WatchOptions
+
+    setup_logging(debug)
+    if output not in PROBE_OUTPUTS:
+        raise UsageError(f"unknown output format {output!r} for probe", hint="use table or json")
+    if watch and count is not None:
+        raise UsageError("--watch and --count exclude each other", hint="--watch runs until Ctrl-C")
+    conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
+    case = load_case(resource, conn, command="probe")
+    options = WatchOptions(
+        count=count,
+        interval=interval,
+        timeout=timeout,
+        forever=watch,
+        azure=AzureOptions(enabled=not no_azure_health, endpoint=arm_endpoint),
+    )
+    session = Watch(case, options, provider_version=provider_version)
+    out = renderer(output, term())
+    out.start(session.plan)
+    last = None
+    try:
+        for rnd in session.rounds():
+            out.round(rnd)
+            last = rnd
+    finally:
+        out.close(last)
+    return ExitCode.OK if last is not None and last.healthy else ExitCode.PROBLEM
