@@ -16,21 +16,6 @@ DEFAULT_TIMEOUT = 5.0
 DEFAULT_CONCURRENCY = 512
 DEFAULT_BODY_CAP = 4096
 _SPARE_FDS = 256  # descriptors kept for everything else the process has open
-_USER_AGENT = "akslbctl-probe"
-
-
-def _no_cookies():
-    """A cookie jar that keeps nothing: probes carry no state from one node (or round) to the next."""
-    from http.cookiejar import CookieJar
-
-    class NoCookies(CookieJar):
-        def extract_cookies(self, response, request) -> None:
-            return None
-
-        def set_cookie(self, cookie) -> None:
-            return None
-
-    return NoCookies()
 
 
 def raise_nofile_limit(wanted: int) -> int:
@@ -65,7 +50,7 @@ async def run_probes(
 
     Concurrency is bounded by a fixed set of ``concurrency`` workers that take the next target as they
     finish one (a task per target behind a semaphore cost ~25% more CPU on a round of 5,000 Tcp
-    probes: asyncio wakes semaphore waiters by scanning them). The HTTP client never pools, so no
+    probes: asyncio wakes semaphore waiters by scanning them). The HTTP transport never pools, so no
     request waits in a pool queue (that made httpx several times slower). Each probe's ``timeout``
     runs from when it starts, not from when the round started.
     """
@@ -78,29 +63,20 @@ async def run_probes(
 
     from akslbctl.probing.tcp import probe_tcp
 
-    client = None
+    transport = None
     probe_http = None
     if any(t.protocol.lower() in ("http", "https") for t in unique):
-        import httpx
-
         from akslbctl.probing.http import NodeTransport, probe_http
 
-        client = httpx.AsyncClient(
-            transport=NodeTransport(body_cap=body_cap),
-            trust_env=False,
-            follow_redirects=False,
-            timeout=None,  # the whole-probe deadline in probe_http bounds every phase
-            cookies=_no_cookies(),
-            headers={"User-Agent": _USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"},
-        )
+        transport = NodeTransport(body_cap=body_cap)
 
     async def one(target: ProbeTarget) -> ProbeResult:
         try:
             protocol = target.protocol.lower()
             if protocol == "tcp":
                 return await probe_tcp(target, timeout)
-            if client is not None and protocol in ("http", "https"):
-                return await probe_http(client, target, timeout, body_cap)
+            if transport is not None and protocol in ("http", "https"):
+                return await probe_http(transport, target, timeout, body_cap)
             return ProbeResult(
                 target, BAD_RESPONSE, error=f"cannot probe protocol {target.protocol!r}", at=now_rfc3339()
             )
@@ -118,8 +94,8 @@ async def run_probes(
     try:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     finally:
-        if client is not None:
-            await client.aclose()
+        if transport is not None:
+            await transport.aclose()
     return dict(zip(unique, results, strict=True))
 
 

@@ -1,4 +1,4 @@
-"""probe_http through a plain httpx.AsyncClient served by respx: verdicts, health bodies, errors."""
+"""probe_http through httpx's own transport served by respx: verdicts, health bodies, errors."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ def anyio_backend() -> str:
 
 
 async def probe(target: ProbeTarget = HEALTH, *, timeout: float = 5.0, body_cap: int = 4096):
-    async with httpx.AsyncClient() as client:
-        return await probe_http(client, target, timeout, body_cap)
+    async with httpx.AsyncHTTPTransport() as transport:
+        return await probe_http(transport, target, timeout, body_cap)
 
 
 @pytest.mark.anyio
@@ -88,11 +88,11 @@ async def test_redirect_is_http_status_and_not_followed(respx_mock: respx.MockRo
 
 
 @pytest.mark.anyio
-async def test_redirect_not_followed_even_by_a_client_that_follows(respx_mock: respx.MockRouter) -> None:
+async def test_redirect_not_followed(respx_mock: respx.MockRouter) -> None:
     respx_mock.get(HEALTH_URL).mock(return_value=httpx.Response(302, headers={"Location": "/ok"}))
     target = respx_mock.get(f"http://{NODE}:32001/ok").mock(return_value=httpx.Response(200))
-    async with httpx.AsyncClient(follow_redirects=True) as client:
-        result = await probe_http(client, HEALTH, 5.0)
+    async with httpx.AsyncHTTPTransport() as transport:
+        result = await probe_http(transport, HEALTH, 5.0)
     assert (result.outcome, result.status, target.called) == (HTTP_STATUS, 302, False)
 
 
