@@ -7,8 +7,10 @@ file. Independent requests run concurrently in threads (both clients are synchro
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +57,7 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
         svc_doc = kube.service(namespace, target.name)
         service = _normalised(normalize.service, svc_doc, f"Service {namespace}/{target.name}")
         check_manageable(service)
-        with ThreadPoolExecutor(max_workers=4) as pool:
+        with _workers(4) as pool:
             # Load the Azure SDK while the Kubernetes answers travel.
             warm = pool.submit(_import_arm)
             nodes_f = pool.submit(kube.nodes)
@@ -79,7 +81,7 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
             hint="pass --subscription and -g (the MC_… resource group)",
         )
 
-    lb_docs, pip_docs, nic_docs = _collect_arm(service, subscription, resource_group, arm_opts, secrets)
+    lb_docs, pip_docs, nic_docs = _collect_arm([service], subscription, resource_group, arm_opts, secrets)
     raw = RawDocuments(
         service=svc_doc,
         nodes=tuple(node_docs),
@@ -92,6 +94,88 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
     return case_from_raw(
         raw, subscription=subscription, resource_group=resource_group, service=service, nodes=nodes, endpoints=endpoints
     )
+
+
+def collect_many(
+    kube_opts: KubeOptions,
+    arm_opts: ArmOptions,
+    *,
+    all_namespaces: bool = False,
+    selector: str | None = None,
+    secrets: list[str] | None = None,
+) -> list[Case]:
+    """The evidence for every diagnosable LoadBalancer Service of the namespace (or of all namespaces).
+
+    ``explain -A`` / ``-l``: one Nodes list, one /version and one listing of the resource group's LBs
+    and PIPs serve every Service (a cluster's Services share them); only EndpointSlices are per Service.
+    ``selector`` is a Kubernetes label selector, applied by the API server. Services of another type or
+    with a loadBalancerClass are left out (the Azure cloud provider does not manage them).
+    """
+    from akslbctl.sources.kube import KubeSource
+
+    kube = KubeSource(kube_opts)
+    if secrets is not None:
+        secrets.extend(kube_secrets(kube))
+    try:
+        svc_docs = kube.services(None if all_namespaces else kube.namespace, selector)
+        picked = []
+        for i, doc in enumerate(svc_docs):
+            service = _normalised(normalize.service, doc, f"Service #{i}")
+            if service.type == "LoadBalancer" and not service.load_balancer_class:
+                picked.append((doc, service))
+        if not picked:
+            return []
+        with _workers(4) as pool:
+            warm = pool.submit(_import_arm)
+            nodes_f = pool.submit(kube.nodes)
+            version_f = pool.submit(_version, kube)
+            slices_f = [pool.submit(kube.endpoint_slices, s.namespace, s.name) for _, s in picked]
+            node_docs, version = nodes_f.result(), version_f.result()
+            slice_docs = [f.result() for f in slices_f]
+            warm.result()
+    finally:
+        kube.close()
+    nodes = tuple(_normalised(normalize.node, d, f"Node #{i}") for i, d in enumerate(node_docs))
+    env_sub = os.environ.get("AZURE_SUBSCRIPTION_ID") or None
+    sub_from_nodes, rg_from_nodes = node_resource_group(nodes)
+    subscription = arm_opts.subscription or env_sub or sub_from_nodes
+    resource_group = arm_opts.resource_group or rg_from_nodes
+    if not subscription or not resource_group:
+        raise EvidenceError(
+            "cannot tell the Azure subscription and node resource group: no Node has an Azure providerID",
+            hint="pass --subscription and -g (the MC_… resource group)",
+        )
+    services = [s for _, s in picked]
+    lb_docs, pip_docs, nic_docs = _collect_arm(services, subscription, resource_group, arm_opts, secrets)
+    lbs = tuple(_normalised(normalize.load_balancer, d, f"LoadBalancer #{i}") for i, d in enumerate(lb_docs))
+    pips = tuple(_normalised(normalize.public_ip, d, f"PublicIPAddress #{i}") for i, d in enumerate(pip_docs))
+    nics = tuple(
+        _normalised(normalize.network_interface, d, f"NetworkInterface #{i}") for i, d in enumerate(nic_docs)
+    )
+    cases = []
+    for (svc_doc, service), slices in zip(picked, slice_docs, strict=True):
+        raw = RawDocuments(
+            service=svc_doc,
+            nodes=tuple(node_docs),
+            endpoint_slices=tuple(slices),
+            load_balancers=tuple(lb_docs),
+            public_ips=tuple(pip_docs),
+            network_interfaces=tuple(nic_docs),
+            version=version if isinstance(version, dict) else None,
+        )
+        cases.append(
+            case_from_raw(
+                raw,
+                subscription=subscription,
+                resource_group=resource_group,
+                service=service,
+                nodes=nodes,
+                load_balancers=lbs,
+                public_ips=pips,
+                network_interfaces=nics,
+            )
+        )
+    return cases
 
 
 def case_from_raw(
@@ -165,6 +249,22 @@ def kube_secrets(kube) -> list[str]:
     return out
 
 
+@contextlib.contextmanager
+def _workers(n: int) -> Iterator[ThreadPoolExecutor]:
+    """A thread pool that does not wait for its stragglers when the block fails.
+
+    ``with ThreadPoolExecutor()`` joins every worker on the way out: an error (or Ctrl-C) while another
+    request hangs on a server that never answers would surface only after that request's timeout.
+    """
+    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="akslbctl-collect")
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def _version(kube) -> dict[str, Any]:
     try:
         return kube.version()
@@ -178,21 +278,32 @@ def _import_arm() -> None:
 
 
 def _collect_arm(
-    service: Service, subscription: str, resource_group: str, arm_opts: ArmOptions, secrets: list[str] | None
+    services: Sequence[Service],
+    subscription: str,
+    resource_group: str,
+    arm_opts: ArmOptions,
+    secrets: list[str] | None,
 ):
+    """LBs and PIPs of the resource group, plus the PIPs and NICs that the Services' objects name."""
     from akslbctl.sources.arm import ArmSource, resolve_endpoint
 
-    arm = ArmSource(subscription, resolve_endpoint(arm_opts.endpoint), timeout=arm_opts.timeout)
+    arm = ArmSource(
+        subscription, resolve_endpoint(arm_opts.endpoint), timeout=arm_opts.timeout, deadline=arm_opts.deadline
+    )
     if secrets is not None:
         secrets.extend(arm.secrets())
     try:
-        with ThreadPoolExecutor(max_workers=8) as pool:
+        with _workers(8) as pool:
             lbs_f = pool.submit(arm.load_balancers, resource_group)
             pips_f = pool.submit(arm.public_ips, resource_group)
             lb_docs = lbs_f.result()
             pip_docs = pips_f.result()
             lbs = [_normalised(normalize.load_balancer, d, "ARM load balancer") for d in lb_docs]
-            prefix = service_prefix(service.uid)
+            prefixes = [service_prefix(s.uid) for s in services]
+
+            def ours(name: str) -> bool:
+                return any(owns(p, name) for p in prefixes)
+
             # PIPs of the Service's frontends that live in another resource group (annotation
             # azure-load-balancer-resource-group), and NICs of non-VMSS pool members (VMAS, VMSS Flex).
             known_pips = {str(_doc_id(d)).lower() for d in pip_docs}
@@ -200,11 +311,11 @@ def _collect_arm(
                 f.public_ip_id
                 for lb in lbs
                 for f in lb.frontends
-                if f.public_ip_id and owns(prefix, f.name) and f.public_ip_id.lower() not in known_pips
+                if f.public_ip_id and ours(f.name) and f.public_ip_id.lower() not in known_pips
             }
             nic_ids = set()
             for lb in lbs:
-                pool_ids = [pid for r in lb.rules if owns(prefix, r.name) for pid in r.backend_pool_ids]
+                pool_ids = [pid for r in lb.rules if ours(r.name) for pid in r.backend_pool_ids]
                 for pid in pool_ids:
                     pool_obj = lb.pool_by_id(pid)
                     for m in pool_obj.members if pool_obj else ():

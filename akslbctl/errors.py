@@ -67,3 +67,7 @@ class Forbidden(EvidenceError):
 
 class MalformedAnswer(EvidenceError):
     """An API answered with something that is not what it documents."""
+
+
+class DeadlineExceeded(EvidenceError):
+    """The command's overall deadline (``--deadline``) passed before the evidence was complete (exit 3)."""

@@ -6,7 +6,8 @@ the prober.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from akslbctl.analysis.engine import Analysis, analyse, probe_plan
 from akslbctl.analysis.hints import hint_targets
@@ -18,6 +19,7 @@ from akslbctl.model.probe import ProbeResult, ProbeTarget
 from akslbctl.model.report import Diagnosis, LoadBalancerDiff
 
 AZURE_SOURCE = "168.63.129.16"
+AZURE_RESERVE = 0.5  # seconds of the deadline kept for the diagnosis and its output after Azure's view
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class ProbeOptions:
     enabled: bool = True
     timeout: float = 5.0
     concurrency: int = 512
+    deadline: Any = None  # akslbctl.deadline.Deadline: the round ends (DeadlineExceeded) when it passes
 
 
 def vantage_text(targets: list[ProbeTarget]) -> str | None:
@@ -54,7 +57,17 @@ def run_probes(targets: list[ProbeTarget], options: ProbeOptions) -> dict[ProbeT
 
     if not targets:
         return {}
-    return probe_all(targets, timeout=options.timeout, concurrency=options.concurrency)
+    deadline = options.deadline
+    if deadline is None or deadline.seconds is None:
+        return probe_all(targets, timeout=options.timeout, concurrency=options.concurrency)
+    what = f"probing {len(set(targets))} target(s)"
+    deadline.check(what)
+    try:
+        return probe_all(
+            targets, timeout=options.timeout, concurrency=options.concurrency, round_timeout=deadline.remaining()
+        )
+    except TimeoutError:
+        raise deadline.exceeded(what) from None
 
 
 def recorded_results(case: Case) -> dict[ProbeTarget, ProbeResult] | None:
@@ -64,9 +77,23 @@ def recorded_results(case: Case) -> dict[ProbeTarget, ProbeResult] | None:
 
 
 def explain(
-    case: Case, probe: ProbeOptions, *, provider_version: str | None = None, azure: AzureOptions | None = None
+    case: Case,
+    probe: ProbeOptions,
+    *,
+    provider_version: str | None = None,
+    azure: AzureOptions | None = None,
+    deadline: Any = None,
 ) -> tuple[Analysis, Diagnosis]:
-    """``azure``: ask ARM's rule health (Azure's own view) while the probes run; None does not ask."""
+    """``azure``: ask ARM's rule health (Azure's own view) while the probes run; None does not ask.
+
+    ``deadline`` (an :class:`akslbctl.deadline.Deadline`) bounds the probe round (exit 3 when it passes)
+    and the wait for Azure's view, which is optional: when it cannot finish in time, the diagnosis says
+    so in a note and comes from the probes alone.
+    """
+    if deadline is not None:
+        probe = replace(probe, deadline=deadline)
+        if azure is not None:
+            azure = replace(azure, wait=deadline.bound(azure.wait, reserve=AZURE_RESERVE))
     analysis = analyse(case, provider_version=provider_version)
     if analysis.match.lb is None:
         return analysis, diagnose(analysis, None)
@@ -81,7 +108,10 @@ def explain(
         )
     fetch = start_azure_fetch(case, analysis, azure)  # ARM in threads while the prober runs
     results = run_probes(targets + hint_targets(analysis), probe) if probe.enabled else None
-    seen = fetch.result() if fetch is not None else None
+    seen = None
+    if fetch is not None:
+        limit = None if deadline is None else deadline.bound(azure.wait + 10.0, reserve=AZURE_RESERVE)
+        seen = fetch.result(timeout=limit)
     view = seen.view if seen is not None else None
     if results is None:
         return analysis, with_azure(diagnose(analysis, None, azure=view), seen, source=None)

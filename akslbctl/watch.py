@@ -36,7 +36,8 @@ class WatchOptions:
     """``count``: rounds to run (None: :func:`default_count`, or until interrupted with ``forever``);
     ``interval``: seconds from one round's start to the next (None: the probes' own
     ``intervalInSeconds``); ``timeout``: seconds per probe; ``azure_refresh``: ask ARM's rule health
-    again at most this often."""
+    again at most this often; ``deadline``: seconds one round may take, probes and the first round's
+    wait for Azure's view included (``--deadline``; a round that cannot finish is an evidence error)."""
 
     count: int | None = None
     interval: float | None = None
@@ -45,6 +46,7 @@ class WatchOptions:
     forever: bool = False  # --watch: rounds until interrupted
     azure: AzureOptions | None = None
     azure_refresh: float = 30.0
+    deadline: float | None = None
 
 
 @dataclass(frozen=True)
@@ -263,24 +265,37 @@ class Watch:
         self._start_azure()
         while count is None or number < count:
             now = time.monotonic()
-            if next_start > now:
-                time.sleep(next_start - now)
+            while next_start > now:  # in steps: time.sleep refuses an --interval of 1e300 s
+                time.sleep(min(next_start - now, 3600.0))
+                now = time.monotonic()
             next_start = time.monotonic() + self.plan.interval
             number += 1
             yield self.run_round(number)
 
     def run_round(self, number: int) -> Round:
+        from akslbctl.deadline import Deadline
         from akslbctl.probing._common import now_rfc3339
         from akslbctl.probing.runner import probe_all
 
+        budget = Deadline.start(self.options.deadline)
         at = now_rfc3339()
         started = time.perf_counter()
         targets = self.plan.targets
-        results = (
-            probe_all(targets, timeout=self.options.timeout, concurrency=self.options.concurrency) if targets else {}
-        )
+        try:
+            results = (
+                probe_all(
+                    targets,
+                    timeout=self.options.timeout,
+                    concurrency=self.options.concurrency,
+                    round_timeout=None if budget.seconds is None else budget.remaining(),
+                )
+                if targets
+                else {}
+            )
+        except TimeoutError:
+            raise budget.exceeded(f"probe round {number}") from None
         elapsed = (time.perf_counter() - started) * 1000
-        self._collect_azure(first=number == 1)
+        self._collect_azure(first=number == 1, limit=budget.bound(FIRST_AZURE_WAIT, reserve=0.25))
         return self._round(number, at, elapsed, results)
 
     # Azure's view: asked in the background, refreshed at most every azure_refresh seconds, and only
@@ -289,11 +304,11 @@ class Watch:
     def _start_azure(self) -> None:
         self._fetch = start_azure_fetch(self.case, self.analysis, self.options.azure)
 
-    def _collect_azure(self, *, first: bool) -> None:
+    def _collect_azure(self, *, first: bool, limit: float = FIRST_AZURE_WAIT) -> None:
         fetch = self._fetch
         if fetch is not None:
             if first and not fetch.done():
-                fetch.result(timeout=FIRST_AZURE_WAIT)
+                fetch.result(timeout=limit)
             if fetch.done():
                 self._azure = fetch.result(timeout=0)
                 self._azure_started = fetch.started

@@ -176,21 +176,22 @@ def go_parse_int32(text: str) -> tuple[int | None, str | None]:
     Base 10 accepts an optional sign and ASCII digits only (no spaces, no underscores). Overflow is
     reported as soon as the digits read so far exceed 32 bits, as Go does.
     """
-    error = "strconv.ParseInt: parsing " + go_quote(text) + ": {}"
+    # Concatenated, not str.format: the text is the user's and may hold braces ("{5}").
+    error = "strconv.ParseInt: parsing " + go_quote(text) + ": "
     digits, negative = text, False
     if digits[:1] in ("+", "-"):
         negative, digits = digits[0] == "-", digits[1:]
     if not digits:
-        return None, error.format("invalid syntax")
+        return None, error + "invalid syntax"
     value = 0
     for ch in digits:
         if not "0" <= ch <= "9":
-            return None, error.format("invalid syntax")
+            return None, error + "invalid syntax"
         value = value * 10 + (ord(ch) - ord("0"))
         if value > 2**32 - 1:
-            return None, error.format("value out of range")
+            return None, error + "value out of range"
     if (not negative and value > _INT32_MAX) or (negative and value > -_INT32_MIN):
-        return None, error.format("value out of range")
+        return None, error + "value out of range"
     return (-value if negative else value), None
 
 

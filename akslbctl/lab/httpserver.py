@@ -361,6 +361,7 @@ class HttpServer:
         self.log: list[RequestRecord] = log if log is not None else []
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task] = set()
         self._stopping: asyncio.Event | None = None
 
     @property
@@ -391,13 +392,27 @@ class HttpServer:
         self._server.close()
         for w in list(self._writers):
             w.transport.abort()
+        # Handlers still sleeping in a fault (drip, delay) end now, not when the loop is torn down.
+        tasks = [t for t in self._tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
         await self._server.wait_closed()
         self._server = None
+        await asyncio.sleep(0)  # handlers of connections accepted meanwhile start, see stopping, and end
 
     # -- one connection ------------------------------------------------------------------------
 
     async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._stopping is not None and self._stopping.is_set():
+            writer.transport.abort()  # a connection (or TLS handshake) that completed while stopping
+            return
         self._writers.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         sock = writer.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):
@@ -418,11 +433,14 @@ class HttpServer:
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError):
             return
         except asyncio.CancelledError:
+            if self._stopping is not None and self._stopping.is_set():
+                return  # stop() ends this handler; asyncio's stream callback mishandles a cancelled task
             raise
         finally:
             self._writers.discard(writer)
             if not writer.is_closing():
-                writer.close()
+                with contextlib.suppress(RuntimeError):  # the loop is already closed
+                    writer.close()
 
     async def _read_request(self, reader: asyncio.StreamReader) -> Request | None:
         try:

@@ -101,6 +101,7 @@ class Lab:
         if self._kube_tls or self._arm_tls:
             self.tls = write_tls_files(self.workdir / "tls")
         loop = asyncio.new_event_loop()
+        loop.set_exception_handler(_quiet_cancellation)
         self._loop = loop
         self._thread = threading.Thread(target=loop.run_forever, name=f"akslbctl-lab-{self.cluster.name}", daemon=True)
         self._thread.start()
@@ -154,6 +155,7 @@ class Lab:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout=30)
         if loop is not None and not loop.is_running():
+            _end_pending_tasks(loop)
             loop.close()
         self._loop = self._thread = None
         self._kube = self._arm = self._nodes = None
@@ -316,6 +318,29 @@ class Lab:
         path.touch(mode=0o600)
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
         return path
+
+
+def _end_pending_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks still pending on a stopped loop and let them end, as ``asyncio.run`` does.
+
+    A connection whose TLS handshake completed while the servers stopped gets its handler task after
+    the last await of the stop: left alone, the closed loop would report it as destroyed while pending.
+    """
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    if not pending:
+        return
+    for task in pending:
+        task.cancel()
+    with contextlib.suppress(Exception):
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
+def _quiet_cancellation(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loop's exception handler: a handler task cancelled at shutdown is no error (asyncio's stream
+    callback in 3.11 reports a cancelled task's CancelledError as one)."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
 
 
 def serve_forever(

@@ -105,9 +105,17 @@ def probe_all(
     timeout: float = DEFAULT_TIMEOUT,
     concurrency: int = DEFAULT_CONCURRENCY,
     body_cap: int = DEFAULT_BODY_CAP,
+    round_timeout: float | None = None,
 ) -> dict[ProbeTarget, ProbeResult]:
-    """``run_probes`` for synchronous callers (runs its own event loop)."""
-    return asyncio.run(run_probes(targets, timeout=timeout, concurrency=concurrency, body_cap=body_cap))
+    """``run_probes`` for synchronous callers (runs its own event loop).
+
+    ``round_timeout`` bounds the round as a whole (the command's deadline): when it passes, every probe
+    still running is cancelled and ``TimeoutError`` is raised — a round is complete or it is not had.
+    """
+    coro = run_probes(targets, timeout=timeout, concurrency=concurrency, body_cap=body_cap)
+    if round_timeout is not None:
+        coro = asyncio.wait_for(coro, max(round_timeout, 0.0))
+    return asyncio.run(coro)
 
 
 def local_address_for(address: str) -> str | None:

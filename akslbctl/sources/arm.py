@@ -12,6 +12,7 @@ rule-health POST, which changes nothing.
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import os
 import time
@@ -35,6 +36,7 @@ class ArmOptions:
     resource_group: str | None = None
     endpoint: str | None = None  # --arm-endpoint; else AKSLBCTL_ARM_ENDPOINT; else management.azure.com
     timeout: float = 30.0
+    deadline: Any = None  # akslbctl.deadline.Deadline: requests, retries and waits end before it
 
 
 def resolve_endpoint(flag: str | None, environ: dict[str, str] | None = None) -> str:
@@ -59,12 +61,22 @@ def is_loopback(host: str) -> bool:
 
 
 class ArmSource:
-    def __init__(self, subscription: str, endpoint: str, *, timeout: float = 30.0, token: str | None = None) -> None:
+    def __init__(
+        self,
+        subscription: str,
+        endpoint: str,
+        *,
+        timeout: float = 30.0,
+        token: str | None = None,
+        deadline: Any = None,
+    ) -> None:
         self.subscription = subscription
         self.endpoint = endpoint
+        if deadline is not None:
+            timeout = deadline.bound(timeout)
         self.timeout = timeout
         self._token = token if token is not None else os.environ.get("AKSLBCTL_ARM_TOKEN") or None
-        self._client = _client(subscription, endpoint, self._token, timeout)
+        self._client = _client(subscription, endpoint, self._token, timeout, deadline)
 
     def secrets(self) -> list[str]:
         return [self._token] if self._token else []
@@ -74,14 +86,14 @@ class ArmSource:
     def load_balancers(self, resource_group: str) -> list[dict[str, Any]]:
         return self._call(
             f"list load balancers in resource group {resource_group}",
-            lambda: [_as_dict(lb) for lb in self._client.load_balancers.list(resource_group)],
+            lambda: _all_items(self._client.load_balancers.list(resource_group), "load balancers"),
             resource_group=resource_group,
         )
 
     def public_ips(self, resource_group: str) -> list[dict[str, Any]]:
         return self._call(
             f"list public IPs in resource group {resource_group}",
-            lambda: [_as_dict(p) for p in self._client.public_ip_addresses.list(resource_group)],
+            lambda: _all_items(self._client.public_ip_addresses.list(resource_group), "public IPs"),
             resource_group=resource_group,
         )
 
@@ -188,8 +200,10 @@ class ArmSource:
                     hint=f"akslbctl needs Reader on resource group {resource_group or '?'}",
                 ) from None
             if status == 429:
+                after = _retry_after(exc)
                 raise EvidenceError(
-                    f"ARM is throttling requests ({code or '429'})", hint="try again in a minute"
+                    f"ARM is throttling requests ({code or '429'})",
+                    hint=f"ARM asks to wait {after:g} s; try again then" if after else "try again in a minute",
                 ) from None
             raise EvidenceError(f"ARM could not {what}: {code or status}") from None
         except DecodeError:
@@ -197,6 +211,8 @@ class ArmSource:
         except (ServiceRequestError, ServiceResponseError) as exc:
             raise Unreachable(f"ARM endpoint {self.endpoint} could not be reached ({_one_line(exc)[:120]})") from None
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):  # azure-core lets these through
+                raise MalformedAnswer(f"ARM answered '{what}' with something that is not JSON") from None
             raise MalformedAnswer(f"ARM answered '{what}' with an unexpected document ({type(exc).__name__})") from None
 
 
@@ -207,7 +223,7 @@ class RuleHealthUnavailable(Exception):
 # -- client assembly ---------------------------------------------------------------------------
 
 
-def _client(subscription: str, endpoint: str, token: str | None, timeout: float):
+def _client(subscription: str, endpoint: str, token: str | None, timeout: float, deadline: Any = None):
     from azure.core.pipeline import policies
     from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
     from azure.mgmt.network import NetworkManagementClient
@@ -222,7 +238,7 @@ def _client(subscription: str, endpoint: str, token: str | None, timeout: float)
         policies.ProxyPolicy(),
         policies.ContentDecodePolicy(),
         policies.RedirectPolicy(),
-        _BoundedRetryPolicy(retry_total=2, retry_backoff_factor=0.5, timeout=max(timeout * 2, 30)),
+        _BoundedRetryPolicy(retry_total=2, retry_backoff_factor=0.5, timeout=max(timeout * 2, 30), deadline=deadline),
         _AllowLoopbackHttp() if allow_http else None,
         ARMChallengeAuthenticationPolicy(credential, scope),
         _DebugLogPolicy(),
@@ -304,13 +320,25 @@ def _retry_base():
 
 
 class _BoundedRetryPolicy(_retry_base()):
-    """Retries transient failures and honours Retry-After, but never waits longer than MAX_RETRY_AFTER."""
+    """Retries transient failures and honours Retry-After, but never waits longer than MAX_RETRY_AFTER,
+    nor past the command's deadline (a retry that could not finish in time is not worth starting)."""
+
+    def __init__(self, *, deadline: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deadline = deadline
 
     def is_retry(self, settings, response) -> bool:
         after = self.get_retry_after(response)
         if after is not None and after > MAX_RETRY_AFTER:
             return False
+        if self.deadline is not None and (after or 0.0) >= self.deadline.remaining():
+            return False
         return super().is_retry(settings, response)
+
+    def is_exhausted(self, settings) -> bool:
+        if self.deadline is not None and self.deadline.expired:
+            return True
+        return super().is_exhausted(settings)
 
     def _sleep_for_retry(self, response, transport) -> bool:
         after = self.get_retry_after(response)
@@ -321,6 +349,29 @@ class _BoundedRetryPolicy(_retry_base()):
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+MAX_PAGES = 10_000  # a resource group's list, 1,000 items a page: far beyond any real one
+
+
+def _all_items(pager: Any, what: str) -> list[dict[str, Any]]:
+    """Every item of a paged ARM list, as documents; an endless list is a malformed answer.
+
+    The SDK follows ``nextLink`` for as long as ARM hands one out: a server that links a page to
+    itself (or to an earlier page) would have the list — and memory — grow until the deadline.
+    """
+    pages = pager.by_page()
+    seen: set[str] = set()
+    items: list[dict[str, Any]] = []
+    for page in pages:
+        items.extend(_as_dict(item) for item in page)
+        link = getattr(pages, "continuation_token", None)
+        if link is None:
+            continue
+        if link in seen or len(seen) >= MAX_PAGES:
+            raise MalformedAnswer(f"ARM's list of {what} never ends (its pages link back to one already read)")
+        seen.add(link)
+    return items
 
 
 def _as_dict(model: Any) -> dict[str, Any]:
@@ -343,6 +394,17 @@ def _rg_and_name(resource_id: str, kind: str) -> tuple[str | None, str | None]:
     )
     name = parts[low.index(kind) + 1] if kind in low and low.index(kind) + 1 < len(parts) else None
     return rg, name
+
+
+def _retry_after(exc: Any) -> float | None:
+    """The seconds of a throttled answer's ``Retry-After`` header (None when absent or unreadable)."""
+    response = getattr(exc, "response", None)
+    value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
+    try:
+        after = float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+    return after if after is not None and 0 < after < 86400 else None
 
 
 def _error_code(exc: Any) -> str | None:

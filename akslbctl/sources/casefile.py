@@ -143,7 +143,9 @@ def write_document(path: str, doc: Mapping[str, Any], *, secrets: Iterable[str] 
     text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
     for s in sorted((s for s in secrets if s and len(s) >= 6), key=len, reverse=True):
         text = text.replace(s, "***")
-    data = text.encode("utf-8")
+    # A lone UTF-16 surrogate (an API or a case file may carry "\ud800" escapes) cannot be UTF-8: written
+    # back as the same JSON escape, the document stays valid and reads back exactly.
+    data = text.encode("utf-8", "backslashreplace")
     target = os.path.abspath(os.path.expanduser(path))
     if os.path.isdir(target):
         raise CaseFileError(f"{path}: is a folder", hint="name the case file to write, e.g. -f case.json")

@@ -41,6 +41,7 @@ class KubeOptions:
     context: str | None = None
     namespace: str | None = None
     request_timeout: float = 10.0
+    deadline: Any = None  # akslbctl.deadline.Deadline: each request waits at most what is left of it
 
 
 def kubeconfig_paths(explicit: str | None, environ: dict[str, str] | None = None) -> list[str]:
@@ -97,6 +98,7 @@ class KubeSource:
 
     def _list(self, path: str, query: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
         cont: str | None = None
+        seen: set[str] = set()
         while True:
             q = [*query, ("limit", str(PAGE_SIZE))] + ([("continue", cont)] if cont else [])
             doc = self._get(path, q)
@@ -108,6 +110,12 @@ class KubeSource:
             cont = meta.get("continue") or None
             if not cont:
                 return
+            if not isinstance(cont, str):
+                raise MalformedAnswer(f"Kubernetes API answered {path} with a continue token that is not a string")
+            if cont in seen:
+                # A server that hands out the same page again would have the list grow without end.
+                raise MalformedAnswer(f"Kubernetes API answered {path} with a continue token it already gave")
+            seen.add(cont)
 
     def _get(self, path: str, query: list[tuple[str, str]] | None = None) -> dict[str, Any]:
         params = self._api.param_serialize(
@@ -118,8 +126,12 @@ class KubeSource:
             auth_settings=["BearerToken"],
         )
         method, url, headers = params[0], params[1], params[2]
+        timeout = self.options.request_timeout
+        if self.options.deadline is not None:
+            self.options.deadline.check(f"GET {path}")
+            timeout = self.options.deadline.bound(timeout)
         try:
-            resp = self._api.call_api(method, url, header_params=headers, _request_timeout=self.options.request_timeout)
+            resp = self._api.call_api(method, url, header_params=headers, _request_timeout=timeout)
             body = resp.read()
         except Exception as exc:  # urllib3/ssl/exec-plugin errors: never a traceback
             raise _transport_error(exc, self.server) from None
@@ -179,6 +191,10 @@ def _transport_error(exc: Exception, server: str) -> EvidenceError:
         why = "failed the TLS handshake"
     elif "name or service not known" in lowered or "nodename nor servname" in lowered or "resolve" in lowered:
         why = "has a host name that does not resolve"
+    elif "badstatusline" in lowered or "linetoolong" in lowered or "too many headers" in lowered:
+        why = "answered with something that is not HTTP"
+    elif "reset" in lowered or "remotedisconnected" in lowered or "connection aborted" in lowered:
+        why = "dropped the connection without an answer"
     else:
         why = "could not be reached"
     return Unreachable(
