@@ -15,14 +15,97 @@ def _prog_name() -> str:
 
 
 def main(argv: list[str] | None = None, prog: str | None = None) -> None:
-    sys.exit(run(list(sys.argv[1:] if argv is None else argv), prog or _prog_name()))
+    _harden_process()
+    try:
+        code = run(list(sys.argv[1:] if argv is None else argv), prog or _prog_name())
+    except KeyboardInterrupt:  # Ctrl-C before the command's own handling (while modules load)
+        code = 130
+    finish(code)
+
+
+def _harden_process() -> None:
+    """Process-wide settings no input may defeat.
+
+    - stdout escapes what it cannot encode: a lone UTF-16 surrogate from an API answer or a case file
+      comes out as ``\\ud800`` — in JSON output that is the same escape, so the document stays valid —
+      instead of ending the run with UnicodeEncodeError.
+    - A Ctrl-C that lands inside a finaliser (``__del__`` of an event loop the cyclic collector frees
+      during ``probe --watch``) is one Python can only print as "Exception ignored" and drop: the hook
+      delivers it again, so it ends the run with 130 like any other Ctrl-C.
+    """
+    import contextlib
+    import signal
+
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(errors="backslashreplace")
+    default_hook = sys.unraisablehook
+
+    def unraisable(args) -> None:
+        if args.exc_type is not None and issubclass(args.exc_type, KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+            return
+        default_hook(args)
+
+    sys.unraisablehook = unraisable
+
+
+def finish(code: int) -> None:
+    """End the process with ``code`` now, whatever is still running.
+
+    After Ctrl-C (130) SIGINT gets its default action back, so a second Ctrl-C during the last flush
+    ends the process at once instead of raising KeyboardInterrupt wherever the interpreter happens to
+    be shutting down. A thread still blocked on a server that never answers (a request abandoned at
+    the deadline or on Ctrl-C) must not hold the exit either: interpreter shutdown joins thread-pool
+    workers, so with any other thread alive the process leaves through ``os._exit`` once the output
+    is flushed.
+    """
+    import signal
+    import threading
+
+    code = int(code)
+    main_thread = threading.current_thread() is threading.main_thread()
+    if code == 130 and main_thread:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            # A reader that went away (| head): point the descriptor at /dev/null so that the
+            # interpreter's own last flush does not print "Exception ignored … BrokenPipeError".
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):
+                pass
+    others = [t for t in threading.enumerate() if t is not threading.current_thread() and t.is_alive()]
+    if others and main_thread:
+        import atexit
+
+        # What atexit would do still happens — the kubernetes client removes the temporary files it
+        # wrote a kubeconfig's client key to — only the joins of stuck threads are skipped.
+        atexit._run_exitfuncs()
+        os._exit(code)
+    sys.exit(code)
 
 
 def plugin_main() -> None:
     main(prog=PLUGIN_PROG)
 
 
+def plugin_complete_main() -> None:
+    """``kubectl_complete-aks_lb``: kubectl (>= 1.26) runs it with the words to complete."""
+    sys.exit(run(["__complete", *sys.argv[1:]], PLUGIN_PROG))
+
+
 def run(argv: list[str], prog: str = "akslbctl") -> int:
+    if argv and argv[0] in ("__complete", "__completeNoDesc"):
+        # Every TAB lands here: answer from the generated spec, before typer (and pydantic) load.
+        from akslbctl.cli.complete import main as complete
+
+        return complete(argv[0], argv[1:])
     from akslbctl.cli.app import run_cli
 
     return run_cli(argv, prog)

@@ -1,0 +1,174 @@
+"""The command line's shape for shell completion: commands, options, arguments.
+
+Generated from the Typer app by ``python scripts/regen.py`` (akslbctl.cli.specgen); do not edit.
+tests/unit/test_complete.py fails when it is stale. Plain literals: importing this is free.
+
+Per command path ("" is the program): its subcommands; its options as (names, value, repeatable,
+help) where value is None for a flag, "" for a value without candidates, a kind ("namespace",
+"context", "file", "file:EXT") or ((value, description), ...); its arguments as (name, kind, many).
+"""
+
+# ruff: noqa: E501
+# fmt: off
+
+COMMANDS = {
+    '': {
+        'help': 'Why does the Azure Load Balancer (not) send traffic to the nodes of my AKS Service?',
+        'commands': ('explain', 'probe', 'diff', 'capture', 'completion', 'lab'),
+        'options': (
+            (('--version',), None, False, 'Print the version and exit'),
+            (('--help', '-h'), None, False, 'Show this message and exit'),
+        ),
+        'args': (
+        ),
+    },
+    'explain': {
+        'help': 'Which nodes the Azure LB treats as up for a Service, and why',
+        'commands': (),
+        'options': (
+            (('--namespace', '-n'), 'namespace', False, "Namespace (default: the context's)"),
+            (('--context',), 'context', False, 'kubeconfig context (default: current)'),
+            (('--kubeconfig',), 'file', False, 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config)'),
+            (('--subscription',), '', False, "Azure subscription id (default: from a Node's providerID)"),
+            (('--resource-group', '-g'), '', False, "Node resource group MC_… (default: from a Node's providerID)"),
+            (('--arm-endpoint',), '', False, 'ARM endpoint (default: $AKSLBCTL_ARM_ENDPOINT, management.azure.com)'),
+            (('--filename', '-f'), 'file', False, 'Analyse offline: a case file (akslbctl capture) or a folder of raw kubectl/az -o json dum…'),
+            (('--all-namespaces', '-A'), None, False, 'Every LoadBalancer Service of every namespace: one row each'),
+            (('--selector', '-l'), '', False, 'LoadBalancer Services matching this label selector: one row each'),
+            (('--tree',), None, False, 'Show a tree: frontend → rules → probes → nodes → pods'),
+            (('--svg',), 'file:svg', False, 'Also save the table or tree as an SVG picture in this file'),
+            (('--output', '-o'), (('table', 'table for people (default)'), ('wide', 'table with addresses, expectations and latencies'), ('json', 'versioned JSON document'), ('yaml', 'versioned YAML document')), False, 'table, wide, json or yaml'),
+            (('--timeout',), '', False, 'Seconds per probe, as a whole'),
+            (('--no-probe',), None, False, 'Do not probe the nodes'),
+            (('--no-azure-health',), None, False, "Do not ask ARM's rule-health operation for Azure's own view"),
+            (('--provider-version',), '', False, 'Assume this cloud-provider-azure version (e.g. v1.24.10)'),
+            (('--request-timeout',), '', False, 'Seconds to wait for each Kubernetes/ARM request'),
+            (('--deadline',), '', False, 'Seconds the whole command may take, every request and probe included; exit 3 when it pass…'),
+            (('--debug',), None, False, 'Log request lines and statuses to stderr (never tokens)'),
+            (('--help', '-h'), None, False, 'Show this message and exit'),
+        ),
+        'args': (
+            ('resource', 'service', True),
+        ),
+    },
+    'probe': {
+        'help': "Probe every pool member as the LB does, round after round: last result, LB state, Azure's…",
+        'commands': (),
+        'options': (
+            (('--namespace', '-n'), 'namespace', False, "Namespace (default: the context's)"),
+            (('--context',), 'context', False, 'kubeconfig context (default: current)'),
+            (('--kubeconfig',), 'file', False, 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config)'),
+            (('--subscription',), '', False, "Azure subscription id (default: from a Node's providerID)"),
+            (('--resource-group', '-g'), '', False, "Node resource group MC_… (default: from a Node's providerID)"),
+            (('--arm-endpoint',), '', False, 'ARM endpoint (default: $AKSLBCTL_ARM_ENDPOINT, management.azure.com)'),
+            (('--output', '-o'), (('table', 'table for people (default)'), ('json', 'JSON Lines: one ProbeRound document per round')), False, 'table (a live table on a terminal, lines when piped) or json'),
+            (('--count',), '', False, 'Rounds to run (default: the largest probe threshold + 1, AKS: 3)'),
+            (('--interval',), '', False, "Seconds between rounds (default: the probe's intervalInSeconds)"),
+            (('--watch', '-w'), None, False, 'Probe round after round until Ctrl-C'),
+            (('--timeout',), '', False, 'Seconds per probe, as a whole'),
+            (('--no-azure-health',), None, False, "Do not ask ARM's rule-health operation for Azure's own view"),
+            (('--provider-version',), '', False, 'Assume this cloud-provider-azure version (e.g. v1.24.10)'),
+            (('--request-timeout',), '', False, 'Seconds to wait for each Kubernetes/ARM request'),
+            (('--deadline',), '', False, "Seconds for collecting the evidence, then for each round (probes, Azure's view); exit 3 w…"),
+            (('--debug',), None, False, 'Log request lines and statuses to stderr (never tokens)'),
+            (('--help', '-h'), None, False, 'Show this message and exit'),
+        ),
+        'args': (
+            ('resource', 'service', True),
+        ),
+    },
+    'diff': {
+        'help': "What differs between the Service's Azure LB and what the cloud provider would configure",
+        'commands': (),
+        'options': (
+            (('--namespace', '-n'), 'namespace', False, "Namespace (default: the context's)"),
+            (('--context',), 'context', False, 'kubeconfig context (default: current)'),
+            (('--kubeconfig',), 'file', False, 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config)'),
+            (('--subscription',), '', False, "Azure subscription id (default: from a Node's providerID)"),
+            (('--resource-group', '-g'), '', False, "Node resource group MC_… (default: from a Node's providerID)"),
+            (('--arm-endpoint',), '', False, 'ARM endpoint (default: $AKSLBCTL_ARM_ENDPOINT, management.azure.com)'),
+            (('--filename', '-f'), 'file', False, 'Analyse offline: a case file (akslbctl capture) or a folder of raw kubectl/az -o json dum…'),
+            (('--output', '-o'), (('table', 'table for people (default)'), ('json', 'versioned JSON document'), ('yaml', 'versioned YAML document')), False, 'table, json or yaml'),
+            (('--provider-version',), '', False, 'Assume this cloud-provider-azure version (e.g. v1.24.10)'),
+            (('--request-timeout',), '', False, 'Seconds to wait for each Kubernetes/ARM request'),
+            (('--deadline',), '', False, 'Seconds the whole command may take, every request and probe included; exit 3 when it pass…'),
+            (('--debug',), None, False, 'Log request lines and statuses to stderr (never tokens)'),
+            (('--help', '-h'), None, False, 'Show this message and exit'),
+        ),
+        'args': (
+            ('resource', 'service', True),
+        ),
+    },
+    'capture': {
+        'help': "Write a case file: the Service's evidence and one round of probe results, for offline ana…",
+        'commands': (),
+        'options': (
+            (('--namespace', '-n'), 'namespace', False, "Namespace (default: the context's)"),
+            (('--context',), 'context', False, 'kubeconfig context (default: current)'),
+            (('--kubeconfig',), 'file', False, 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config)'),
+            (('--subscription',), '', False, "Azure subscription id (default: from a Node's providerID)"),
+            (('--resource-group', '-g'), '', False, "Node resource group MC_… (default: from a Node's providerID)"),
+            (('--arm-endpoint',), '', False, 'ARM endpoint (default: $AKSLBCTL_ARM_ENDPOINT, management.azure.com)'),
+            (('--filename', '-f'), 'file', False, 'The case file to write (e.g. case.json)'),
+            (('--redact',), None, False, 'Replace subscription and tenant ids, resource-group names and public IPs with consistent…'),
+            (('--timeout',), '', False, 'Seconds per probe, as a whole'),
+            (('--no-probe',), None, False, 'Record no probe results'),
+            (('--request-timeout',), '', False, 'Seconds to wait for each Kubernetes/ARM request'),
+            (('--deadline',), '', False, 'Seconds the whole command may take, every request and probe included; exit 3 when it pass…'),
+            (('--debug',), None, False, 'Log request lines and statuses to stderr (never tokens)'),
+            (('--help', '-h'), None, False, 'Show this message and exit'),
+        ),
+        'args': (
+            ('resource', 'service', True),
+        ),
+    },
+    'completion': {
+        'help': "Print the completion script for bash, zsh, fish or PowerShell (see 'Shell completion' in…",
+        'commands': (),
+        'options': (
+            (('--help', '-h'), None, False, 'Show this message and exit'),
+        ),
+        'args': (
+            ('shell', (('bash', 'print the bash completion script'), ('zsh', 'print the zsh completion script'), ('fish', 'print the fish completion script'), ('powershell', 'print the powershell completion script')), False),
+        ),
+    },
+    'lab': {
+        'help': 'A simulated AKS cluster on loopback, to try akslbctl without one',
+        'commands': ('list', 'run', 'up'),
+        'options': (
+            (('--help', '-h'), None, False, 'Show this message and exit'),
+        ),
+        'args': (
+        ),
+    },
+    'lab list': {
+        'help': "List the lab's scenarios",
+        'commands': (),
+        'options': (
+            (('--help', '-h'), None, False, 'Show this message and exit'),
+        ),
+        'args': (
+        ),
+    },
+    'lab run': {
+        'help': 'Start a scenario, run one akslbctl command against it (default: explain its Service), sto…',
+        'commands': (),
+        'options': (
+            (('--help', '-h'), None, False, 'Show this message and exit'),
+        ),
+        'args': (
+            ('scenario', (('cluster-tcp', 'Cluster policy, Tcp probe on nodePort 30396: all 3 nodes up — kube-pr…'), ('local-http', 'Local policy, Http probe /healthz on healthCheckNodePort 32649: node…'), ('appprotocol-404', 'appProtocol: http makes the probe Http on / of nodePort 31380; the in…'), ('stale-probe-port', 'The probe still targets the old nodePort 31000 while the Service now…'), ('node-missing-from-pool', 'Node 2 is missing from the kubernetes backend pool: the LB neither pr…'), ('hanging-health', "Local policy; node 1's health check port 32650 accepts and never answ…"), ('no-endpoints', 'Cluster policy with no ready pod anywhere: kube-proxy rejects nodePor…'), ('internal-lb', 'Internal Service on LB kubernetes-internal with private frontend 10.2…'), ('node-ip-pool', 'IP-based backend pool (nodeIP): members are node addresses, not NIC i…'), ('shared-probe', 'Shared probe mode: every rule uses cluster-service-shared-health-prob…'), ('udp-no-probe', 'UDP port 53 in servicenodeport mode: the rule has no health probe, so…'), ('multi-service', 'Three LoadBalancer Services in two namespaces (default/web Cluster, d…'), ('rule-health-forbidden', 'As cluster-tcp, but the identity may not call the rule-health action…'), ('nsg-blocks-probe', 'Every node answers on nodePort 30396, yet Azure reports Down_Probe_Tc…'), ('large', 'N nodes (default 1000; large:5000) with one Cluster Service, Tcp prob…'), ('stale-request-path', 'The request-path annotation now says /healthz, but the probe still as…'), ('missing-rule', 'Port 443 (nodePort 30443) was added to the Service, but the LB has no…'), ('stale-rule', 'A rule and Tcp probe for port 8080, since removed from the Service, a…'), ('invalid-annotation', "The health-probe-interval annotation is 3 (minimum 5): the provider's…"), ('large-local', 'N nodes (default 1000; large-local:5000), Local policy, Http probe /h…')), False),
+            ('command', 'command', True),
+        ),
+    },
+    'lab up': {
+        'help': 'Start a scenario and keep it running; prints the environment to point akslbctl at it',
+        'commands': (),
+        'options': (
+            (('--help', '-h'), None, False, 'Show this message and exit'),
+        ),
+        'args': (
+            ('scenario', (('cluster-tcp', 'Cluster policy, Tcp probe on nodePort 30396: all 3 nodes up — kube-pr…'), ('local-http', 'Local policy, Http probe /healthz on healthCheckNodePort 32649: node…'), ('appprotocol-404', 'appProtocol: http makes the probe Http on / of nodePort 31380; the in…'), ('stale-probe-port', 'The probe still targets the old nodePort 31000 while the Service now…'), ('node-missing-from-pool', 'Node 2 is missing from the kubernetes backend pool: the LB neither pr…'), ('hanging-health', "Local policy; node 1's health check port 32650 accepts and never answ…"), ('no-endpoints', 'Cluster policy with no ready pod anywhere: kube-proxy rejects nodePor…'), ('internal-lb', 'Internal Service on LB kubernetes-internal with private frontend 10.2…'), ('node-ip-pool', 'IP-based backend pool (nodeIP): members are node addresses, not NIC i…'), ('shared-probe', 'Shared probe mode: every rule uses cluster-service-shared-health-prob…'), ('udp-no-probe', 'UDP port 53 in servicenodeport mode: the rule has no health probe, so…'), ('multi-service', 'Three LoadBalancer Services in two namespaces (default/web Cluster, d…'), ('rule-health-forbidden', 'As cluster-tcp, but the identity may not call the rule-health action…'), ('nsg-blocks-probe', 'Every node answers on nodePort 30396, yet Azure reports Down_Probe_Tc…'), ('large', 'N nodes (default 1000; large:5000) with one Cluster Service, Tcp prob…'), ('stale-request-path', 'The request-path annotation now says /healthz, but the probe still as…'), ('missing-rule', 'Port 443 (nodePort 30443) was added to the Service, but the LB has no…'), ('stale-rule', 'A rule and Tcp probe for port 8080, since removed from the Service, a…'), ('invalid-annotation', "The health-probe-interval annotation is 3 (minimum 5): the provider's…"), ('large-local', 'N nodes (default 1000; large-local:5000), Local policy, Http probe /h…')), False),
+        ),
+    },
+}
