@@ -15,6 +15,7 @@ from akslbctl import __version__
 from akslbctl.cli import common
 from akslbctl.cli.capture import capture
 from akslbctl.cli.common import Terminal, term
+from akslbctl.cli.completion import completion
 from akslbctl.cli.diff import diff
 from akslbctl.cli.explain import explain
 from akslbctl.cli.lab import lab_app
@@ -46,12 +47,14 @@ app.command(no_args_is_help=False)(probe)
 app.command(no_args_is_help=False)(diff)
 app.command(no_args_is_help=False)(capture)
 app.add_typer(lab_app, name="lab")
+app.command()(completion)
 
 
 def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None = None) -> int:
     """Run one command line; returns the exit code. Never lets a traceback reach the user."""
     t = common.use_terminal(terminal or Terminal(sys.stdout, sys.stderr, prog=prog))
     t.prog = prog
+    sigint = _sigint_handler()
     try:
         command = typer.main.get_command(app)
         rv = command.main(args=argv, prog_name=prog, standalone_mode=False)
@@ -64,6 +67,12 @@ def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None =
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return ExitCode.OK
+    except SystemExit as exc:
+        # typer turns an EPIPE on output into sys.exit(1): the reader went away (| head), which is no
+        # failure of the command.
+        if isinstance(exc.__context__, BrokenPipeError):
+            return ExitCode.OK
+        raise
     except typer.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
     except typer.Abort:
@@ -78,6 +87,27 @@ def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None =
 
             t.stderr.write(t.redact("".join(traceback.format_exception(exc))))
         return ExitCode.NO_EVIDENCE
+    finally:
+        _restore_sigint(sigint)
+
+
+def _sigint_handler():
+    """The SIGINT handler in force when a run starts (None off the main thread, where none can be set)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.getsignal(signal.SIGINT)
+
+
+def _restore_sigint(handler) -> None:
+    """Put back the SIGINT handler a run started with, should anything it ran have replaced it: Ctrl-C
+    must keep meaning KeyboardInterrupt (exit 130) for whatever runs next in the process."""
+    import signal
+
+    if handler is not None and signal.getsignal(signal.SIGINT) is not handler:
+        signal.signal(signal.SIGINT, handler)
 
 
 def _click_error(exc, t: Terminal) -> int:

@@ -15,6 +15,7 @@ from akslbctl.cli.common import (
     ArmEndpoint,
     Connection,
     Context,
+    DeadlineSeconds,
     Debug,
     Kubeconfig,
     Namespace,
@@ -51,21 +52,24 @@ def capture(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe, as a whole.", min=0.05)] = 5.0,
     no_probe: Annotated[bool, typer.Option("--no-probe", help="Record no probe results.")] = False,
     request_timeout: RequestTimeout = 10.0,
+    deadline: DeadlineSeconds = 120.0,
     debug: Debug = False,
 ) -> int:
     """Write a case file: the Service's evidence and one round of probe results, for offline analysis."""
     from akslbctl import __version__
+    from akslbctl.deadline import Deadline
     from akslbctl.sources import casefile
 
+    budget = Deadline.start(deadline)
     setup_logging(debug)
     if not filename:
         raise UsageError("capture needs the file to write", hint="pass -f FILE (for example: -f case.json)")
     if filename == "-":
         raise UsageError("capture writes a file, not stdout", hint="pass -f FILE (for example: -f case.json)")
     conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
-    case = load_case(resource, conn, command="capture")
+    case = load_case(resource, conn, command="capture", deadline=budget)
     captured_at = _now()
-    entries = [] if no_probe else probe_round(case, timeout)
+    entries = [] if no_probe else probe_round(case, timeout, deadline=budget)
     doc = casefile.case_document(case, probes=entries, captured_at=captured_at, akslbctl_version=__version__)
     if redact:
         from akslbctl.sources.redact import redact as redact_doc
@@ -87,8 +91,11 @@ def capture(
     return ExitCode.OK
 
 
-def probe_round(case, timeout: float) -> list[dict]:
-    """One round of the probes explain would send (the plan and its hint probes), as §7 entries."""
+def probe_round(case, timeout: float, *, deadline=None) -> list[dict]:
+    """One round of the probes explain would send (the plan and its hint probes), as §7 entries.
+
+    ``deadline``: the command's; a round that cannot finish before it is an error (no file is written).
+    """
     from akslbctl.analysis.engine import analyse, probe_plan
     from akslbctl.analysis.hints import hint_targets
     from akslbctl.pipeline import ProbeOptions, run_probes
@@ -98,7 +105,7 @@ def probe_round(case, timeout: float) -> list[dict]:
     if analysis.match.lb is None:
         return []
     targets = list(dict.fromkeys(probe_plan(analysis) + hint_targets(analysis)))
-    results = run_probes(targets, ProbeOptions(timeout=timeout))
+    results = run_probes(targets, ProbeOptions(timeout=timeout, deadline=deadline))
     node_of: dict[str, str] = {}
     for node in case.nodes:
         for ip in node.internal_ips:

@@ -91,6 +91,14 @@ RequestTimeout = Annotated[
     float, typer.Option("--request-timeout", help="Seconds to wait for each Kubernetes/ARM request.", min=0.1)
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Log request lines and statuses to stderr (never tokens).")]
+DeadlineSeconds = Annotated[
+    float,
+    typer.Option(
+        "--deadline",
+        help="Seconds the whole command may take, every request and probe included; exit 3 when it passes.",
+        min=0.1,
+    ),
+]
 CaseFile = Annotated[
     str | None,
     typer.Option(
@@ -114,6 +122,12 @@ def output_format(value: str) -> str:
 
 
 def setup_logging(debug: bool) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        # Libraries that log through the root logger must not print beside the one error line: the
+        # kubernetes client reports a failing exec credential plugin with logging.error(), which would
+        # install a stderr handler of its own. What akslbctl logs has its own handler (--debug).
+        root.addHandler(logging.NullHandler())
     if not debug:
         return
     t = term()
@@ -149,13 +163,18 @@ class Connection:
     request_timeout: float = 10.0
 
 
-def load_case(resource: list[str] | None, conn: Connection, *, command: str, filename: str | None = None):
+def load_case(
+    resource: list[str] | None, conn: Connection, *, command: str, filename: str | None = None, deadline=None
+):
     """The evidence for the one Service a command names, from the live cluster and ARM.
 
     With ``filename`` (``-f``), from a case file or a folder of raw dumps instead, offline: the case
     names its Service, so resource arguments are optional there, and must match when given.
+    ``deadline`` (an :class:`akslbctl.deadline.Deadline`) bounds it all: requests wait at most what is
+    left of it, and when it passes the command ends with exit 3 whatever a server is doing.
     """
     from akslbctl.cli.resource import check_namespace, parse_resources
+    from akslbctl.deadline import run_within
 
     if filename is not None:
         from akslbctl.sources.casefile import Scope, load
@@ -169,7 +188,7 @@ def load_case(resource: list[str] | None, conn: Connection, *, command: str, fil
             subscription=conn.subscription,
             resource_group=conn.resource_group,
         )
-        return load(filename, scope)
+        return run_within(deadline, lambda: load(filename, scope), f"reading {filename}")
     from akslbctl.collect import Target, collect
     from akslbctl.sources.arm import ArmOptions
     from akslbctl.sources.kube import KubeOptions
@@ -177,6 +196,15 @@ def load_case(resource: list[str] | None, conn: Connection, *, command: str, fil
     names = parse_resources(resource or [])
     if len(names) != 1:
         raise UsageError(f"{command} takes one Service", hint="run it once per Service")
-    kube_opts = KubeOptions(conn.kubeconfig, conn.context, check_namespace(conn.namespace), conn.request_timeout)
-    arm_opts = ArmOptions(conn.subscription, conn.resource_group, conn.arm_endpoint, max(conn.request_timeout, 10.0))
-    return collect(Target(kube_opts.namespace, names[0]), kube_opts, arm_opts, secrets=term().secrets)
+    kube_opts = KubeOptions(
+        conn.kubeconfig, conn.context, check_namespace(conn.namespace), conn.request_timeout, deadline=deadline
+    )
+    arm_opts = ArmOptions(
+        conn.subscription, conn.resource_group, conn.arm_endpoint, max(conn.request_timeout, 10.0), deadline=deadline
+    )
+    target, secrets = Target(kube_opts.namespace, names[0]), term().secrets
+    return run_within(
+        deadline,
+        lambda: collect(target, kube_opts, arm_opts, secrets=secrets),
+        "collecting the evidence (Kubernetes API, ARM)",
+    )

@@ -14,6 +14,7 @@ from akslbctl.cli.common import (
     CaseFile,
     Connection,
     Context,
+    DeadlineSeconds,
     Debug,
     Kubeconfig,
     Namespace,
@@ -45,19 +46,26 @@ def diff(
         typer.Option("--provider-version", help="Assume this cloud-provider-azure version (e.g. v1.24.10)."),
     ] = None,
     request_timeout: RequestTimeout = 10.0,
+    deadline: DeadlineSeconds = 120.0,
     debug: Debug = False,
 ) -> int:
     """What differs between the Service's Azure LB and what the cloud provider would configure."""
+    from akslbctl.deadline import Deadline
     from akslbctl.pipeline import diff as run_diff
 
+    budget = Deadline.start(deadline)
     setup_logging(debug)
     if output not in OUTPUTS:
         raise UsageError(f"unknown output format {output!r}", hint=f"use one of {', '.join(OUTPUTS)}")
     conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
-    case = load_case(resource, conn, command="diff", filename=filename)
+    case = load_case(resource, conn, command="diff", filename=filename, deadline=budget)
     _, result = run_diff(case, provider_version=provider_version)
     render_diff(result, output)
     if result.load_balancer is None:
+        term().error(  # exit 3: one line on stderr, as for every error
+            f"no load balancer in resource group {case.resource_group or '?'} has a frontend or rule for service "
+            f"{result.service.ref}",
+        )
         return ExitCode.NO_EVIDENCE
     return ExitCode.PROBLEM if result.drift else ExitCode.OK
 

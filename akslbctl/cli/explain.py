@@ -11,6 +11,7 @@ from akslbctl.cli.common import (
     CaseFile,
     Connection,
     Context,
+    DeadlineSeconds,
     Debug,
     Kubeconfig,
     Namespace,
@@ -36,6 +37,20 @@ def explain(
     resource_group: ResourceGroup = None,
     arm_endpoint: ArmEndpoint = None,
     filename: CaseFile = None,
+    all_namespaces: Annotated[
+        bool,
+        typer.Option("--all-namespaces", "-A", help="Every LoadBalancer Service of every namespace: one row each."),
+    ] = False,
+    selector: Annotated[
+        str | None,
+        typer.Option("--selector", "-l", help="LoadBalancer Services matching this label selector: one row each."),
+    ] = None,
+    tree: Annotated[
+        bool, typer.Option("--tree", help="Show a tree: frontend → rules → probes → nodes → pods.")
+    ] = False,
+    svg: Annotated[
+        str | None, typer.Option("--svg", help="Also save the table or tree as an SVG picture in this file.")
+    ] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="table, wide, json or yaml.")] = "table",
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe, as a whole.", min=0.05)] = 5.0,
     no_probe: Annotated[bool, typer.Option("--no-probe", help="Do not probe the nodes.")] = False,
@@ -45,25 +60,55 @@ def explain(
         typer.Option("--provider-version", help="Assume this cloud-provider-azure version (e.g. v1.24.10)."),
     ] = None,
     request_timeout: RequestTimeout = 10.0,
+    deadline: DeadlineSeconds = 120.0,
     debug: Debug = False,
 ) -> int:
     """Which nodes the Azure LB treats as up for a Service, and why."""
     from akslbctl.azurehealth import AzureOptions
+    from akslbctl.cli.pictures import check_picture_options, show_pictures
+    from akslbctl.cli.progress import progress
+    from akslbctl.deadline import Deadline
     from akslbctl.pipeline import ProbeOptions
     from akslbctl.pipeline import explain as run_explain
 
+    budget = Deadline.start(deadline)
     setup_logging(debug)
     output = output_format(output)
+    check_picture_options(output, tree=tree, svg=svg)
     conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
-    case = load_case(resource, conn, command="explain", filename=filename)
-    _, diagnosis = run_explain(
-        case,
-        ProbeOptions(enabled=not no_probe, timeout=timeout),
-        provider_version=provider_version,
-        azure=AzureOptions(enabled=not no_azure_health, endpoint=arm_endpoint),
-    )
-    render_diagnosis(diagnosis, output)
+    probe_opts = ProbeOptions(enabled=not no_probe, timeout=timeout)
+    azure_opts = AzureOptions(enabled=not no_azure_health, endpoint=arm_endpoint)
+    if all_namespaces or selector is not None:
+        from akslbctl.cli.many import explain_many
+
+        return explain_many(
+            resource,
+            conn,
+            all_namespaces=all_namespaces,
+            selector=selector,
+            filename=filename,
+            tree=tree,
+            svg=svg,
+            output=output,
+            probe=probe_opts,
+            azure=azure_opts,
+            provider_version=provider_version,
+            deadline=budget,
+            debug=debug,
+        )
+    with progress(term(), "collecting evidence…", enabled=not debug) as status:
+        case = load_case(resource, conn, command="explain", filename=filename, deadline=budget)
+        status.update(f"probing the nodes of {case.service.ref}…")
+        _, diagnosis = run_explain(
+            case, probe_opts, provider_version=provider_version, azure=azure_opts, deadline=budget
+        )
+    if tree or svg:
+        show_pictures(diagnosis, case, output, tree=tree, svg=svg)
+    else:
+        render_diagnosis(diagnosis, output)
     if diagnosis.load_balancer is None:
+        no_lb = next((f.message for f in diagnosis.findings if f.code == "lb-not-found"), None)
+        term().error(no_lb or f"no load balancer found for service {diagnosis.service.ref}")  # exit 3: one line
         return ExitCode.NO_EVIDENCE
     return ExitCode.OK if diagnosis.healthy else ExitCode.PROBLEM
 

@@ -60,26 +60,38 @@ def probe(
         typer.Option("--provider-version", help="Assume this cloud-provider-azure version (e.g. v1.24.10)."),
     ] = None,
     request_timeout: RequestTimeout = 10.0,
+    deadline: Annotated[
+        float,
+        typer.Option(
+            "--deadline",
+            help="Seconds for collecting the evidence, then for each round (probes, Azure's view); exit 3 when "
+            "one passes.",
+            min=0.1,
+        ),
+    ] = 120.0,
     debug: Debug = False,
 ) -> int:
     """Probe every pool member as the LB does, round after round: last result, LB state, Azure's view."""
     from akslbctl.azurehealth import AzureOptions
+    from akslbctl.deadline import Deadline
     from akslbctl.render.live import renderer
     from akslbctl.watch import Watch, WatchOptions
 
+    budget = Deadline.start(deadline)  # collecting the evidence; then each round has a deadline of its own
     setup_logging(debug)
     if output not in PROBE_OUTPUTS:
         raise UsageError(f"unknown output format {output!r} for probe", hint="use table or json")
     if watch and count is not None:
         raise UsageError("--watch and --count exclude each other", hint="--watch runs until Ctrl-C")
     conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
-    case = load_case(resource, conn, command="probe")
+    case = load_case(resource, conn, command="probe", deadline=budget)
     options = WatchOptions(
         count=count,
         interval=interval,
         timeout=timeout,
         forever=watch,
         azure=AzureOptions(enabled=not no_azure_health, endpoint=arm_endpoint),
+        deadline=deadline,
     )
     session = Watch(case, options, provider_version=provider_version)
     out = renderer(output, term())

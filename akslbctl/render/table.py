@@ -201,36 +201,53 @@ def _node_table(nodes: Sequence[NodeVerdict], width: int, wide: bool):
     if show_azure:
         cols.append(("AZURE SAYS", max([10, *(len(_azure_cell(n)) for n in nodes)])))
     gap = 2
+    # Too narrow for the wide columns (80 columns): they go first, latency, then the expectation, then the
+    # address, and their values move to the line under the node with the reason.
+    moved: list[str] = []
+    for extra in ("LATENCY", "EXPECTED", "ADDRESS"):
+        if sum(w for _, w in cols) + gap * (len(cols) - 1) <= width:
+            break
+        if any(title == extra for title, _ in cols):
+            cols = [c for c in cols if c[0] != extra]
+            moved.append(extra)
     fixed = sum(w for _, w in cols) + gap * len(cols)
     why_w = width - fixed
-    why_below = why_w < 24  # too narrow: the reason goes on its own indented line
+    why_below = why_w < 24 or bool(moved)  # too narrow: the reason goes on its own indented line
     header = Text()
     for title, w in cols:
         header.append(title.ljust(w + gap), style="bold")
     if not why_below:
         header.append("WHY", style="bold")
+    header.rstrip()
     lines = [header]
     for n in nodes:
-        line = Text()
-        cells = [(n.node, "")]
-        if wide:
-            cells.append((n.address or "-", ""))
-        cells += [("yes" if n.in_pool else "no", "" if n.in_pool else "dim"), (n.verdict, verdict_style(n))]
-        if wide:
-            latency = n.observed.latency_ms if n.observed and n.observed.latency_ms is not None else None
-            cells += [(n.expected or "-", ""), ("-" if latency is None else f"{latency:.0f} ms", "")]
+        latency = n.observed.latency_ms if n.observed and n.observed.latency_ms is not None else None
+        cells = {
+            "NODE": (n.node, ""),
+            "ADDRESS": (n.address or "-", ""),
+            "POOL": ("yes" if n.in_pool else "no", "" if n.in_pool else "dim"),
+            "VERDICT": (n.verdict, verdict_style(n)),
+            "EXPECTED": (n.expected or "-", ""),
+            "LATENCY": ("-" if latency is None else f"{latency:.0f} ms", ""),
+        }
         if show_azure:
-            cells.append((_azure_cell(n), _azure_style(n)))
-        for (value, style), (_, w) in zip(cells, cols, strict=True):
+            cells["AZURE SAYS"] = (_azure_cell(n), _azure_style(n))
+        line = Text()
+        for title, w in cols:
+            value, style = cells[title]
             line.append(value.ljust(w + gap), style=style)
+        dim = "dim" if n.verdict == ABSENT else ""
         if why_below:
-            for part in textwrap.wrap(n.detail, max(width - 4, 20), break_on_hyphens=False):
-                line.append("\n    " + part, style="dim" if n.verdict == ABSENT else "")
+            line.rstrip()
+            extras = [f"{title.lower()} {cells[title][0]}" for title in reversed(moved) if cells[title][0] != "-"]
+            detail = " · ".join([*extras, n.detail]) if extras else n.detail
+            for part in textwrap.wrap(detail, max(width - 4, 20), break_on_hyphens=False):
+                line.append("\n    " + part, style=dim)
         else:
             parts = textwrap.wrap(n.detail, why_w, break_on_hyphens=False) or [""]
-            line.append(parts[0], style="dim" if n.verdict == ABSENT else "")
+            line.append(parts[0], style=dim)
             for part in parts[1:]:
-                line.append("\n" + " " * fixed + part, style="dim" if n.verdict == ABSENT else "")
+                line.append("\n" + " " * fixed + part, style=dim)
         lines.append(line)
     return Text("\n").join(lines)
 

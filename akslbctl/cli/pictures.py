@@ -1,0 +1,76 @@
+"""``explain --tree`` and ``--svg FILE``: the report as a tree, and as a picture to attach to a ticket.
+
+The SVG is drawn by a second, recording console with colours on, whatever the terminal or
+``NO_COLOR`` say about the screen, so the picture reads the same everywhere; it has the width of the
+output on screen.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from akslbctl.cli.common import term
+from akslbctl.errors import UsageError
+
+
+def check_picture_options(output: str, *, tree: bool, svg: str | None) -> None:
+    """Refuse impossible combinations before any evidence is collected (exit 2)."""
+    if output in ("json", "yaml") and (tree or svg is not None):
+        flag = "--tree" if tree else "--svg"
+        raise UsageError(f"{flag} draws the table or tree; it does not go with -o {output}")
+    if svg is not None:
+        if svg in ("", "-"):
+            raise UsageError("--svg needs a file name", hint="for example: --svg report.svg")
+        folder = os.path.dirname(os.path.abspath(svg))
+        if not os.path.isdir(folder):
+            raise UsageError(f"cannot write {svg}: folder {folder} does not exist")
+
+
+def show_pictures(diagnosis, case, output: str, *, tree: bool, svg: str | None) -> None:
+    """Print the table (or the tree) as usual and, with ``svg``, save the same as a picture."""
+    if tree:
+        from akslbctl.render.tree import render_tree
+
+        def draw(console) -> None:
+            render_tree(diagnosis, case, console)
+    else:
+        from akslbctl.render.table import render_diagnosis
+
+        def draw(console) -> None:
+            render_diagnosis(diagnosis, console, wide=output == "wide")
+
+    show(draw, svg, title=f"akslbctl explain {diagnosis.service.ref}")
+
+
+def show(draw: Callable[[object], None], svg: str | None, *, title: str) -> None:
+    t = term()
+    screen = t.console()
+    draw(screen)
+    if svg is not None:
+        save_svg(draw, svg, title=title, width=screen.width)
+
+
+def save_svg(draw: Callable[[object], None], path: str, *, title: str, width: int) -> None:
+    import io
+
+    from rich.console import Console
+
+    recorder = Console(
+        record=True,
+        file=io.StringIO(),
+        width=width,
+        force_terminal=True,
+        color_system="truecolor",
+        no_color=False,
+        highlight=False,
+        soft_wrap=False,
+        emoji=False,
+    )
+    draw(recorder)
+    try:
+        recorder.save_svg(path, title=title)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    t = term()
+    t.stderr.write(f"saved the picture as {path}\n")

@@ -1,0 +1,130 @@
+"""``explain --tree``: the path traffic takes, as a tree — frontend → rules → probe → nodes → pods.
+
+The table answers "which nodes are up"; the tree shows how the pieces hang together, which is what a
+support ticket needs when several rules share a probe, a Service has two frontends, or the pods sit on
+nodes the LB does not send to. Pods come from the Service's EndpointSlices (their targetRefs), under
+the node they run on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from akslbctl.model.case import Case
+from akslbctl.model.report import ABSENT, DOWN, UNKNOWN, UP, Diagnosis, RuleDiagnosis
+from akslbctl.render.table import SEVERITY_MARK, _short, verdict_style
+
+MARKS = {UP: "●", DOWN: "●", ABSENT: "○", UNKNOWN: "?"}
+
+
+def pods_by_node(case: Case | None) -> dict[str, list[tuple[str, str]]]:
+    """``{node: [(namespace/pod, state)]}`` from the EndpointSlices, each pod once."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    seen: set[str] = set()
+    for ep in case.endpoints if case is not None else ():
+        ref = ep.target_ref or ""
+        kind, _, rest = ref.partition("/")
+        if kind != "Pod" or not rest or ref in seen:
+            continue
+        seen.add(ref)
+        state = "terminating" if ep.terminating else "ready" if ep.ready else "not ready"
+        out.setdefault(ep.node_name or "(no node)", []).append((rest, state))
+    for pods in out.values():
+        pods.sort()
+    return out
+
+
+def render_tree(d: Diagnosis, case: Case | None, console) -> None:
+    from rich.text import Text
+    from rich.tree import Tree
+
+    s = d.service
+    head = Text.assemble(("Service ", "bold"), s.ref, f" · externalTrafficPolicy {s.external_traffic_policy}")
+    if s.is_local and s.health_check_node_port:
+        head.append(f" · healthCheckNodePort {s.health_check_node_port}")
+    root = Tree(head, guide_style="dim")
+    lb = d.load_balancer
+    if lb is None:
+        root.add(Text("no load balancer found for this Service", style="bold red"))
+        console.print(root)
+        _findings(d, console)
+        return
+    lb_node = root.add(Text.assemble(("LB ", "bold"), f"{lb.name} in {lb.resource_group}"))
+    pods = pods_by_node(case)
+    frontends = list(d.frontends) or [("(no frontend)", None)]
+    placed: set[int] = set()
+    for index, (name, ip) in enumerate(frontends):
+        rules = [r for i, r in enumerate(d.rules) if r.frontend_ip == ip or (index == 0 and _orphan(r, frontends))]
+        placed.update(i for i, r in enumerate(d.rules) if r in rules)
+        front = lb_node.add(Text.assemble(("frontend ", "bold"), f"{_short(name)} {ip or '(no IP)'}"))
+        if not rules:
+            front.add(Text("no rule of this Service", style="dim"))
+        for group in _groups(sorted(rules, key=lambda r: (r.protocol, r.frontend_port))):
+            _add_rules(front, group, pods)
+    console.print(root, overflow="fold")
+    _findings(d, console)
+
+
+def _orphan(rule: RuleDiagnosis, frontends: Sequence[tuple[str, str | None]]) -> bool:
+    return rule.frontend_ip not in {ip for _, ip in frontends}
+
+
+def _groups(rules: Sequence[RuleDiagnosis]) -> list[list[RuleDiagnosis]]:
+    """Rules that share one probe and the same verdicts hang under one probe."""
+    groups: list[tuple[tuple, list[RuleDiagnosis]]] = []
+    for r in rules:
+        key = (
+            None if r.probe is None else (r.probe.protocol, r.probe.port, r.probe.request_path),
+            tuple((n.node, n.verdict, n.reason) for n in r.nodes),
+        )
+        for k, members in groups:
+            if k == key:
+                members.append(r)
+                break
+        else:
+            groups.append((key, [r]))
+    return [members for _, members in groups]
+
+
+def _add_rules(parent, rules: list[RuleDiagnosis], pods: dict[str, list[tuple[str, str]]]) -> None:
+    from rich.text import Text
+
+    label = "rules " if len(rules) > 1 else "rule "
+    text = Text(label, style="bold")
+    text.append(", ".join(f"{r.protocol} {r.frontend_port} → {r.backend_port}" for r in rules))
+    text.append(f"  [{', '.join(_short(r.name) for r in rules)}]", style="dim")
+    rule_node = parent.add(text)
+    first = rules[0]
+    p = first.probe
+    in_pool = sum(1 for n in first.nodes if n.in_pool)
+    if p is None:
+        probe = Text.assemble(("no probe", "bold"), " · the LB sends to every pool member")
+    else:
+        probe = Text.assemble(("probe ", "bold"), f"{p.protocol} :{p.port}")
+        if p.protocol in ("Http", "Https"):
+            probe.append(f" {p.request_path or '/'}")
+        probe.append(f" · every {p.interval or '?'} s, threshold {p.threshold}")
+    counts = f" · {first.up}/{in_pool} up" if first.known else " · not probed"
+    probe.append(counts, style="bold green" if first.known and first.up else "bold red" if first.known else "magenta")
+    probe_node = rule_node.add(probe)
+    for n in first.nodes:
+        style = verdict_style(n)
+        line = Text.assemble((MARKS.get(n.verdict, "·"), style), " ", n.node, "  ", (n.verdict, style))
+        if n.detail:
+            line.append(f"  {n.detail}", style="dim")
+        node = probe_node.add(line)
+        for pod, state in pods.get(n.node, []):
+            pod_style = "green" if state == "ready" else "yellow"
+            node.add(Text.assemble(("pod ", "dim"), pod, "  ", (state, pod_style)))
+
+
+def _findings(d: Diagnosis, console) -> None:
+    from rich.text import Text
+
+    if not d.findings:
+        return
+    console.print()
+    console.print(Text("Findings", style="bold"))
+    for f in d.findings:
+        mark, style = SEVERITY_MARK.get(f.severity, ("·", ""))
+        console.print(Text.assemble((f"  {mark} {f.code}  ", style), f.message), overflow="fold")
