@@ -1,0 +1,1792 @@
+"""The fault catalogue: every fault and bad input akslbctl must survive, as data, and how to run one.
+
+Each :class:`Fault` names what is broken, how it is injected (a lab fault on the Kubernetes API or ARM,
+a node behaviour on a lab listener, a change to the cluster's documents, the environment, an argument,
+a file's content, a signal), the command line, and what surviving means: the documented exit code
+(contract §4), the verdict and reason a broken node gets, a substring of the one line on stderr, and a
+wall-time bound. :func:`run` runs an entry — in-process through the real CLI entry
+(``support.cli``), or as a subprocess where time, memory or a signal needs a process — and
+:func:`judge` lists what went wrong (nothing, for a fault survived).
+
+``tests/faults/test_catalogue.py`` runs every entry; ``benchmarks/fault_figures.py`` runs every entry
+as a subprocess and prints the table quoted in docs/robustness.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from akslbctl.lab import behaviours as B
+from akslbctl.lab.cluster import AksBuilder, LabCluster
+from akslbctl.lab.runner import Lab
+
+NODE1 = "aks-nodepool1-12345678-vmss000001"  # the node a node-behaviour fault breaks
+MAX_RSS_MB = 400  # what any one run may take, 10 MB bodies and 1 GB files included
+KILL_GRACE = 5.0  # seconds over a fault's bound before a subprocess that still runs is killed
+
+# What a user's shell may carry that must not reach a run (as tests/conftest.py isolates).
+_ISOLATE = (
+    "KUBECONFIG",
+    "AKSLBCTL_ARM_ENDPOINT",
+    "AKSLBCTL_ARM_TOKEN",
+    "AZURE_SUBSCRIPTION_ID",
+    "AZURE_CLIENT_SECRET",
+    "KUBERNETES_SERVICE_HOST",
+    "KUBERNETES_SERVICE_PORT",
+    "POD_NAMESPACE",
+    "NO_COLOR",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "XDG_CACHE_HOME",
+)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The shape of an entry
+
+
+@dataclass
+class Context:
+    """One run's world: its folder, environment, lab (if any) and the secrets that must not leak."""
+
+    tmp: Path
+    env: dict[str, str]
+    lab: Lab | None = None
+    secrets: list[str] = field(default_factory=list)
+    inputs: set[Path] = field(default_factory=set)  # files that were there before the run
+    stdout_path: Path | None = None  # a subprocess's stdout, while it runs
+
+    def path(self, name: str) -> Path:
+        return self.tmp / name
+
+
+@dataclass(frozen=True)
+class Outcome:
+    exit: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_rss_kb: int | None = None  # subprocess runs only
+
+
+@dataclass(frozen=True)
+class Fault:
+    id: str
+    what: str  # the fault, in one line
+    via: str  # kube-api | arm | rule-health | node | cluster | env | argument | case-file | output | signal
+    argv: tuple[str, ...]  # "{tmp}" stands for the run's folder
+    exit: int
+    says: str | None = None  # a substring of the one stderr line (exit 2 and 3)
+    verdict: str | None = None  # "verdict/reason" of NODE1 on the first rule (explain -o json)
+    cluster: Callable[[], LabCluster] | None = None  # the lab to start, if any
+    prepare: Callable[[Context], None] | None = None  # files, environment
+    bound: float = 12.0  # seconds of wall time (a subprocess's interpreter start included)
+    process: bool = False  # the test runs it as a subprocess (time, memory or a signal matter)
+    interrupt: Callable[[Context], bool] | None = None  # SIGINT once this says the moment has come
+    stdout_closed: bool = False  # stdout is a pipe nobody reads (| head -0)
+    check: Callable[[Context, Outcome], str | None] | None = None  # one more condition: a problem or None
+
+    @property
+    def expected(self) -> str:
+        parts = [f"exit {self.exit}"]
+        if self.verdict:
+            parts.append(self.verdict)
+        return ", ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Clusters
+
+
+def _cluster(name: str) -> AksBuilder:
+    """Cluster policy, Tcp probe on nodePort 30396, pods on nodes 0 and 1: every node up."""
+    b = AksBuilder(name=name)
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    return b
+
+
+def _kube_fault(name: str, route: str, **fields: Any) -> Callable[[], LabCluster]:
+    return lambda: _cluster(name).fault("kube", route, **fields).build()
+
+
+def _arm_fault(name: str, route: str = "*", **fields: Any) -> Callable[[], LabCluster]:
+    return lambda: _cluster(name).fault("arm", route, **fields).build()
+
+
+HC = 32610  # the health check node port of the Local-policy Service
+
+
+def _local(name: str, node1: B.Behaviour | None = None) -> Callable[[], LabCluster]:
+    """Local policy, Http probe /healthz on HC, a pod on every node; node 1 answers with ``node1``."""
+
+    def build() -> LabCluster:
+        b = AksBuilder(name=name)
+        b.add_service(
+            "web",
+            ports=[{"port": 80, "nodePort": 31081}],
+            policy="Local",
+            health_check_node_port=HC,
+            endpoints_on=[0, 1, 2],
+        )
+        if node1 is not None:
+            b.node_behaviour(1, HC, node1)
+        return b.build()
+
+    return build
+
+
+def _https(name: str, node1: B.Behaviour) -> Callable[[], LabCluster]:
+    """appProtocol https: an Https probe on / of nodePort 30443; node 1 answers with ``node1``."""
+
+    def build() -> LabCluster:
+        b = AksBuilder(name=name)
+        ok = B.Http(default=B.Reply(200, b"ok", (("Content-Type", "text/plain"),)), tls=True)
+        b.add_service("web", ports=[{"port": 443, "nodePort": 30443, "appProtocol": "https"}], app=ok)
+        b.node_behaviour(1, 30443, node1)
+        return b.build()
+
+    return build
+
+
+def _mutated(name: str, change: Callable[[LabCluster], None], builder: Callable[[str], AksBuilder] = _cluster):
+    def build() -> LabCluster:
+        c = builder(name).build()
+        change(c)
+        return c
+
+    return build
+
+
+def _lb(c: LabCluster) -> dict:
+    return c.load_balancers[0]
+
+
+def _without_internal_ip(c: LabCluster) -> None:
+    addrs = c.nodes[2]["status"]["addresses"]
+    c.nodes[2]["status"]["addresses"] = [a for a in addrs if a["type"] != "InternalIP"]
+
+
+def _dangling_probe(c: LabCluster) -> None:
+    rule = _lb(c)["properties"]["loadBalancingRules"][0]
+    rule["properties"]["probe"] = {"id": rule["properties"]["probe"]["id"] + "-gone"}
+
+
+def _foreign_members(c: LabCluster) -> None:
+    """Pool members whose ipConfigurations belong to another cluster's scale set."""
+    for pool in _lb(c)["properties"]["backendAddressPools"]:
+        for m in pool["properties"].get("backendIPConfigurations", []):
+            m["id"] = m["id"].replace("aks-nodepool1-12345678-vmss", "aks-other-87654321-vmss")
+
+
+def _no_provider_id(c: LabCluster) -> None:
+    for n in c.nodes:
+        n["spec"].pop("providerID", None)
+
+
+def _endpoints_string(c: LabCluster) -> None:
+    c.endpointslices[0]["endpoints"] = "10.244.0.5"
+
+
+def _service_type(kind: str) -> Callable[[LabCluster], None]:
+    def change(c: LabCluster) -> None:
+        c.services[0]["spec"]["type"] = kind
+
+    return change
+
+
+def _lb_class(c: LabCluster) -> None:
+    c.services[0]["spec"]["loadBalancerClass"] = "example.com/other"
+
+
+def _annotation(key: str, value: str) -> Callable[[LabCluster], None]:
+    def change(c: LabCluster) -> None:
+        c.services[0]["metadata"].setdefault("annotations", {})[key] = value
+
+    return change
+
+
+def _every_node_closed(name: str) -> Callable[[], LabCluster]:
+    def build() -> LabCluster:
+        b = _cluster(name)
+        for i in range(3):
+            b.node_behaviour(i, 30396, B.Closed())
+        return b.build()
+
+    return build
+
+
+def _duplicate_node(c: LabCluster) -> None:
+    c.nodes.append(copy.deepcopy(c.nodes[0]))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Files and environments
+
+
+def _kubeconfig(ctx: Context, server: str, *, ca: str | None = None, user: Mapping[str, Any] | None = None) -> Path:
+    import yaml
+
+    cluster: dict[str, Any] = {"server": server}
+    if ca is not None:
+        cluster["certificate-authority"] = ca
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "c", "cluster": cluster}],
+        "users": [{"name": "u", "user": dict(user or {"token": "kubeconfig-token-3f9a7c1e"})}],
+        "contexts": [{"name": "ctx", "context": {"cluster": "c", "user": "u", "namespace": "default"}}],
+        "current-context": "ctx",
+    }
+    path = ctx.path("kubeconfig")
+    path.write_text(yaml.safe_dump(doc))
+    ctx.env["KUBECONFIG"] = str(path)
+    return path
+
+
+def _closed_port_kubeconfig(ctx: Context) -> None:
+    _kubeconfig(ctx, "https://127.0.0.1:9")
+
+
+def _wrong_ca_kubeconfig(ctx: Context) -> None:
+    """The lab's API server, but the kubeconfig trusts another CA."""
+    from akslbctl.lab.httpserver import _generate_tls
+
+    other_ca, _, _ = _generate_tls()
+    ca = ctx.path("other-ca.pem")
+    ca.write_bytes(other_ca)
+    assert ctx.lab is not None
+    _kubeconfig(ctx, ctx.lab.kube_url, ca=str(ca), user={"token": ctx.lab.kube_token})
+
+
+def _plain_http_to_tls(ctx: Context) -> None:
+    """The kubeconfig says http:// to an API server that speaks TLS."""
+    assert ctx.lab is not None
+    _kubeconfig(ctx, ctx.lab.kube_url.replace("https://", "http://"), user={"token": ctx.lab.kube_token})
+
+
+def _wrong_kube_token(ctx: Context) -> None:
+    assert ctx.lab is not None and ctx.lab.ca_file is not None
+    _kubeconfig(ctx, ctx.lab.kube_url, ca=str(ctx.lab.ca_file), user={"token": "not-the-token-7d2e9a"})
+    ctx.secrets.append("not-the-token-7d2e9a")
+
+
+def _failing_exec_plugin(ctx: Context) -> None:
+    assert ctx.lab is not None and ctx.lab.ca_file is not None
+    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "false", "args": []}}
+    _kubeconfig(ctx, ctx.lab.kube_url, ca=str(ctx.lab.ca_file), user=user)
+
+
+def _hanging_exec_plugin(ctx: Context) -> None:
+    """An exec credential plugin that never returns (kubelogin waiting for a device-code login)."""
+    assert ctx.lab is not None and ctx.lab.ca_file is not None
+    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "sleep", "args": ["20"]}}
+    _kubeconfig(ctx, ctx.lab.kube_url, ca=str(ctx.lab.ca_file), user=user)
+
+
+def _garbage_kubeconfig(ctx: Context) -> None:
+    path = ctx.path("kubeconfig")
+    path.write_bytes(b"\x00\xff: [unclosed\n\tkey: {")
+    ctx.env["KUBECONFIG"] = str(path)
+
+
+def _no_kubeconfig(ctx: Context) -> None:
+    ctx.env.pop("KUBECONFIG", None)
+
+
+def _self_linked_lb_page(ctx: Context) -> None:
+    """ARM answers the load balancer list with a page whose nextLink is the list itself."""
+    from akslbctl.lab.httpserver import Fault as LabFault
+
+    assert ctx.lab is not None
+    c = ctx.lab.cluster
+    url = (
+        f"{ctx.lab.arm_url}/subscriptions/{c.subscription}/resourceGroups/{c.node_resource_group}/providers/"
+        "Microsoft.Network/loadBalancers?api-version=2026-03-01"
+    )
+    body = json.dumps({"value": c.load_balancers, "nextLink": url}).encode()
+    ctx.lab.add_fault(LabFault(api="arm", route="arm.loadBalancers.list", status=200, body=body))
+
+
+def _env(**values: str) -> Callable[[Context], None]:
+    def prepare(ctx: Context) -> None:
+        ctx.env.update(values)
+        ctx.secrets.extend(v for k, v in values.items() if "TOKEN" in k or "SECRET" in k)
+
+    return prepare
+
+
+def _case(change: Callable[[dict], None] | None = None, *, name: str = "case.json") -> Callable[[Context], None]:
+    """A §7 case file of the Cluster-policy cluster (no probe results), changed by ``change``."""
+
+    def prepare(ctx: Context) -> None:
+        c = _cluster("case").build()
+        try:
+            doc = {
+                "apiVersion": "akslbctl/v1alpha1",
+                "kind": "Case",
+                "service": c.service("default/web"),
+                "nodes": c.nodes,
+                "endpointSlices": c.endpointslices,
+                "loadBalancers": c.load_balancers,
+                "publicIPAddresses": c.public_ips,
+                "probes": [],
+            }
+            doc = copy.deepcopy(doc)
+        finally:
+            c.release()
+        if change is not None:
+            change(doc)
+        ctx.path(name).write_text(json.dumps(doc))
+
+    return prepare
+
+
+def _file(content: bytes | Callable[[], bytes], name: str = "case.json") -> Callable[[Context], None]:
+    def prepare(ctx: Context) -> None:
+        ctx.path(name).write_bytes(content() if callable(content) else content)
+
+    return prepare
+
+
+def _sparse_gigabyte(ctx: Context) -> None:
+    with open(ctx.path("case.json"), "wb") as f:
+        f.truncate(1024**3)
+
+
+def _dump_folder(files: Mapping[str, bytes]) -> Callable[[Context], None]:
+    def prepare(ctx: Context) -> None:
+        folder = ctx.path("dumps")
+        folder.mkdir()
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+
+    return prepare
+
+
+def _set(path: str, value: Any) -> Callable[[dict], None]:
+    """Set a dotted path (list indexes as numbers) in a case document."""
+
+    def change(doc: dict) -> None:
+        *parents, last = path.split(".")
+        cur: Any = doc
+        for p in parents:
+            cur = cur[int(p)] if isinstance(cur, list) else cur[p]
+        if isinstance(cur, list):
+            cur[int(last)] = value
+        else:
+            cur[last] = value
+
+    return change
+
+
+def _nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+# ---------------------------------------------------------------------------------------------------
+# Moments to press Ctrl-C
+
+
+def _after_request(route: str) -> Callable[[Context], bool]:
+    def ready(ctx: Context) -> bool:
+        return ctx.lab is not None and any(r.route == route for r in ctx.lab.requests)
+
+    return ready
+
+
+def _after_connection(node: int, port: int) -> Callable[[Context], bool]:
+    def ready(ctx: Context) -> bool:
+        return ctx.lab is not None and ctx.lab.connections(node, port) > 0
+
+    return ready
+
+
+def _after_output(ctx: Context) -> bool:
+    return ctx.stdout_path is not None and ctx.stdout_path.exists() and ctx.stdout_path.stat().st_size > 0
+
+
+# ---------------------------------------------------------------------------------------------------
+# Extra conditions
+
+
+def _no_file(name: str) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        left = [p.name for p in ctx.tmp.iterdir() if p.name.startswith((name, f".{name}"))]
+        return f"files left behind: {left}" if left else None
+
+    return check
+
+
+def _took_at_least(seconds: float) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        return None if out.seconds >= seconds else f"took {out.seconds:.2f} s: Retry-After ({seconds} s) not honoured"
+
+    return check
+
+
+def _stdout_whole_documents(ctx: Context, out: Outcome) -> str | None:
+    """Interrupted output: nothing, or whole JSON documents (one per line)."""
+    for line in out.stdout.splitlines():
+        try:
+            json.loads(line)
+        except ValueError:
+            return f"half-written output: {line[:80]!r}"
+    return None
+
+
+def _json_note(text: str) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        if text not in out.stdout:
+            return f"the output does not say {text!r}"
+        return None
+
+    return check
+
+
+# ---------------------------------------------------------------------------------------------------
+# The catalogue
+
+EXPLAIN = ("explain", "svc/web", "-o", "json")
+QUICK = ("--request-timeout", "1", "--deadline", "4")  # for hangs: a second per request, four in all
+NI = ("--no-azure-health",)
+SECRET = "s3cr3t-client-secret-value-8c1f"
+
+CATALOGUE: tuple[Fault, ...] = (
+    # -- Kubernetes API ---------------------------------------------------------------------------
+    Fault(
+        "kube-500-service",
+        "Kubernetes API answers 500 to the Service GET",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "answered GET /api/v1/namespaces/default/services/web with 500",
+        cluster=_kube_fault("k500s", "kube.services.get", status=500, body=b'{"message":"etcdserver: leader changed"}'),
+    ),
+    Fault(
+        "kube-500-nodes",
+        "Kubernetes API answers 500 to the Node list",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "answered GET /api/v1/nodes with 500",
+        cluster=_kube_fault("k500n", "kube.nodes.list", status=500),
+    ),
+    Fault(
+        "kube-503-endpointslices",
+        "Kubernetes API answers 503 to the EndpointSlice list",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "with 503",
+        cluster=_kube_fault("k503e", "kube.endpointslices.list", status=503),
+    ),
+    Fault(
+        "kube-500-version",
+        "Kubernetes API answers 500 to /version (optional: rules default)",
+        "kube-api",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_kube_fault("k500v", "kube.version", status=500),
+    ),
+    Fault(
+        "kube-hang-service",
+        "Kubernetes API accepts the Service GET and never answers",
+        "kube-api",
+        (*EXPLAIN, *QUICK),
+        3,
+        "did not answer in time",
+        cluster=_kube_fault("khs", "kube.services.get", hang=True),
+        bound=8,
+        process=True,
+    ),
+    Fault(
+        "kube-hang-nodes",
+        "Kubernetes API never answers the Node list (in a worker thread)",
+        "kube-api",
+        (*EXPLAIN, *QUICK),
+        3,
+        "Kubernetes API server",
+        cluster=_kube_fault("khn", "kube.nodes.list", hang=True),
+        bound=8,
+        process=True,
+    ),
+    Fault(
+        "explain-all-past-deadline",
+        "explain -A while the Service list hangs",
+        "kube-api",
+        ("explain", "-A", "-o", "json", "--deadline", "3"),
+        3,
+        "within the 3 s deadline",
+        cluster=_kube_fault("kall", "kube.services.list", hang=True),
+        bound=6,
+        process=True,
+    ),
+    Fault(
+        "kube-reset-service",
+        "Kubernetes API resets the connection of the Service GET",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "dropped the connection",
+        cluster=_kube_fault("krs", "kube.services.get", reset=True),
+    ),
+    Fault(
+        "kube-reset-endpointslices",
+        "Kubernetes API resets the EndpointSlice list",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "dropped the connection",
+        cluster=_kube_fault("kre", "kube.endpointslices.list", reset=True),
+    ),
+    Fault(
+        "kube-drip",
+        "Kubernetes API drips its answer, one byte every 0.3 s",
+        "kube-api",
+        ("explain", "svc/web", "--request-timeout", "1", "--deadline", "3"),
+        3,
+        "within the 3 s deadline",
+        cluster=_kube_fault("kdr", "kube.services.get", drip=0.3),
+        bound=7,
+        process=True,
+    ),
+    Fault(
+        "kube-garbage",
+        "Kubernetes API answers bytes that are not HTTP",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "not HTTP",
+        cluster=_kube_fault("kgb", "kube.services.get", garbage=True),
+    ),
+    Fault(
+        "kube-not-json",
+        "Kubernetes API answers 200 with an HTML page",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "not JSON",
+        cluster=_kube_fault(
+            "knj",
+            "kube.services.get",
+            status=200,
+            body=b"<html>proxy login</html>",
+            headers=(("Content-Type", "text/html"),),
+        ),
+    ),
+    Fault(
+        "kube-json-list",
+        "Kubernetes API answers a JSON list instead of an object",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "a JSON list, not an object",
+        cluster=_kube_fault("kjl", "kube.services.get", status=200, body=b"[1, 2]"),
+    ),
+    Fault(
+        "kube-items-object",
+        "Kubernetes API answers a Node list whose items is an object",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "without an items list",
+        cluster=_kube_fault("kio", "kube.nodes.list", status=200, body=b'{"kind":"NodeList","items":{}}'),
+    ),
+    Fault(
+        "kube-truncated",
+        "Kubernetes API answers a truncated JSON document",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "not JSON",
+        cluster=_kube_fault("ktr", "kube.services.get", status=200, body=b'{"kind":"Service","meta'),
+    ),
+    Fault(
+        "kube-401",
+        "Kubernetes API rejects the kubeconfig's token",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "rejected the credentials (401",
+        cluster=_cluster("k401").build,
+        prepare=_wrong_kube_token,
+    ),
+    Fault(
+        "kube-403-nodes",
+        "RBAC forbids listing Nodes",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "403 Forbidden",
+        cluster=lambda: _cluster("k403").kube_forbidden("nodes").build(),
+    ),
+    Fault(
+        "kube-404-service",
+        "The Service does not exist",
+        "kube-api",
+        ("explain", "svc/nosuch"),
+        2,
+        'service "nosuch" not found',
+        cluster=_cluster("k404").build,
+    ),
+    Fault(
+        "kube-closed-port",
+        "kubeconfig points at a closed port",
+        "env",
+        EXPLAIN,
+        3,
+        "refused the connection",
+        prepare=_closed_port_kubeconfig,
+    ),
+    Fault(
+        "kube-wrong-ca",
+        "The API server's certificate is signed by a CA the kubeconfig does not trust",
+        "env",
+        EXPLAIN,
+        3,
+        "failed the TLS handshake",
+        cluster=_cluster("kca").build,
+        prepare=_wrong_ca_kubeconfig,
+    ),
+    Fault(
+        "kube-http-to-tls",
+        "kubeconfig says http:// to a server that speaks TLS",
+        "env",
+        EXPLAIN,
+        3,
+        "Kubernetes API server",
+        cluster=_cluster("khttp").build,
+        prepare=_plain_http_to_tls,
+    ),
+    Fault(
+        "kube-exec-plugin-fails",
+        "The kubeconfig's exec credential plugin exits 1",
+        "env",
+        EXPLAIN,
+        3,
+        "credentials",
+        cluster=_cluster("kexe").build,
+        prepare=_failing_exec_plugin,
+    ),
+    Fault(
+        "kube-exec-plugin-hangs",
+        "The kubeconfig's exec credential plugin never returns (a login prompt nobody answers)",
+        "env",
+        (*EXPLAIN, "--deadline", "3"),
+        3,
+        "within the 3 s deadline",
+        cluster=_cluster("kexh").build,
+        prepare=_hanging_exec_plugin,
+        bound=6,
+        process=True,
+    ),
+    Fault(
+        "kubeconfig-garbage", "KUBECONFIG is binary noise", "env", EXPLAIN, 2, "kubeconfig", prepare=_garbage_kubeconfig
+    ),
+    Fault(
+        "kubeconfig-none",
+        "No kubeconfig anywhere and not in a cluster",
+        "env",
+        EXPLAIN,
+        3,
+        "no kubeconfig found",
+        prepare=_no_kubeconfig,
+    ),
+    Fault(
+        "kubeconfig-unknown-context",
+        "--context names a context the kubeconfig lacks",
+        "argument",
+        (*EXPLAIN, "--context", "nosuch"),
+        2,
+        'context "nosuch" not found',
+        cluster=_cluster("kctx").build,
+    ),
+    Fault(
+        "kube-endless-pages",
+        "Kubernetes API hands out the same continue token forever",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "continue token it already gave",
+        cluster=_kube_fault(
+            "kpage",
+            "kube.nodes.list",
+            status=200,
+            body=b'{"kind":"NodeList","items":[],"metadata":{"continue":"again"}}',
+        ),
+    ),
+    # -- ARM -----------------------------------------------------------------------------------------
+    Fault(
+        "arm-401",
+        "ARM rejects the bearer token",
+        "arm",
+        EXPLAIN,
+        3,
+        "ARM rejected the credentials (401",
+        cluster=_cluster("a401").build,
+        prepare=_env(AKSLBCTL_ARM_TOKEN="expired-token-0b8e4d2a"),
+    ),
+    Fault(
+        "arm-403",
+        "The identity may not read the node resource group",
+        "arm",
+        EXPLAIN,
+        3,
+        "403 AuthorizationFailed",
+        cluster=lambda: _cluster("a403").arm_forbidden().build(),
+    ),
+    Fault(
+        "arm-404-resource-group",
+        "-g names a resource group that does not exist",
+        "arm",
+        (*EXPLAIN, "-g", "MC_nosuch"),
+        3,
+        "ResourceGroupNotFound",
+        cluster=_cluster("a404g").build,
+    ),
+    Fault(
+        "arm-404-subscription",
+        "--subscription names another subscription",
+        "arm",
+        (*EXPLAIN, "--subscription", "00000000-0000-0000-0000-000000000099"),
+        3,
+        "SubscriptionNotFound",
+        cluster=_cluster("a404s").build,
+    ),
+    Fault(
+        "arm-429-once",
+        "ARM throttles the first request (Retry-After: 1): honoured, then answered",
+        "arm",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=lambda: _cluster("a429o").arm_throttled(times=1).build(),
+        check=_took_at_least(1.0),
+    ),
+    Fault(
+        "arm-429-always",
+        "ARM throttles every request (Retry-After: 1)",
+        "arm",
+        EXPLAIN,
+        3,
+        "ARM is throttling requests",
+        cluster=lambda: _cluster("a429a").arm_throttled(times=None).build(),
+    ),
+    Fault(
+        "arm-429-retry-after-hour",
+        "ARM throttles with Retry-After: 3600 (not waited for)",
+        "arm",
+        EXPLAIN,
+        3,
+        "ARM asks to wait 3600 s",
+        cluster=lambda: _cluster("a429h").arm_throttled(times=None, retry_after=3600).build(),
+        bound=6,
+        process=True,
+    ),
+    Fault(
+        "arm-500-once",
+        "ARM answers 500 once (retried)",
+        "arm",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=lambda: _cluster("a500o").arm_server_error(times=1).build(),
+    ),
+    Fault(
+        "arm-500-always",
+        "ARM answers 500 to everything",
+        "arm",
+        EXPLAIN,
+        3,
+        "500 InternalServerError",
+        cluster=lambda: _cluster("a500a").arm_server_error().build(),
+    ),
+    Fault(
+        "arm-hang",
+        "ARM never answers the load balancer list",
+        "arm",
+        (*EXPLAIN, "--deadline", "3"),
+        3,
+        "within the 3 s deadline",
+        cluster=_arm_fault("ahang", "arm.loadBalancers.list", hang=True),
+        bound=7,
+        process=True,
+    ),
+    Fault(
+        "arm-reset",
+        "ARM resets every connection",
+        "arm",
+        EXPLAIN,
+        3,
+        "could not be reached",
+        cluster=_arm_fault("areset", reset=True),
+    ),
+    Fault(
+        "arm-garbage",
+        "ARM answers bytes that are not HTTP",
+        "arm",
+        EXPLAIN,
+        3,
+        "ARM endpoint",
+        cluster=_arm_fault("agarb", garbage=True),
+    ),
+    Fault(
+        "arm-not-json",
+        "ARM answers 200 with a text page",
+        "arm",
+        EXPLAIN,
+        3,
+        "not JSON",
+        cluster=_arm_fault(
+            "anjs",
+            "arm.loadBalancers.list",
+            status=200,
+            body=b"Service Unavailable (proxy)",
+            headers=(("Content-Type", "text/plain"),),
+        ),
+    ),
+    Fault(
+        "arm-lb-probes-object",
+        "ARM answers an LB whose probes field is an object",
+        "arm",
+        EXPLAIN,
+        3,
+        "probes: expected a list, got an object",
+        cluster=_mutated("aprobj", lambda c: _lb(c)["properties"].__setitem__("probes", {"p": 1})),
+    ),
+    Fault(
+        "arm-no-lb",
+        "No load balancer in the node resource group",
+        "arm",
+        EXPLAIN,
+        3,
+        "has a frontend or rule for this Service",
+        cluster=_mutated("anolb", lambda c: c.load_balancers.clear()),
+    ),
+    Fault(
+        "arm-endpoint-plain-http",
+        "AKSLBCTL_ARM_ENDPOINT is plain http to a remote host",
+        "env",
+        EXPLAIN,
+        2,
+        "must use https",
+        cluster=_cluster("ahttp").build,
+        prepare=_env(AKSLBCTL_ARM_ENDPOINT="http://management.example.com"),
+    ),
+    Fault(
+        "arm-endpoint-not-url",
+        "AKSLBCTL_ARM_ENDPOINT is not a URL",
+        "env",
+        EXPLAIN,
+        2,
+        "is not an http(s) URL",
+        cluster=_cluster("aurl").build,
+        prepare=_env(AKSLBCTL_ARM_ENDPOINT="management dot azure dot com"),
+    ),
+    Fault(
+        "arm-endpoint-closed-port",
+        "AKSLBCTL_ARM_ENDPOINT points at a closed port",
+        "env",
+        EXPLAIN,
+        3,
+        "could not be reached",
+        cluster=_cluster("aclosed").build,
+        prepare=_env(AKSLBCTL_ARM_ENDPOINT="http://127.0.0.1:9"),
+    ),
+    Fault(
+        "arm-endless-pages",
+        "ARM's load balancer list links its page to itself",
+        "arm",
+        EXPLAIN,
+        3,
+        "never ends",
+        cluster=_cluster("apage").build,
+        prepare=_self_linked_lb_page,
+    ),
+    Fault(
+        "arm-429-past-deadline",
+        "ARM throttles with Retry-After: 5 and the deadline is 3 s (no wait past it)",
+        "arm",
+        (*EXPLAIN, "--deadline", "3"),
+        3,
+        "ARM asks to wait 5 s",
+        cluster=lambda: _cluster("a429d").arm_throttled(times=None, retry_after=5).build(),
+        bound=5,
+        process=True,
+    ),
+    # -- ARM rule health (Azure's own view: optional) ----------------------------------------------------
+    Fault(
+        "rule-health-never-completes",
+        "The rule-health operation never completes",
+        "rule-health",
+        ("explain", "svc/web", "-o", "json", "--deadline", "4"),
+        0,
+        verdict="up/probe-ok",
+        cluster=lambda: _cluster("rhn").rule_health(polls=None, retry_after=1).build(),
+        bound=8,
+        process=True,
+        check=_json_note("rule health"),
+    ),
+    Fault(
+        "rule-health-403",
+        "The identity may not call the rule-health action",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=lambda: _cluster("rh403").arm_forbidden("rule-health").build(),
+        check=_json_note("missing permission"),
+    ),
+    Fault(
+        "rule-health-500",
+        "The rule-health POST answers 500",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=lambda: _cluster("rh500").arm_server_error(route="arm.rule-health").build(),
+    ),
+    Fault(
+        "rule-health-poll-garbage",
+        "Polling the rule-health operation answers garbage",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_arm_fault("rhpg", "arm.rule-health.poll", garbage=True),
+    ),
+    Fault(
+        "rule-health-old-api",
+        "ARM has no rule-health operation for the SDK's api-version",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=lambda: _cluster("rhold").rule_health(min_api_version="2099-01-01").build(),
+    ),
+    # -- node endpoints --------------------------------------------------------------------------------
+    Fault(
+        "node-hang",
+        "A node accepts the health probe and never answers",
+        "node",
+        (*EXPLAIN, "--timeout", "1"),
+        0,
+        verdict="down/timeout",
+        cluster=_local("nhang", B.Hang()),
+        bound=6,
+        process=True,
+    ),
+    Fault(
+        "node-drip",
+        "A node drips its answer, one byte per second",
+        "node",
+        (*EXPLAIN, "--timeout", "1"),
+        0,
+        verdict="down/timeout",
+        cluster=_local("ndrip", B.Drip(interval=1.0)),
+        bound=6,
+        process=True,
+    ),
+    Fault(
+        "node-reset-mid-answer",
+        "A node resets the connection in the middle of its status line",
+        "node",
+        EXPLAIN,
+        0,
+        verdict="down/reset",
+        cluster=_local("nrma", B.ResetMidAnswer()),
+    ),
+    Fault(
+        "node-reset-on-accept",
+        "A node resets every connection at once",
+        "node",
+        EXPLAIN,
+        0,
+        verdict="down/reset",
+        cluster=_local("nroa", B.ResetOnAccept()),
+    ),
+    Fault(
+        "node-10mb-body",
+        "A node answers 200 with a 10 MB body",
+        "node",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_local("nhuge", B.HugeBody()),
+        process=True,
+    ),
+    Fault(
+        "node-10mb-error-body",
+        "A node answers 503 with a 10 MB body",
+        "node",
+        EXPLAIN,
+        0,
+        verdict="down/http-status",
+        cluster=_local("nhuge5", B.HugeBody(status=503)),
+        process=True,
+    ),
+    Fault(
+        "node-invalid-json",
+        "A node answers 200 with a truncated JSON body",
+        "node",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_local("nijs", B.Http(default=B.Reply(200, b'{"localEndpoints": '))),
+    ),
+    Fault(
+        "node-non-utf8-json",
+        "A node answers 200 with a body that is not UTF-8",
+        "node",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_local("nutf", B.Http(default=B.Reply(200, b'{"localEndpoints": "\xff\xfe"}'))),
+    ),
+    Fault(
+        "node-deep-json",
+        "A node answers 503 with JSON nested 100,000 deep",
+        "node",
+        EXPLAIN,
+        0,
+        verdict="down/http-status",
+        cluster=_local("ndeep", B.Http(default=B.Reply(503, _nested(100_000)))),
+    ),
+    Fault(
+        "node-http09",
+        "A node answers HTTP/0.9-style text with no status line",
+        "node",
+        EXPLAIN,
+        0,
+        verdict="down/bad-response",
+        cluster=_local("nh09", B.Garbage(data=b"<html>It works!</html>\n")),
+    ),
+    Fault(
+        "node-binary-garbage",
+        "A node answers binary noise",
+        "node",
+        EXPLAIN,
+        0,
+        verdict="down/bad-response",
+        cluster=_local("nbin", B.Garbage()),
+    ),
+    Fault(
+        "node-huge-head",
+        "A node answers a 200 whose header block never ends (100 KB)",
+        "node",
+        EXPLAIN,
+        0,
+        verdict="down/bad-response",
+        cluster=_local("nhead", B.Garbage(data=b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * 100_000 + b"\r\n")),
+    ),
+    Fault(
+        "node-broken-tls",
+        "A node answers the TLS ClientHello of an Https probe with garbage",
+        "node",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="down/tls-error",
+        cluster=_https("ntls", B.BrokenTLS()),
+    ),
+    Fault(
+        "node-plain-http-to-https",
+        "A node answers an Https probe in plain HTTP",
+        "node",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="down/tls-error",
+        cluster=_https("nplain", B.Http(default=B.Reply(200, b"ok"))),
+    ),
+    Fault(
+        "node-blackhole",
+        "A node drops the probe's SYNs",
+        "node",
+        (*EXPLAIN, "--timeout", "1"),
+        0,
+        verdict="down/timeout",
+        cluster=_local("nbh", B.Blackhole()),
+        bound=6,
+        process=True,
+    ),
+    Fault(
+        "node-closed",
+        "Nothing listens on the health check port of a node",
+        "node",
+        EXPLAIN,
+        0,
+        verdict="down/refused",
+        cluster=_local("ncl", B.Closed()),
+    ),
+    Fault(
+        "node-redirect",
+        "A node redirects the probe (not followed)",
+        "node",
+        EXPLAIN,
+        0,
+        verdict="down/http-status",
+        cluster=_local("nred", B.Http(default=B.Reply(302, b"", (("Location", "http://127.0.0.1:9/"),)))),
+    ),
+    Fault(
+        "node-every-node-refuses",
+        "Every node refuses the probe: the Service is dark",
+        "node",
+        EXPLAIN,
+        1,
+        verdict="down/refused",
+        cluster=_every_node_closed("nall"),
+    ),
+    Fault(
+        "probe-round-past-deadline",
+        "A node never answers and --timeout outlasts the deadline: the round cannot finish",
+        "node",
+        (*EXPLAIN, *NI, "--timeout", "30", "--deadline", "3"),
+        3,
+        "did not finish within the 3 s deadline",
+        cluster=_local("ndead", B.Hang()),
+        bound=6,
+        process=True,
+    ),
+    Fault(
+        "watch-round-past-deadline",
+        "probe --count 2: a round cannot finish within --deadline (it bounds each round)",
+        "node",
+        ("probe", "svc/web", "--count", "2", "-o", "json", *NI, "--timeout", "30", "--deadline", "2"),
+        3,
+        "probe round 1 did not finish within the 2 s deadline",
+        cluster=_local("nwdead", B.Hang()),
+        bound=6,
+        process=True,
+        check=_stdout_whole_documents,
+    ),
+    # -- the cluster's documents -------------------------------------------------------------------------
+    Fault(
+        "service-ports-string",
+        "The Service's ports field is a string",
+        "cluster",
+        EXPLAIN,
+        3,
+        "spec.ports: expected a list, got a string",
+        cluster=_mutated("cps", lambda c: c.services[0]["spec"].__setitem__("ports", "80")),
+    ),
+    Fault(
+        "service-cluster-ip",
+        "The Service is of type ClusterIP",
+        "cluster",
+        EXPLAIN,
+        2,
+        "not LoadBalancer",
+        cluster=_mutated("cip", _service_type("ClusterIP")),
+    ),
+    Fault(
+        "service-lb-class",
+        "The Service has a loadBalancerClass",
+        "cluster",
+        EXPLAIN,
+        2,
+        "not managed by the Azure cloud provider",
+        cluster=_mutated("clbc", _lb_class),
+    ),
+    Fault(
+        "annotation-invalid",
+        "The health-probe-interval annotation is 'fast' (the provider's reconcile fails)",
+        "cluster",
+        EXPLAIN,
+        1,
+        verdict="up/probe-ok",
+        cluster=_mutated(
+            "cann", _annotation("service.beta.kubernetes.io/azure-load-balancer-health-probe-interval", "fast")
+        ),
+    ),
+    Fault(
+        "annotation-huge",
+        "An annotation value of 1 MB",
+        "cluster",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated(
+            "cbig",
+            _annotation(
+                "service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path", "/" + "a" * 1_000_000
+            ),
+        ),
+    ),
+    Fault(
+        "rule-dangling-probe",
+        "A rule references a probe the LB does not have",
+        "cluster",
+        EXPLAIN,
+        1,
+        verdict="unknown/not-probed",
+        cluster=_mutated("cdang", _dangling_probe),
+    ),
+    Fault(
+        "pool-foreign-members",
+        "Pool members belong to another cluster's scale set",
+        "cluster",
+        EXPLAIN,
+        0,
+        verdict="absent/not-in-backend-pool",
+        cluster=_mutated("cforeign", _foreign_members),
+    ),
+    Fault(
+        "node-without-internal-ip",
+        "A Node has no InternalIP",
+        "cluster",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("cnoip", _without_internal_ip),
+    ),
+    Fault(
+        "duplicate-nodes",
+        "The Node list holds the same Node twice",
+        "cluster",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("cdup", _duplicate_node),
+    ),
+    Fault(
+        "no-provider-id",
+        "No Node has an Azure providerID",
+        "cluster",
+        EXPLAIN,
+        3,
+        "--subscription and -g",
+        cluster=_mutated("cnpid", _no_provider_id),
+    ),
+    Fault(
+        "endpointslice-endpoints-string",
+        "An EndpointSlice's endpoints field is a string",
+        "cluster",
+        EXPLAIN,
+        3,
+        "endpoints: expected a list",
+        cluster=_mutated("ceps", _endpoints_string),
+    ),
+    Fault(
+        "annotation-braces",
+        "The health-probe-interval annotation is '{5}' (braces: no format string)",
+        "cluster",
+        EXPLAIN,
+        1,
+        verdict="up/probe-ok",
+        cluster=_mutated(
+            "cbrace", _annotation("service.beta.kubernetes.io/azure-load-balancer-health-probe-interval", "{5}")
+        ),
+    ),
+    # -- arguments ---------------------------------------------------------------------------------------
+    Fault("arg-pod", "The resource argument names a pod", "argument", ("explain", "pod/web"), 2, "not a Service"),
+    Fault(
+        "arg-bad-name",
+        "The Service name is not a DNS label",
+        "argument",
+        ("explain", "svc/Web_1"),
+        2,
+        "not a valid Service name",
+    ),
+    Fault(
+        "arg-non-utf8",
+        "The Service name is not UTF-8",
+        "argument",
+        ("explain", "svc/\udcff\udcfe"),
+        2,
+        "not a valid Service name",
+    ),
+    Fault(
+        "arg-100k",
+        "A resource argument of 100,000 characters",
+        "argument",
+        ("explain", "svc/" + "a" * 100_000),
+        2,
+        "not a valid Service name",
+    ),
+    Fault(
+        "arg-bad-namespace",
+        "The namespace is not a DNS label",
+        "argument",
+        ("explain", "svc/web", "-n", "a b"),
+        2,
+        "not a valid namespace name",
+    ),
+    Fault(
+        "arg-negative-timeout", "--timeout -1", "argument", ("explain", "svc/web", "--timeout", "-1"), 2, "--timeout"
+    ),
+    Fault(
+        "arg-nan-deadline", "--deadline nan", "argument", ("explain", "svc/web", "--deadline", "nan"), 2, "--deadline"
+    ),
+    Fault("arg-zero-deadline", "--deadline 0", "argument", ("diff", "svc/web", "--deadline", "0"), 2, "--deadline"),
+    Fault("arg-output-xml", "-o xml", "argument", ("explain", "svc/web", "-o", "xml"), 2, "unknown output format"),
+    Fault("arg-count-zero", "probe --count 0", "argument", ("probe", "svc/web", "--count", "0"), 2, "--count"),
+    Fault(
+        "arg-unknown-option",
+        "An option akslbctl does not have",
+        "argument",
+        ("explain", "svc/web", "--frobnicate"),
+        2,
+        "No such option",
+    ),
+    Fault(
+        "arg-provider-version-garbage",
+        "--provider-version banana",
+        "argument",
+        ("explain", "-f", "{tmp}/case.json", "--provider-version", "banana"),
+        2,
+        "provider",
+        prepare=_case(),
+    ),
+    Fault(
+        "arg-huge-deadline",
+        "--deadline 1e300 (beyond what a thread can wait)",
+        "argument",
+        ("explain", "-f", "{tmp}/case.json", "--deadline", "1e300", "-o", "json"),
+        0,
+        prepare=_case(),
+    ),
+    # -- case files ---------------------------------------------------------------------------------------
+    Fault(
+        "case-empty",
+        "A case file of 0 bytes",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "empty",
+        prepare=_file(b""),
+    ),
+    Fault(
+        "case-nul-bytes",
+        "A case file of NUL bytes",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "not valid JSON",
+        prepare=_file(b"\x00" * 4096),
+    ),
+    Fault(
+        "case-random-bytes",
+        "A case file of random binary noise",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "case.json",
+        prepare=_file(lambda: os.urandom(65536)),
+    ),
+    Fault(
+        "case-deep-nesting",
+        "A case file nested 1,000,000 deep",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "nested too deeply",
+        prepare=_file(lambda: _nested(1_000_000)),
+    ),
+    Fault(
+        "case-nested-service",
+        "A case whose Service is nested 900 deep (under the parser's limit)",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "service",
+        prepare=_case(_set("service", json.loads(_nested(900)))),
+    ),
+    Fault(
+        "case-sparse-1gb",
+        "A 1 GB sparse case file",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "too large",
+        prepare=_sparse_gigabyte,
+        process=True,
+    ),
+    Fault(
+        "case-truncated",
+        "A case file cut short",
+        "case-file",
+        ("diff", "-f", "{tmp}/case.json"),
+        2,
+        "truncated",
+        prepare=_file(b'{"apiVersion": "akslbctl/v1alpha1", "kind": "Case", "service": {"metadata": {"na'),
+    ),
+    Fault(
+        "case-top-level-list",
+        "A case file holding a JSON list",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "case.json",
+        prepare=_file(b"[]"),
+    ),
+    Fault(
+        "case-huge-integer",
+        "A case file with a 100,000-digit number",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "case.json",
+        prepare=_file(b'{"n": ' + b"9" * 100_000 + b"}"),
+    ),
+    Fault(
+        "case-ports-string",
+        "A case file whose Service ports field is a string",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "spec.ports",
+        prepare=_case(_set("service.spec.ports", "80")),
+    ),
+    Fault(
+        "case-lb-string",
+        "A case file whose load balancer is a string",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "case.json",
+        prepare=_case(_set("loadBalancers.0", "kubernetes")),
+    ),
+    Fault(
+        "case-lone-surrogates",
+        "A case file whose names hold lone UTF-16 surrogates",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        0,
+        prepare=_case(_set("nodes.0.metadata.name", "node-\ud800")),
+    ),
+    Fault(
+        "case-dev-zero",
+        "-f names a character device",
+        "case-file",
+        ("explain", "-f", "/dev/zero"),
+        2,
+        "not a regular file",
+    ),
+    Fault(
+        "case-missing",
+        "-f names a file that does not exist",
+        "case-file",
+        ("explain", "-f", "{tmp}/nope.json"),
+        2,
+        "no such file",
+    ),
+    Fault(
+        "case-empty-folder",
+        "-f names an empty folder",
+        "case-file",
+        ("explain", "-f", "{tmp}/dumps"),
+        2,
+        "dumps",
+        prepare=_dump_folder({}),
+    ),
+    Fault(
+        "case-folder-garbage",
+        "A dump folder of unreadable files",
+        "case-file",
+        ("diff", "-f", "{tmp}/dumps"),
+        2,
+        "dumps",
+        prepare=_dump_folder({"service.json": b"\xff\xfe\x00", "nodes.json": b"{"}),
+    ),
+    # -- output and signals -------------------------------------------------------------------------
+    Fault(
+        "stdout-closed",
+        "The reader of stdout went away (| head -0)",
+        "output",
+        EXPLAIN,
+        0,
+        cluster=_cluster("oclosed").build,
+        process=True,
+        stdout_closed=True,
+    ),
+    Fault(
+        "capture-arm-hang-deadline",
+        "capture while ARM never answers: deadline, no file written",
+        "arm",
+        ("capture", "svc/web", "-f", "{tmp}/out.json", "--deadline", "3"),
+        3,
+        "deadline",
+        cluster=_arm_fault("chang", "arm.loadBalancers.list", hang=True),
+        bound=7,
+        process=True,
+        check=_no_file("out.json"),
+    ),
+    Fault(
+        "interrupt-kube-hang",
+        "Ctrl-C while the Kubernetes API hangs",
+        "signal",
+        EXPLAIN,
+        130,
+        cluster=_kube_fault("ihang", "kube.services.get", hang=True),
+        process=True,
+        bound=8,
+        interrupt=_after_request("kube.services.get"),
+        check=_stdout_whole_documents,
+    ),
+    Fault(
+        "interrupt-kube-hang-worker",
+        "Ctrl-C while a worker thread waits on a hung Node list",
+        "signal",
+        EXPLAIN,
+        130,
+        cluster=_kube_fault("ihangw", "kube.nodes.list", hang=True),
+        process=True,
+        bound=8,
+        interrupt=_after_request("kube.nodes.list"),
+        check=_stdout_whole_documents,
+    ),
+    Fault(
+        "interrupt-probe-round",
+        "Ctrl-C during a probe round against a hanging node",
+        "signal",
+        (*EXPLAIN, *NI, "--timeout", "30"),
+        130,
+        cluster=_local("iprobe", B.Hang()),
+        process=True,
+        bound=8,
+        interrupt=_after_connection(1, HC),
+        check=_stdout_whole_documents,
+    ),
+    Fault(
+        "interrupt-watch",
+        "Ctrl-C during probe --watch",
+        "signal",
+        ("probe", "svc/web", "--watch", "--interval", "0.2", "-o", "json", *NI),
+        130,
+        cluster=_cluster("iwatch").build,
+        process=True,
+        bound=10,
+        interrupt=_after_output,
+        check=_stdout_whole_documents,
+    ),
+    Fault(
+        "interrupt-endless-interval",
+        "Ctrl-C while probe waits out an --interval of 1e300 s",
+        "signal",
+        ("probe", "svc/web", "--count", "2", "--interval", "1e300", "-o", "json", *NI),
+        130,
+        cluster=_cluster("iinterval").build,
+        process=True,
+        bound=8,
+        interrupt=_after_output,
+        check=_stdout_whole_documents,
+    ),
+    Fault(
+        "interrupt-complete",
+        "Ctrl-C during completion against a hung API",
+        "signal",
+        ("__complete", "explain", ""),
+        130,
+        cluster=_kube_fault("icomp", "kube.services.list", hang=True),
+        process=True,
+        bound=8,
+        interrupt=_after_request("kube.services.list"),
+    ),
+    Fault(
+        "interrupt-capture",
+        "Ctrl-C during capture while ARM hangs: no file written",
+        "signal",
+        ("capture", "svc/web", "-f", "{tmp}/out.json"),
+        130,
+        cluster=_arm_fault("icapt", "arm.loadBalancers.list", hang=True),
+        process=True,
+        bound=8,
+        interrupt=_after_request("arm.loadBalancers.list"),
+        check=_no_file("out.json"),
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running one entry
+
+
+def base_env(tmp: Path) -> dict[str, str]:
+    """The process environment without anything of the user's that could steer a run."""
+    env = {k: v for k, v in os.environ.items() if k not in _ISOLATE}
+    env["HOME"] = str(tmp / "home")
+    env["XDG_CACHE_HOME"] = str(tmp / "cache")
+    env["COLUMNS"] = "120"
+    env["AZURE_CLIENT_SECRET"] = SECRET  # present in every run: it must never be echoed
+    return env
+
+
+@contextlib.contextmanager
+def context(fault: Fault, tmp: Path) -> Iterator[Context]:
+    """Start the entry's lab (if any), build its environment and files; stop the lab afterwards."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "home").mkdir(exist_ok=True)
+    ctx = Context(tmp=tmp, env=base_env(tmp), secrets=[SECRET])
+    lab = Lab(fault.cluster()) if fault.cluster is not None else None
+    try:
+        if lab is not None:
+            lab.start()
+            ctx.lab = lab
+            ctx.env.update(lab.env)
+            ctx.secrets += [lab.kube_token, lab.arm_token]
+        if fault.prepare is not None:
+            fault.prepare(ctx)
+        ctx.inputs = set(tmp.rglob("*"))
+        yield ctx
+    finally:
+        if lab is not None:
+            lab.stop()
+            lab.cluster.release()
+
+
+def argv_of(fault: Fault, ctx: Context) -> list[str]:
+    return [a.replace("{tmp}", str(ctx.tmp)) for a in fault.argv]
+
+
+@contextlib.contextmanager
+def _environment(env: Mapping[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_in_process(fault: Fault, ctx: Context) -> Outcome:
+    """Through the real CLI entry (``run_cli``) in this process."""
+    from support import cli
+
+    with _environment(ctx.env):
+        started = time.monotonic()
+        result = cli(*argv_of(fault, ctx))
+        seconds = time.monotonic() - started
+    return Outcome(result.exit_code, result.stdout, result.stderr, seconds)
+
+
+def run_process(fault: Fault, ctx: Context) -> Outcome:
+    """``python -m akslbctl …`` with the entry's environment: wall time and peak RSS of that process."""
+    out_path, err_path = ctx.path("stdout"), ctx.path("stderr")
+    ctx.stdout_path = out_path
+    argv = [sys.executable, "-m", "akslbctl", *(os.fsencode(a) for a in argv_of(fault, ctx))]
+    read_end = None
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        stdout: Any = out
+        if fault.stdout_closed:
+            read_end, write_end = os.pipe()
+            stdout = write_end
+        started = time.monotonic()
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err, env=ctx.env)
+        if fault.stdout_closed:
+            os.close(stdout)
+            os.close(read_end)  # nobody will ever read: the first write meets EPIPE
+        killer = threading.Timer(fault.bound + KILL_GRACE, proc.kill)
+        killer.start()
+        try:
+            if fault.interrupt is not None:
+                _interrupt_when_ready(fault, ctx, proc)
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            killer.cancel()
+        seconds = time.monotonic() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    code = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode
+    return Outcome(
+        code,
+        out_path.read_bytes().decode("utf-8", "replace"),
+        err_path.read_bytes().decode("utf-8", "replace"),
+        seconds,
+        usage.ru_maxrss,
+    )
+
+
+def _interrupt_when_ready(fault: Fault, ctx: Context, proc: subprocess.Popen) -> None:
+    assert fault.interrupt is not None
+    give_up = time.monotonic() + fault.bound
+    while not fault.interrupt(ctx):
+        if proc.poll() is not None or time.monotonic() > give_up:
+            return
+        time.sleep(0.02)
+    time.sleep(0.2)  # well inside the blocking call
+    proc.send_signal(signal.SIGINT)
+
+
+def run(fault: Fault, tmp: Path, *, process: bool | None = None) -> tuple[Context, Outcome]:
+    """Run one entry (as a subprocess when ``process``, default: the entry's own choice)."""
+    needs_process = fault.interrupt is not None or fault.stdout_closed
+    use_process = needs_process or (fault.process if process is None else process)
+    with context(fault, tmp) as ctx:
+        outcome = run_process(fault, ctx) if use_process else run_in_process(fault, ctx)
+        return ctx, outcome
+
+
+# ---------------------------------------------------------------------------------------------------
+# Judging
+
+
+def node_verdict(stdout: str, node: str = NODE1) -> str | None:
+    """ "verdict/reason" of ``node`` on the first rule of an ``explain -o json`` document."""
+    try:
+        doc = json.loads(stdout)
+        row = next(n for n in doc["rules"][0]["nodes"] if n["name"] == node)
+    except (ValueError, KeyError, IndexError, StopIteration, TypeError):
+        return None
+    return f"{row['verdict']}/{row['reason']}"
+
+
+def written_files(ctx: Context) -> list[Path]:
+    """The files a run wrote (its captured stdout and stderr aside)."""
+    skip = {ctx.path("stdout"), ctx.path("stderr")}
+    return [p for p in ctx.tmp.rglob("*") if p.is_file() and p not in ctx.inputs and p not in skip]
+
+
+def judge(fault: Fault, ctx: Context, out: Outcome) -> list[str]:
+    """What went wrong: an empty list for a fault survived as documented."""
+    problems = []
+    if out.exit != fault.exit:
+        problems.append(f"exit {out.exit}, expected {fault.exit}")
+    text = out.stdout + out.stderr
+    if "Traceback" in text or "Exception ignored" in text:
+        problems.append("a traceback")
+    lines = out.stderr.splitlines()
+    if fault.exit in (2, 3):
+        if len(lines) != 1 or not lines[0].startswith("error: "):
+            problems.append(f"{len(lines)} stderr lines, expected one 'error: …' line")
+        if "internal error" in out.stderr:
+            problems.append("an internal error")
+        if fault.says and fault.says not in out.stderr:
+            problems.append(f"stderr does not say {fault.says!r}")
+    elif fault.exit in (0, 1) and out.stderr.strip():
+        problems.append(f"unexpected stderr: {out.stderr.strip()[:120]!r}")
+    if fault.verdict is not None:
+        got = node_verdict(out.stdout)
+        if got != fault.verdict:
+            problems.append(f"{NODE1}: {got}, expected {fault.verdict}")
+    leaked = [s for s in ctx.secrets if s and s in text]
+    for path in written_files(ctx):
+        data = path.read_bytes()
+        leaked += [s for s in ctx.secrets if s and s.encode() in data]
+    if leaked:
+        problems.append(f"{len(leaked)} secret(s) in the output or the files written")
+    if out.seconds > fault.bound:
+        problems.append(f"took {out.seconds:.1f} s, bound {fault.bound:g} s")
+    if out.peak_rss_kb is not None and out.peak_rss_kb > MAX_RSS_MB * 1024:
+        problems.append(f"peak RSS {out.peak_rss_kb // 1024} MB, bound {MAX_RSS_MB} MB")
+    if fault.check is not None:
+        extra = fault.check(ctx, out)
+        if extra:
+            problems.append(extra)
+    return problems

@@ -1,0 +1,127 @@
+"""Every fault and bad input of the catalogue, survived as documented.
+
+Each entry runs the real CLI: in-process through ``support.cli`` where it can, as a subprocess where a
+wall-time bound, peak memory or a signal needs a process (those run a few at a time in one fixture,
+so their waits overlap). Surviving means: the documented exit code, the node's verdict and reason,
+exactly one ``error: …`` line on stderr for errors (and nothing on stderr otherwise), no traceback,
+no secret in any output or file written, within the entry's time bound and the memory bound.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from faults.catalogue import CATALOGUE, MAX_RSS_MB, Fault, judge, run
+
+PROCESS = [f for f in CATALOGUE if f.process or f.interrupt is not None or f.stdout_closed]
+IN_PROCESS = [f for f in CATALOGUE if f not in PROCESS]
+
+# Every fault the issue names, and the further ones the task lists, by catalogue id.
+REQUIRED = {
+    # Kubernetes API: 500s, hangs, resets
+    "kube-500-service",
+    "kube-500-nodes",
+    "kube-hang-service",
+    "kube-hang-nodes",
+    "kube-reset-service",
+    # ARM: 401, 403, 404, 429 with Retry-After (honoured, bounded), 500s; rule health that never completes
+    "arm-401",
+    "arm-403",
+    "arm-404-resource-group",
+    "arm-429-once",
+    "arm-429-retry-after-hour",
+    "arm-500-always",
+    "rule-health-never-completes",
+    # node endpoints
+    "node-hang",
+    "node-reset-mid-answer",
+    "node-drip",
+    "node-10mb-body",
+    "node-invalid-json",
+    "node-non-utf8-json",
+    "node-http09",
+    "node-broken-tls",
+    # further faults and bad inputs
+    "kube-closed-port",
+    "kube-wrong-ca",
+    "kube-not-json",
+    "kube-json-list",
+    "service-ports-string",
+    "arm-lb-probes-object",
+    "rule-dangling-probe",
+    "pool-foreign-members",
+    "node-without-internal-ip",
+    "duplicate-nodes",
+    "case-empty",
+    "case-nul-bytes",
+    "case-deep-nesting",
+    "case-sparse-1gb",
+    # Ctrl-C during API calls, probing, --watch, completion, capture
+    "interrupt-kube-hang",
+    "interrupt-probe-round",
+    "interrupt-watch",
+    "interrupt-complete",
+    "interrupt-capture",
+}
+
+
+def _ids(faults: list[Fault]) -> list[str]:
+    return [f.id for f in faults]
+
+
+def test_the_catalogue_has_at_least_50_distinct_entries():
+    ids = [f.id for f in CATALOGUE]
+    assert len(ids) == len(set(ids))
+    assert len(ids) >= 50
+    # distinct faults, not the same one under two names
+    assert len({(f.via, f.what) for f in CATALOGUE}) == len(ids)
+
+
+def test_the_catalogue_holds_every_fault_the_issue_names():
+    assert REQUIRED - {f.id for f in CATALOGUE} == set()
+
+
+def test_every_entry_says_how_it_fails():
+    for f in CATALOGUE:
+        assert f.exit in (0, 1, 2, 3, 130), f.id
+        if f.exit in (2, 3):
+            assert f.says, f"{f.id}: an error entry names a substring of its one line"
+        assert f.verdict is None or f.argv[:1] == ("explain",) and "json" in f.argv, f.id
+
+
+@pytest.mark.parametrize("fault", IN_PROCESS, ids=_ids(IN_PROCESS))
+def test_survived_in_process(fault: Fault, tmp_path):
+    ctx, out = run(fault, tmp_path / "run", process=False)
+    problems = judge(fault, ctx, out)
+    assert problems == [], f"{fault.id}: {problems}\nstderr: {out.stderr[-600:]}"
+
+
+@pytest.fixture(scope="module")
+def process_runs(tmp_path_factory):
+    """Every process entry, four at a time: most of their time is spent waiting on a hang or a timeout."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {f.id: pool.submit(run, f, tmp_path_factory.mktemp(f.id), process=True) for f in PROCESS}
+        return {fid: fut.result() for fid, fut in futures.items()}
+
+
+@pytest.mark.parametrize("fault", PROCESS, ids=_ids(PROCESS))
+def test_survived_as_a_process(fault: Fault, process_runs):
+    ctx, out = process_runs[fault.id]
+    problems = judge(fault, ctx, out)
+    assert problems == [], f"{fault.id}: {problems}\nstderr: {out.stderr[-600:]}"
+    assert out.peak_rss_kb is not None and out.peak_rss_kb < MAX_RSS_MB * 1024
+
+
+def test_only_the_deadline_ends_a_dripping_api(process_runs):
+    """Each byte arrives within the 1 s request timeout, so no read ever times out: the 3 s deadline
+    ends the run, at 3 s and not before."""
+    _, out = process_runs["kube-drip"]
+    assert out.exit == 3 and "within the 3 s deadline" in out.stderr
+    assert 2.9 < out.seconds < 6
+
+
+def test_retry_after_is_honoured_up_to_its_bound(process_runs):
+    """Retry-After: 3600 is not waited for (the bound is 10 s): the run ends at once, saying so."""
+    _, out = process_runs["arm-429-retry-after-hour"]
+    assert out.exit == 3 and "ARM asks to wait 3600 s" in out.stderr and out.seconds < 5
