@@ -154,12 +154,20 @@ def diagnose(
                     rule=mr.rule.name,
                 )
             )
-        elif rd.known and not any(n.in_pool for n in rd.nodes):
+        if not any(m.node is not None for m in mr.members):
+            # Nothing to probe can still be known: no Node of this cluster receives this rule's traffic.
+            others = len(mr.members)
             findings.append(
                 Finding(
-                    "no-healthy-backend",
+                    "pool-without-nodes",
                     ERROR,
-                    f"{mr.rule.name}: the backend pool {pool_label(mr)} has no member: the port is dark",
+                    f"{mr.rule.name}: the backend pool {pool_label(mr)} "
+                    + (
+                        "has no member: the port is dark"
+                        if not others
+                        else f"has {others} member(s) but none is a Node of this cluster: its traffic goes "
+                        "to machines outside the cluster, or nowhere"
+                    ),
                     rule=mr.rule.name,
                 )
             )
@@ -320,8 +328,24 @@ def _with_azure(v: NodeVerdict, health: AzureHealth) -> NodeVerdict:
     return NodeVerdict(v.node, v.address, v.in_pool, v.verdict, v.reason, v.detail, v.expected, v.observed, health)
 
 
+def member_label(address: str | None, ident: str | None) -> str:
+    """How to name a pool member that is no Node: its address, else its VM or NIC from the id."""
+    if address:
+        return address
+    parts = [p for p in (ident or "").split("/") if p]
+    low = [p.lower() for p in parts]
+    for kind in ("virtualmachines", "networkinterfaces"):
+        if kind in low and low.index(kind) + 1 < len(parts):
+            i = low.index(kind)
+            vmss = low.index("virtualmachinescalesets") if "virtualmachinescalesets" in low else None
+            if kind == "virtualmachines" and vmss is not None and vmss + 1 < len(parts):
+                return f"{parts[vmss + 1]}/{parts[i + 1]}"
+            return parts[i + 1]
+    return ident or "?"
+
+
 def _unmatched_member(mr, address, ident, results, not_probed_why) -> NodeVerdict:
-    label = address or (ident or "?").rsplit("/", 3)[0].rsplit("/", 1)[-1]
+    label = member_label(address, ident)
     name = f"<no node: {label}>"
     target = probe_target(mr, address) if address else None
     if mr.probe is None:

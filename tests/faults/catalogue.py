@@ -450,6 +450,17 @@ def _stdout_whole_documents(ctx: Context, out: Outcome) -> str | None:
     return None
 
 
+def _finding(code: str) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        try:
+            codes = [f["code"] for f in json.loads(out.stdout)["findings"]]
+        except (ValueError, KeyError, TypeError):
+            return "stdout is not a ServiceDiagnosis"
+        return None if code in codes else f"no {code} finding (got {codes})"
+
+    return check
+
+
 def _json_note(text: str) -> Callable[[Context, Outcome], str | None]:
     def check(ctx: Context, out: Outcome) -> str | None:
         if text not in out.stdout:
@@ -1242,9 +1253,10 @@ CATALOGUE: tuple[Fault, ...] = (
         "Pool members belong to another cluster's scale set",
         "cluster",
         EXPLAIN,
-        0,
+        1,
         verdict="absent/not-in-backend-pool",
         cluster=_mutated("cforeign", _foreign_members),
+        check=_finding("pool-without-nodes"),
     ),
     Fault(
         "node-without-internal-ip",

@@ -316,3 +316,44 @@ def test_table_reads_at_80_columns_and_never_cuts_a_node_name(lab, monkeypatch):
     out = cli("explain", "svc/web").stdout
     for name in NODES:
         assert any(line.startswith(name) for line in out.splitlines())
+
+
+def test_pool_of_machines_that_are_no_nodes_is_an_error(lab):
+    b = AksBuilder(name="foreign-pool")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    for i in range(3):
+        b.remove_from_pool(i)
+    b.add_pool_member(instance=7)  # a VMSS instance that is no Node of this cluster
+    lab(b.build())
+    result, doc = explain_json("--no-probe")
+    assert result.exit_code == 1
+    finding = next(f for f in doc["findings"] if f["code"] == "pool-without-nodes")
+    assert "none is a Node of this cluster" in finding["message"] and finding["severity"] == "error"
+    strangers = [n for n in doc["rules"][0]["nodes"] if n["name"].startswith("<no node")]
+    assert [n["name"] for n in strangers] == ["<no node: aks-nodepool1-12345678-vmss/7>"]
+
+
+def test_empty_pool_is_dark_without_probing(lab):
+    b = AksBuilder(name="empty-pool")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0])
+    for i in range(3):
+        b.remove_from_pool(i)
+    lab(b.build())
+    result, doc = explain_json()
+    assert result.exit_code == 1
+    assert (
+        "has no member: the port is dark"
+        in next(f for f in doc["findings"] if f["code"] == "pool-without-nodes")["message"]
+    )
+    assert {n["reason"] for n in doc["rules"][0]["nodes"]} == {"not-in-backend-pool"}
+
+
+def test_a_node_listed_twice_counts_once(lab):
+    b = AksBuilder(name="dup-node")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    cluster = b.build()
+    cluster.nodes.append(cluster.nodes[0])
+    lab(cluster)
+    result, doc = explain_json()
+    assert result.exit_code == 0
+    assert len(doc["rules"][0]["nodes"]) == 3 and doc["rules"][0]["up"] == 3
