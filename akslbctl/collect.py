@@ -222,7 +222,7 @@ def case_from_raw(
     version = raw.version.get("gitVersion") if isinstance(raw.version, dict) else None
     return Case(
         service=service,
-        nodes=nodes,
+        nodes=_unique_by_name(nodes),
         endpoints=endpoints,
         load_balancers=lbs,
         public_ips=pips,
@@ -345,3 +345,11 @@ def _normalised(fn, doc, where: str):
         return fn(doc, where)
     except normalize.ShapeError as exc:
         raise MalformedAnswer(f"unexpected document from the API: {exc}") from None
+
+
+def _unique_by_name(nodes) -> tuple:
+    """One Node per name: a list that repeats a Node (merged dumps, a replayed page) must not count it twice."""
+    seen: dict[str, object] = {}
+    for n in nodes:
+        seen[n.name] = n
+    return tuple(seen.values())
