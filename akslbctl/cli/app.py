@@ -58,7 +58,10 @@ def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None =
     try:
         command = typer.main.get_command(app)
         rv = command.main(args=argv, prog_name=prog, standalone_mode=False)
-        return int(rv) if isinstance(rv, int) else 0
+        code = int(rv) if isinstance(rv, int) else 0
+        if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a quiet 130
+            t.stderr.write("interrupted\n")
+        return code
     except AkslbctlError as exc:
         t.error(str(exc))
         return exc.exit_code

@@ -107,6 +107,10 @@ CaseFile = Annotated[
         help="Analyse offline: a case file (akslbctl capture) or a folder of raw kubectl/az -o json dumps.",
     ),
 ]
+ProviderVersion = Annotated[
+    str | None,
+    typer.Option("--provider-version", help="Assume this cloud-provider-azure version (e.g. v1.24.10)."),
+]
 NoAzureHealth = Annotated[
     bool,
     typer.Option("--no-azure-health", help="Do not ask ARM's rule-health operation for Azure's own view."),

@@ -15,6 +15,7 @@ from akslbctl.cli.common import (
     Kubeconfig,
     Namespace,
     NoAzureHealth,
+    ProviderVersion,
     RequestTimeout,
     Resource,
     ResourceGroup,
@@ -55,10 +56,7 @@ def probe(
     watch: Annotated[bool, typer.Option("--watch", "-w", help="Probe round after round until Ctrl-C.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe, as a whole.", min=0.05)] = 5.0,
     no_azure_health: NoAzureHealth = False,
-    provider_version: Annotated[
-        str | None,
-        typer.Option("--provider-version", help="Assume this cloud-provider-azure version (e.g. v1.24.10)."),
-    ] = None,
+    provider_version: ProviderVersion = None,
     request_timeout: RequestTimeout = 10.0,
     deadline: Annotated[
         float,

@@ -17,7 +17,7 @@ def parse_resources(args: Sequence[str]) -> list[str]:
     """Service names from resource arguments; a usage error (exit 2) for anything else."""
     args = [a for a in args if a != ""]
     if not args:
-        raise UsageError("no Service given", hint="pass svc/NAME (for example: akslbctl explain svc/web)")
+        raise UsageError("no Service given", hint="pass svc/NAME, for example svc/web")
     first = args[0]
     if "/" not in first and first.lower() in SERVICE_TYPES:
         names = args[1:]
