@@ -71,15 +71,7 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
     endpoints = tuple(
         ep for i, d in enumerate(slice_docs) for ep in _normalised(normalize.endpoints, d, f"EndpointSlice #{i}")
     )
-    env_sub = os.environ.get("AZURE_SUBSCRIPTION_ID") or None
-    sub_from_nodes, rg_from_nodes = node_resource_group(nodes)
-    subscription = arm_opts.subscription or env_sub or sub_from_nodes
-    resource_group = arm_opts.resource_group or rg_from_nodes
-    if not subscription or not resource_group:
-        raise EvidenceError(
-            "cannot tell the Azure subscription and node resource group: no Node has an Azure providerID",
-            hint="pass --subscription and -g (the MC_… resource group)",
-        )
+    subscription, resource_group = azure_scope(nodes, arm_opts)
 
     lb_docs, pip_docs, nic_docs = _collect_arm([service], subscription, resource_group, arm_opts, secrets)
     raw = RawDocuments(
@@ -136,22 +128,12 @@ def collect_many(
     finally:
         kube.close()
     nodes = tuple(_normalised(normalize.node, d, f"Node #{i}") for i, d in enumerate(node_docs))
-    env_sub = os.environ.get("AZURE_SUBSCRIPTION_ID") or None
-    sub_from_nodes, rg_from_nodes = node_resource_group(nodes)
-    subscription = arm_opts.subscription or env_sub or sub_from_nodes
-    resource_group = arm_opts.resource_group or rg_from_nodes
-    if not subscription or not resource_group:
-        raise EvidenceError(
-            "cannot tell the Azure subscription and node resource group: no Node has an Azure providerID",
-            hint="pass --subscription and -g (the MC_… resource group)",
-        )
+    subscription, resource_group = azure_scope(nodes, arm_opts)
     services = [s for _, s in picked]
     lb_docs, pip_docs, nic_docs = _collect_arm(services, subscription, resource_group, arm_opts, secrets)
     lbs = tuple(_normalised(normalize.load_balancer, d, f"LoadBalancer #{i}") for i, d in enumerate(lb_docs))
     pips = tuple(_normalised(normalize.public_ip, d, f"PublicIPAddress #{i}") for i, d in enumerate(pip_docs))
-    nics = tuple(
-        _normalised(normalize.network_interface, d, f"NetworkInterface #{i}") for i, d in enumerate(nic_docs)
-    )
+    nics = tuple(_normalised(normalize.network_interface, d, f"NetworkInterface #{i}") for i, d in enumerate(nic_docs))
     cases = []
     for (svc_doc, service), slices in zip(picked, slice_docs, strict=True):
         raw = RawDocuments(
@@ -353,3 +335,16 @@ def _unique_by_name(nodes) -> tuple:
     for n in nodes:
         seen[n.name] = n
     return tuple(seen.values())
+
+
+def azure_scope(nodes, arm_opts: ArmOptions) -> tuple[str, str]:
+    """Subscription and node resource group: the flags, else AZURE_SUBSCRIPTION_ID, else a providerID."""
+    sub_from_nodes, rg_from_nodes = node_resource_group(nodes)
+    subscription = arm_opts.subscription or os.environ.get("AZURE_SUBSCRIPTION_ID") or sub_from_nodes
+    resource_group = arm_opts.resource_group or rg_from_nodes
+    if not subscription or not resource_group:
+        raise EvidenceError(
+            "cannot tell the Azure subscription and node resource group: no Node has an Azure providerID",
+            hint="pass --subscription and -g (the MC_… resource group)",
+        )
+    return subscription, resource_group

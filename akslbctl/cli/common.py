@@ -119,10 +119,17 @@ NoAzureHealth = Annotated[
 OUTPUTS = ("table", "wide", "json", "yaml")
 
 
-def output_format(value: str) -> str:
-    if value not in OUTPUTS:
-        raise UsageError(f"unknown output format {value!r}", hint=f"use one of {', '.join(OUTPUTS)}")
+def output_format(value: str, allowed: tuple[str, ...] = OUTPUTS) -> str:
+    if value not in allowed:
+        raise UsageError(f"unknown output format {value!r}", hint=f"use one of {', '.join(allowed)}")
     return value
+
+
+def write_document(doc, output: str) -> None:
+    """A contract document (or a list of them) on stdout, as JSON or YAML."""
+    from akslbctl.render.document import to_json, to_yaml
+
+    term().stdout.write((to_json(doc) + "\n") if output == "json" else to_yaml(doc))
 
 
 def setup_logging(debug: bool) -> None:

@@ -24,10 +24,12 @@ from akslbctl.cli.common import (
     ResourceGroup,
     Subscription,
     load_case,
+    output_format,
     setup_logging,
     term,
+    write_document,
 )
-from akslbctl.errors import ExitCode, UsageError
+from akslbctl.errors import ExitCode
 
 OUTPUTS = ("table", "json", "yaml")
 
@@ -53,8 +55,7 @@ def diff(
 
     budget = Deadline.start(deadline)
     setup_logging(debug)
-    if output not in OUTPUTS:
-        raise UsageError(f"unknown output format {output!r}", hint=f"use one of {', '.join(OUTPUTS)}")
+    output = output_format(output, OUTPUTS)
     conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
     case = load_case(resource, conn, command="diff", filename=filename, deadline=budget)
     _, result = run_diff(case, provider_version=provider_version)
@@ -71,10 +72,9 @@ def diff(
 def render_diff(result, output: str) -> None:
     t = term()
     if output in ("json", "yaml"):
-        from akslbctl.render.document import diff_doc, to_json, to_yaml
+        from akslbctl.render.document import diff_doc
 
-        doc = diff_doc(result)
-        t.stdout.write((to_json(doc) + "\n") if output == "json" else to_yaml(doc))
+        write_document(diff_doc(result), output)
         return
     from akslbctl.render.diff_table import render_diff as render_table
 

@@ -25,6 +25,7 @@ from akslbctl.cli.common import (
     output_format,
     setup_logging,
     term,
+    write_document,
 )
 from akslbctl.errors import ExitCode
 
@@ -112,12 +113,11 @@ def explain(
 
 
 def render_diagnosis(diagnosis, output: str) -> None:
-    from akslbctl.render.document import diagnosis_doc, to_json, to_yaml
-
     t = term()
     if output in ("json", "yaml"):
-        doc = diagnosis_doc(diagnosis)
-        t.stdout.write((to_json(doc) + "\n") if output == "json" else to_yaml(doc))
+        from akslbctl.render.document import diagnosis_doc
+
+        write_document(diagnosis_doc(diagnosis), output)
         return
     from akslbctl.render.table import render_diagnosis
 

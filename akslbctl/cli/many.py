@@ -69,10 +69,10 @@ def explain_many(
         cases.sort(key=lambda c: (c.service.namespace, c.service.name))
         diagnoses = diagnose_all(cases, probe, azure, provider_version, status, deadline=deadline)
     if output in ("json", "yaml"):
-        from akslbctl.render.document import diagnosis_doc, to_json, to_yaml
+        from akslbctl.cli.common import write_document
+        from akslbctl.render.document import diagnosis_doc
 
-        docs = [diagnosis_doc(d) for d in diagnoses]
-        t.stdout.write((to_json(docs) + "\n") if output == "json" else to_yaml(docs))
+        write_document([diagnosis_doc(d) for d in diagnoses], output)
     elif diagnoses:
         from akslbctl.cli.pictures import show
         from akslbctl.render.summary import render_summary, summary_row

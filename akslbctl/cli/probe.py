@@ -21,6 +21,7 @@ from akslbctl.cli.common import (
     ResourceGroup,
     Subscription,
     load_case,
+    output_format,
     setup_logging,
     term,
 )
@@ -77,8 +78,7 @@ def probe(
 
     budget = Deadline.start(deadline)  # collecting the evidence; then each round has a deadline of its own
     setup_logging(debug)
-    if output not in PROBE_OUTPUTS:
-        raise UsageError(f"unknown output format {output!r} for probe", hint="use table or json")
+    output = output_format(output, PROBE_OUTPUTS)
     if watch and count is not None:
         raise UsageError("--watch and --count exclude each other", hint="--watch runs until Ctrl-C")
     conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
