@@ -106,6 +106,34 @@ def run(argv: list[str], prog: str = "akslbctl") -> int:
         from akslbctl.cli.complete import main as complete
 
         return complete(argv[0], argv[1:])
+    text = _prerendered_help(argv, prog)
+    if text is not None:
+        sys.stdout.write(text)
+        return 0
     from akslbctl.cli.app import run_cli
 
     return run_cli(argv, prog)
+
+
+def _prerendered_help(argv: list[str], prog: str) -> str | None:
+    """``[COMMAND…] --help`` from the generated texts, when typer would print exactly the same.
+
+    Only for a bare command path (anything else, such as ``explain svc/web --help``, goes to typer)
+    and a terminal of at least 80 columns (click wraps help to ``min(columns, 80) - 2``).
+    """
+    if argv and argv[-1] in ("-h", "--help"):
+        words = argv[:-1]
+    else:
+        return None
+    import shutil
+
+    if shutil.get_terminal_size().columns < 80:
+        return None
+    from akslbctl.cli._help import HELP
+
+    text = HELP.get(" ".join(words))
+    if text is None or any(w.startswith("-") for w in words):
+        return None
+    if prog != "akslbctl":
+        text = text.replace("Usage: akslbctl", f"Usage: {prog}", 1)
+    return text + "\n"

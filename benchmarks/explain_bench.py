@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import statistics
 import subprocess
 import sys
 import time
+
+from labproc import start_lab, stop_lab
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
@@ -28,23 +29,6 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int
         sys.stderr.write(proc.stderr.decode(errors="replace"))
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}")
     return took, proc.returncode
-
-
-def start_lab(size: int) -> tuple[subprocess.Popen, dict[str, str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "akslbctl", "lab", "up", f"large:{size}"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    env = dict(os.environ)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("export "):
-            key, _, value = line[len("export ") :].strip().partition("=")
-            env[key] = shlex.split(value)[0] if value else ""
-        if line.startswith("# main Service"):
-            return proc, env
-    raise SystemExit("the lab did not start")
 
 
 def stats(samples: list[float]) -> str:
@@ -71,14 +55,13 @@ def main() -> None:
     print("\nexplain svc/web -o json on lab clusters (Cluster policy, Tcp probe, every node probed)")
     medians = {}
     for size in args.sizes:
-        lab, env = start_lab(size)
+        lab, env = start_lab(f"large:{size}")
         try:
             timed([*exe, "explain", "svc/web", "-o", "json"], env)  # warm the page cache
             samples = [timed([*exe, "explain", "svc/web", "-o", "json"], env)[0] for _ in range(args.runs)]
             table = [timed([*exe, "explain", "svc/web"], env)[0] for _ in range(max(1, args.runs // 2))]
         finally:
-            lab.terminate()
-            lab.wait(timeout=30)
+            stop_lab(lab)
         medians[size] = statistics.median(samples)
         print(f"  {size:>6} nodes  json  {stats(samples)}   table  median {statistics.median(table):6.3f} s")
     if 1000 in medians:

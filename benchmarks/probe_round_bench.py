@@ -26,36 +26,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import statistics
 import subprocess
 import sys
 import time
 
+from labproc import start_lab, stop_lab
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGETS = {"Tcp": 0.5, "Http": 2.0}
 
 
-def start_lab(spec: str) -> tuple[subprocess.Popen, dict[str, str]]:
-    proc = subprocess.Popen([sys.executable, "-m", "akslbctl", "lab", "up", spec], stdout=subprocess.PIPE, text=True)
-    env: dict[str, str] = {}
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("export "):
-            key, _, value = line[len("export ") :].strip().partition("=")
-            env[key] = shlex.split(value)[0] if value else ""
-        if line.startswith("# main Service"):
-            return proc, env
-    raise SystemExit(f"the lab {spec} did not start")
-
-
-def stop_lab(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def rounds_in_process(env: dict[str, str], rounds: int) -> tuple[str, list[float], list[float], int, int]:

@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from labproc import start_lab, stop_lab
+
 
 def program(python: str) -> list[str]:
     """The ``akslbctl`` console script next to the interpreter (what a shell runs), else ``-m``."""
@@ -61,20 +63,6 @@ def run_once(cmd: list[str], env: dict[str, str], before=None) -> float:
     return took
 
 
-def start_lab(python: str) -> tuple[subprocess.Popen, dict[str, str]]:
-    cmd = [*program(python), "lab", "up", "multi-service"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=tempfile.gettempdir())
-    env = dict(os.environ)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("export "):
-            key, _, value = line[len("export ") :].strip().partition("=")
-            env[key] = shlex.split(value)[0] if value else ""
-        if line.startswith("# main Service"):
-            return proc, env
-    raise SystemExit("the lab did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default=sys.executable, help="interpreter whose akslbctl to time")
@@ -84,7 +72,7 @@ def main() -> None:
 
     exe = program(args.python)
     cache = tempfile.mkdtemp(prefix="akslbctl-bench-cache-")
-    lab, lab_env = start_lab(args.python)
+    lab, lab_env = start_lab("multi-service", program=program(args.python), cwd=tempfile.gettempdir())
     try:
         base_env = {**os.environ, "XDG_CACHE_HOME": cache}
         lab_env = {**lab_env, "XDG_CACHE_HOME": cache}
@@ -96,6 +84,8 @@ def main() -> None:
         cases = [
             ("python -c pass", [args.python, "-c", "pass"], base_env, None, None),
             ("akslbctl --help", [*exe, "--help"], base_env, None, 100.0),
+            ("akslbctl explain --help", [*exe, "explain", "--help"], base_env, None, 100.0),
+            ("explain svc/x --help (typer)", [*exe, "explain", "svc/x", "--help"], base_env, None, None),
             ('__complete "" (subcommands)', [*exe, "__complete", ""], base_env, None, "3x"),
             ("__complete explain -- (flags)", [*exe, "__complete", "explain", "--"], base_env, None, "3x"),
             ('__complete explain -o ""', [*exe, "__complete", "explain", "-o", ""], base_env, None, "3x"),
@@ -104,7 +94,8 @@ def main() -> None:
             ('__complete explain "" (cold)', [*exe, "__complete", "explain", ""], lab_env, clear_cache, None),
         ]
         # Fill the cache, and check that the API-backed case finds the lab's Services.
-        probe = subprocess.run(cases[6][1], env=lab_env, capture_output=True, text=True, check=False, cwd=cache)
+        warm = next(c for c in cases if c[0].endswith("(warm cache)"))
+        probe = subprocess.run(warm[1], env=lab_env, capture_output=True, text=True, check=False, cwd=cache)
         if "svc/web" not in probe.stdout:
             raise SystemExit(f"completion against the lab found nothing: {probe.stdout!r}")
         samples: dict[str, list[float]] = {name: [] for name, *_ in cases}
@@ -112,8 +103,7 @@ def main() -> None:
             for name, cmd, env, before, _target in cases:
                 samples[name].append(run_once(cmd, env, before) * 1000)
     finally:
-        lab.terminate()
-        lab.wait(timeout=30)
+        stop_lab(lab)
         shutil.rmtree(cache, ignore_errors=True)
 
     base = statistics.median(samples["python -c pass"])

@@ -4,6 +4,7 @@
     python scripts/regen.py --check    # exit 1 and name the stale ones (what the tests check)
 
 - akslbctl/cli/_spec.py       commands, options and value kinds for shell completion (from the Typer app)
+- akslbctl/cli/_help.py       --help texts, answered before typer loads
 - completions/akslbctl.*      the bash, zsh, fish and PowerShell scripts (akslbctl completion SHELL)
 - completions/kubectl_complete-aks_lb   kubectl's plugin-completion helper
 - docs/reference.md           the command reference (the text of --help, per command)
@@ -27,6 +28,7 @@ def generated() -> dict[Path, str]:
 
     files = {
         ROOT / "akslbctl" / "cli" / "_spec.py": specgen.render_spec(),
+        ROOT / "akslbctl" / "cli" / "_help.py": specgen.render_help(),
         ROOT / "docs" / "reference.md": specgen.render_reference(),
         ROOT / "completions" / shells.KUBECTL_HELPER: shells.kubectl_helper(),
     }
