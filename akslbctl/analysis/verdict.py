@@ -111,7 +111,16 @@ def diagnose(
         verdicts = []
         for node in sorted(case.nodes, key=lambda n: n.name):
             v = _node_verdict(
-                mr, node, service, results, endpoints, any_ready, any_serving, membership[node.name], not_probed_why
+                mr,
+                node,
+                service,
+                results,
+                endpoints,
+                any_ready,
+                any_serving,
+                membership[node.name],
+                not_probed_why,
+                eligibility=analysis.provider.healthz_checks_node_eligibility,
             )
             if azure is not None and v.address:
                 health = azure.get(mr.rule.name.lower(), {}).get(v.address)
@@ -206,6 +215,7 @@ def _node_verdict(
     any_serving: bool,
     membership,
     not_probed_why: str,
+    eligibility: bool = True,
 ) -> NodeVerdict:
     member = mr.member_for(node)
     if member is None:
@@ -225,7 +235,7 @@ def _node_verdict(
             return NodeVerdict(node.name, address, True, UNKNOWN, NOT_PROBED, why, None)
         return NodeVerdict(node.name, address, True, UP, RULE_WITHOUT_PROBE, why, UP)
 
-    expected, because = _expected(probe, service, node, local_eps, any_ready, any_serving)
+    expected, because = _expected(probe, service, node, local_eps, any_ready, any_serving, eligibility)
     target = probe_target(mr, address) if address else None
     result = results.get(target) if (results is not None and target is not None) else None
     if result is None:
@@ -246,12 +256,23 @@ def _node_verdict(
 
 
 def _expected(
-    probe: Probe, service: Service, node: Node, local_eps: int, any_ready: bool, any_serving: bool
+    probe: Probe,
+    service: Service,
+    node: Node,
+    local_eps: int,
+    any_ready: bool,
+    any_serving: bool,
+    eligibility: bool = True,
 ) -> tuple[str | None, str]:
-    """What cluster state predicts for this probe on this node, and in plain words why."""
+    """What cluster state predicts for this probe on this node, and in plain words why.
+
+    ``eligibility``: kube-proxy's /healthz fails for nodes being deleted (KEP-3836, on from 1.30).
+    """
     if is_shared_probe(probe.name):
-        if node.deleting or node.autoscaler_deleting:
+        if eligibility and (node.deleting or node.autoscaler_deleting):
             return DOWN, "node is being deleted: kube-proxy's /healthz reports it not eligible"
+        if node.deleting or node.autoscaler_deleting:
+            return UP, "node is being deleted, but this Kubernetes version's kube-proxy /healthz does not check that"
         return UP, "kube-proxy /healthz answers 200 on a healthy, eligible node"
     hc = service.health_check_node_port
     if service.is_local and hc and probe.port == hc:

@@ -357,3 +357,19 @@ def test_a_node_listed_twice_counts_once(lab):
     result, doc = explain_json()
     assert result.exit_code == 0
     assert len(doc["rules"][0]["nodes"]) == 3 and doc["rules"][0]["up"] == 3
+
+
+def test_draining_node_in_shared_mode_depends_on_the_kubernetes_version(lab):
+    # KEP-3836: kube-proxy's /healthz reports deleting nodes as not eligible from Kubernetes 1.30 on;
+    # the prediction follows the cluster's own version (--provider-version changes only the provider).
+    lab("shared-probe")  # Kubernetes 1.31
+    _, doc = explain_json()
+    assert node_rows(doc)[NODES[2]]["expected"] == "down"
+    b = AksBuilder(name="shared-129", version="v1.29.4", probe_mode="shared")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    b.taint(2)
+    lab(b.build())
+    _, doc = explain_json()
+    draining = node_rows(doc)[NODES[2]]
+    assert (draining["expected"], draining["verdict"]) == ("up", "up")  # the 1.29 kube-proxy still answers 200
+    assert "endpoint-probe-disagreement" not in codes(doc)
