@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Sequence
 
 from akslbctl.model.report import Difference, LoadBalancerDiff
+from akslbctl.render.table import kv_line
 
 HEADERS = ("KIND", "OBJECT", "FIELD", "EXPECTED", "ACTUAL")
 GAP = 2
@@ -49,10 +50,12 @@ def render_diff(d: LoadBalancerDiff, console) -> None:
 
     width = max(console.width or 80, 40)
     s = d.service
-    head = [_kv("Service", f"{s.namespace}/{s.name} · externalTrafficPolicy {s.external_traffic_policy}")]
+    head = [kv_line("Service", f"{s.namespace}/{s.name} · externalTrafficPolicy {s.external_traffic_policy}")]
     lb = d.load_balancer
-    head.append(_kv("LB", Text("none found", style="bold red") if lb is None else f"{lb.name} in {lb.resource_group}"))
-    head.append(_kv("Rules by", d.provider + (" · shared probe mode" if d.probe_mode == "shared" else "")))
+    head.append(
+        kv_line("LB", Text("none found", style="bold red") if lb is None else f"{lb.name} in {lb.resource_group}")
+    )
+    head.append(kv_line("Rules by", d.provider + (" · shared probe mode" if d.probe_mode == "shared" else "")))
     console.print(Text("\n").join(head), no_wrap=True, overflow="ignore", crop=False)
 
     if d.differences:
@@ -64,14 +67,6 @@ def render_diff(d: LoadBalancerDiff, console) -> None:
             console.print(Text("note: ", style="dim") + Text(note), overflow="fold")
     console.print()
     console.print(_summary(d))
-
-
-def _kv(key: str, value) -> object:
-    from rich.text import Text
-
-    line = Text(f"{key:<9}", style="bold")
-    line.append(value if isinstance(value, Text) else Text(str(value)))
-    return line
 
 
 def _rows(differences: Sequence[Difference]) -> list[tuple[str, str, str, str, str]]:

@@ -89,18 +89,18 @@ def render_diagnosis(d: Diagnosis, console, *, wide: bool = False) -> None:
     policy = f"externalTrafficPolicy {s.external_traffic_policy}"
     if s.is_local and s.health_check_node_port:
         policy += f" · healthCheckNodePort {s.health_check_node_port}"
-    out.append(_kv("Service", f"{s.namespace}/{s.name} · {policy}", width))
+    out.append(kv_line("Service", f"{s.namespace}/{s.name} · {policy}", width))
     lb = d.load_balancer
     if lb is None:
-        out.append(_kv("LB", Text("none found", style="bold red")))
+        out.append(kv_line("LB", Text("none found", style="bold red")))
     else:
         fronts = ", ".join(f"{_short(n)} {ip or '(no IP)'}" for n, ip in d.frontends) or "no frontend"
-        out.append(_kv("LB", f"{lb.name} in {lb.resource_group} · frontend {fronts}", width))
+        out.append(kv_line("LB", f"{lb.name} in {lb.resource_group} · frontend {fronts}", width))
     for r in d.rules:
-        out.append(_kv("Rule", _rule_line(r), width))
+        out.append(kv_line("Rule", _rule_line(r), width))
     if d.vantage:
-        out.append(_kv("Probes", d.vantage, width))
-    out.append(_kv("Rules by", d.provider + (" · shared probe mode" if d.probe_mode == "shared" else ""), width))
+        out.append(kv_line("Probes", d.vantage, width))
+    out.append(kv_line("Rules by", d.provider + (" · shared probe mode" if d.probe_mode == "shared" else ""), width))
     console.print(Text("\n").join(out), no_wrap=True, overflow="ignore", crop=False)
 
     for title, group in _group_rules(d.rules):
@@ -129,7 +129,7 @@ def render_diagnosis(d: Diagnosis, console, *, wide: bool = False) -> None:
     console.print(_summary(d))
 
 
-def _kv(key: str, value, width: int = 1000) -> object:
+def kv_line(key: str, value, width: int = 1000) -> object:
     """``Key      value``; a long value wraps under itself, indented past the key."""
     from rich.text import Text
 
@@ -157,22 +157,25 @@ def _rule_line(r: RuleDiagnosis) -> str:
     return f"{text}  [{_short(r.name)}]"
 
 
-def _group_rules(rules: Sequence[RuleDiagnosis]) -> list[tuple[str, list[RuleDiagnosis]]]:
-    """Rules that share one probe and the same verdicts get one table (Local Services: all of them)."""
-    groups: list[tuple[tuple, list[RuleDiagnosis]]] = []
+def group_rules(rules: Sequence[RuleDiagnosis], *, by_detail: bool = True) -> list[list[RuleDiagnosis]]:
+    """Rules that share one probe and the same verdicts, in order (Local Services: all of them).
+
+    ``by_detail``: rules must also agree on every node's detail sentence to share a group.
+    """
+    groups: dict[tuple, list[RuleDiagnosis]] = {}
     for r in rules:
         key = (
             None if r.probe is None else (r.probe.protocol, r.probe.port, r.probe.request_path),
-            tuple((n.node, n.verdict, n.reason, n.detail) for n in r.nodes),
+            tuple((n.node, n.verdict, n.reason, n.detail if by_detail else None) for n in r.nodes),
         )
-        for k, members in groups:
-            if k == key:
-                members.append(r)
-                break
-        else:
-            groups.append((key, [r]))
+        groups.setdefault(key, []).append(r)
+    return list(groups.values())
+
+
+def _group_rules(rules: Sequence[RuleDiagnosis]) -> list[tuple[str, list[RuleDiagnosis]]]:
+    """Titled groups for the node tables: one table per probe and verdicts."""
     titled = []
-    for _, members in groups:
+    for members in group_rules(rules):
         ports = ", ".join(f"{m.protocol} {m.frontend_port}" for m in members)
         p = members[0].probe
         probe = (

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from akslbctl.model.case import Case
 from akslbctl.model.report import ABSENT, DOWN, UNKNOWN, UP, Diagnosis, RuleDiagnosis
-from akslbctl.render.table import SEVERITY_MARK, _short, verdict_style
+from akslbctl.render.table import SEVERITY_MARK, _short, group_rules, verdict_style
 
 MARKS = {UP: "●", DOWN: "●", ABSENT: "○", UNKNOWN: "?"}
 
@@ -59,7 +59,7 @@ def render_tree(d: Diagnosis, case: Case | None, console) -> None:
         front = lb_node.add(Text.assemble(("frontend ", "bold"), f"{_short(name)} {ip or '(no IP)'}"))
         if not rules:
             front.add(Text("no rule of this Service", style="dim"))
-        for group in _groups(sorted(rules, key=lambda r: (r.protocol, r.frontend_port))):
+        for group in group_rules(sorted(rules, key=lambda r: (r.protocol, r.frontend_port)), by_detail=False):
             _add_rules(front, group, pods)
     console.print(root, overflow="fold")
     _findings(d, console)
@@ -67,23 +67,6 @@ def render_tree(d: Diagnosis, case: Case | None, console) -> None:
 
 def _orphan(rule: RuleDiagnosis, frontends: Sequence[tuple[str, str | None]]) -> bool:
     return rule.frontend_ip not in {ip for _, ip in frontends}
-
-
-def _groups(rules: Sequence[RuleDiagnosis]) -> list[list[RuleDiagnosis]]:
-    """Rules that share one probe and the same verdicts hang under one probe."""
-    groups: list[tuple[tuple, list[RuleDiagnosis]]] = []
-    for r in rules:
-        key = (
-            None if r.probe is None else (r.probe.protocol, r.probe.port, r.probe.request_path),
-            tuple((n.node, n.verdict, n.reason) for n in r.nodes),
-        )
-        for k, members in groups:
-            if k == key:
-                members.append(r)
-                break
-        else:
-            groups.append((key, [r]))
-    return [members for _, members in groups]
 
 
 def _add_rules(parent, rules: list[RuleDiagnosis], pods: dict[str, list[tuple[str, str]]]) -> None:
