@@ -126,3 +126,5 @@ class NetworkInterface:
     id: str
     vm_id: str | None = None
     ipconfigs: Mapping[str, str | None] = field(default_factory=dict)  # ipconfig id (lower) → private IP
+    nsg_id: str | None = None  # networkSecurityGroup.id: the NIC-level NSG
+    subnets: Mapping[str, str | None] = field(default_factory=dict)  # ipconfig id (lower) → subnet id

@@ -37,6 +37,7 @@ class Service:
     session_affinity: str = "None"
     selector: Mapping[str, str] | None = None
     allocate_load_balancer_node_ports: bool = True
+    load_balancer_source_ranges: tuple[str, ...] = ()  # spec.loadBalancerSourceRanges
 
     @property
     def ref(self) -> str:

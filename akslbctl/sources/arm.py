@@ -1,4 +1,5 @@
-"""ARM source: load balancers, public IPs, NICs and rule health through azure-mgmt-network.
+"""ARM source: load balancers, public IPs, NICs, the network path (NSGs, subnets, VNets, Private Link
+Services) and rule health through azure-mgmt-network.
 
 Credentials: ``AKSLBCTL_ARM_TOKEN`` when set (a bearer token pasted from ``az account
 get-access-token``), else ``DefaultAzureCredential`` (az login, managed/workload identity, …).
@@ -117,6 +118,77 @@ class ArmSource:
             lambda: _as_dict(self._client.network_interfaces.get(rg, name)),
             missing_ok=True,
             resource_group=rg,
+        )
+
+    # The network path in front of the nodes. Its objects may live in any resource group (a BYO
+    # VNet, a custom NSG); a 403 on any of them raises :class:`Forbidden`, which callers may turn
+    # into a note instead of failing the command (the load balancer itself was readable).
+
+    def vmss_network_interfaces(self, resource_group: str, vmss: str) -> list[dict[str, Any]]:
+        """The NICs of every instance of a VMSS (Uniform), as documents.
+
+        Raises :class:`Forbidden` on a 403, :class:`EvidenceError` when the scale set is not there.
+        """
+        return self._call(
+            f"list network interfaces of scale set {vmss}",
+            lambda: _all_items(
+                self._client.network_interfaces.list_virtual_machine_scale_set_network_interfaces(resource_group, vmss),
+                f"network interfaces of scale set {vmss}",
+            ),
+            resource_group=resource_group,
+        )
+
+    def virtual_network(self, resource_id: str) -> dict[str, Any] | None:
+        """A virtual network with its subnets and peerings; None when it (or a readable id) is not there.
+
+        Raises :class:`Forbidden` on a 403.
+        """
+        rg, name = _rg_and_name(resource_id, "virtualnetworks")
+        if not rg or not name:
+            return None
+        return self._call(
+            f"read virtual network {name}",
+            lambda: _as_dict(self._client.virtual_networks.get(rg, name)),
+            missing_ok=True,
+            resource_group=rg,
+        )
+
+    def subnet(self, resource_id: str) -> dict[str, Any] | None:
+        """One subnet (``…/virtualNetworks/V/subnets/S``); None when it is not there.
+
+        Raises :class:`Forbidden` on a 403.
+        """
+        rg, vnet, name = _rg_and_name(resource_id, "virtualnetworks", "subnets")
+        if not rg or not vnet or not name:
+            return None
+        return self._call(
+            f"read subnet {vnet}/{name}",
+            lambda: _as_dict(self._client.subnets.get(rg, vnet, name)),
+            missing_ok=True,
+            resource_group=rg,
+        )
+
+    def security_group(self, resource_id: str) -> dict[str, Any] | None:
+        """A network security group with its rules and default rules; None when it is not there.
+
+        Raises :class:`Forbidden` on a 403.
+        """
+        rg, name = _rg_and_name(resource_id, "networksecuritygroups")
+        if not rg or not name:
+            return None
+        return self._call(
+            f"read network security group {name}",
+            lambda: _as_dict(self._client.network_security_groups.get(rg, name)),
+            missing_ok=True,
+            resource_group=rg,
+        )
+
+    def private_link_services(self, resource_group: str) -> list[dict[str, Any]]:
+        """Every Private Link Service of a resource group. Raises :class:`Forbidden` on a 403."""
+        return self._call(
+            f"list private link services in resource group {resource_group}",
+            lambda: _all_items(self._client.private_link_services.list(resource_group), "private link services"),
+            resource_group=resource_group,
         )
 
     def rule_health(self, resource_group: str, lb: str, rule: str, *, wait: float = 30.0) -> dict[str, Any]:
@@ -384,16 +456,29 @@ def _as_dict(model: Any) -> dict[str, Any]:
     return as_dict()
 
 
-def _rg_and_name(resource_id: str, kind: str) -> tuple[str | None, str | None]:
+def _rg_and_name(resource_id: str, *kinds: str) -> tuple[str | None, ...]:
+    """The resource group and the names after each of ``kinds`` (lower-case segment names), in order.
+
+    ``_rg_and_name(id, "virtualnetworks", "subnets")`` → ``(rg, vnet, subnet)``. Each kind is looked
+    for after the one before it (and after the resource group), so a resource group that happens to
+    be called ``subnets`` is not mistaken for the segment; a name that is not there is None.
+    """
     parts = [p for p in resource_id.split("/") if p]
     low = [p.lower() for p in parts]
-    rg = (
-        parts[low.index("resourcegroups") + 1]
-        if "resourcegroups" in low and low.index("resourcegroups") + 1 < len(parts)
-        else None
-    )
-    name = parts[low.index(kind) + 1] if kind in low and low.index(kind) + 1 < len(parts) else None
-    return rg, name
+    rg = None
+    start = 0
+    if "resourcegroups" in low and low.index("resourcegroups") + 1 < len(parts):
+        start = low.index("resourcegroups") + 2
+        rg = parts[start - 1]
+    names: list[str | None] = []
+    for kind in kinds:
+        at = low.index(kind, start) if kind in low[start:] else -1
+        if at < 0 or at + 1 >= len(parts):
+            names.append(None)
+            continue
+        names.append(parts[at + 1])
+        start = at + 2
+    return (rg, *names)
 
 
 def _retry_after(exc: Any) -> float | None:

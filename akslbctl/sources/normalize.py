@@ -28,6 +28,7 @@ from akslbctl.model.azure import (
     same_id,
 )
 from akslbctl.model.kube import Endpoint, Node, Service, ServicePort, Taint
+from akslbctl.model.network import PrivateLinkService, SecurityGroup, SecurityRule, Subnet, VirtualNetwork
 
 
 class ShapeError(ValueError):
@@ -168,6 +169,11 @@ def service(doc: Any, path: str = "Service") -> Service:
         session_affinity=_str(spec.get("sessionAffinity"), f"{path}.spec.sessionAffinity") or "None",
         selector=_str_map(selector, f"{path}.spec.selector") if selector is not None else None,
         allocate_load_balancer_node_ports=True if allocate is None else allocate,
+        load_balancer_source_ranges=tuple(
+            r.strip()
+            for i, v in enumerate(_list(spec.get("loadBalancerSourceRanges"), f"{path}.spec.loadBalancerSourceRanges"))
+            if (r := _str(v, f"{path}.spec.loadBalancerSourceRanges[{i}]", optional=False)).strip()
+        ),
     )
 
 
@@ -437,5 +443,115 @@ def public_ip(doc: Any, path: str = "PublicIPAddress") -> PublicIP:
 
 def network_interface(doc: Any, path: str = "NetworkInterface") -> NetworkInterface:
     nic = _Arm(doc, path)
-    ipconfigs = {c.id.lower(): c.str("privateIPAddress") for c in nic.items("ipConfigurations")}
-    return NetworkInterface(id=nic.id, vm_id=nic.ref("virtualMachine"), ipconfigs=ipconfigs)
+    configs = nic.items("ipConfigurations")
+    return NetworkInterface(
+        id=nic.id,
+        vm_id=nic.ref("virtualMachine"),
+        ipconfigs={c.id.lower(): c.str("privateIPAddress") for c in configs},
+        nsg_id=nic.ref("networkSecurityGroup"),
+        subnets={c.id.lower(): c.ref("subnet") for c in configs},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# ARM: the network path (NSGs, subnets, VNets, Private Link Services)
+
+_NSG_PROTOCOLS = ("Tcp", "Udp", "Icmp", "Esp", "Ah", "*")
+_NSG_ACCESS = ("Allow", "Deny")
+_NSG_DIRECTIONS = ("Inbound", "Outbound")
+
+
+def security_group(doc: Any, path: str = "NetworkSecurityGroup") -> SecurityGroup:
+    """An NSG: ``securityRules`` as the owner wrote them, ``defaultSecurityRules`` flagged ``default``."""
+    nsg = _Arm(doc, path)
+    return SecurityGroup(
+        id=nsg.id,
+        name=nsg.name,
+        rules=tuple(_security_rule(r) for r in nsg.items("securityRules")),
+        default_rules=tuple(_security_rule(r, default=True) for r in nsg.items("defaultSecurityRules")),
+    )
+
+
+def _security_rule(r: _Arm, *, default: bool = False) -> SecurityRule:
+    source_asgs = tuple(r.refs("sourceApplicationSecurityGroups"))
+    destination_asgs = tuple(r.refs("destinationApplicationSecurityGroups"))
+    protocol = r.str("protocol", optional=False)
+    return SecurityRule(
+        name=r.name,
+        priority=_int(r.raw("priority"), r.sub("priority"), optional=False),
+        direction=_arm_enum(r.str("direction", optional=False), r.sub("direction"), _NSG_DIRECTIONS),
+        access=_arm_enum(r.str("access", optional=False), r.sub("access"), _NSG_ACCESS),
+        # A protocol ARM may add later is kept as spelled: it matches neither Tcp nor Udp.
+        protocol=next((p for p in _NSG_PROTOCOLS if p.lower() == protocol.lower()), protocol),
+        # ARM sets a prefix or an application security group on each side; neither means any.
+        source_prefixes=_merged(r, "sourceAddressPrefix", "sourceAddressPrefixes", any_when_empty=not source_asgs),
+        destination_prefixes=_merged(
+            r, "destinationAddressPrefix", "destinationAddressPrefixes", any_when_empty=not destination_asgs
+        ),
+        source_ports=_merged(r, "sourcePortRange", "sourcePortRanges"),
+        destination_ports=_merged(r, "destinationPortRange", "destinationPortRanges"),
+        source_asgs=source_asgs,
+        destination_asgs=destination_asgs,
+        default=default,
+    )
+
+
+def _merged(a: _Arm, singular: str, plural: str, *, any_when_empty: bool = True) -> tuple[str, ...]:
+    """ARM's singular and plural forms of one field as one tuple (an empty singular is no value)."""
+    values = [a.str(singular) or "", *_strs(a, plural)]
+    out = tuple(dict.fromkeys(v for v in values if v))
+    return out or (("*",) if any_when_empty else ())
+
+
+def _strs(a: _Arm, key: str) -> list[str]:
+    return [_str(v, f"{a.sub(key)}[{i}]", optional=False) for i, v in enumerate(_list(a.raw(key), a.sub(key)))]
+
+
+def _nested(a: _Arm, key: str) -> _Arm | None:
+    """A nested object that is not a reference (``addressSpace``, ``remoteAddressSpace``)."""
+    value = a.raw(key)
+    return None if value is None else _Arm(value, a.sub(key))
+
+
+def subnet(doc: Any, path: str = "Subnet") -> Subnet:
+    s = _Arm(doc, path)
+    return Subnet(
+        id=s.id,
+        name=s.name,
+        address_prefixes=_merged(s, "addressPrefix", "addressPrefixes", any_when_empty=False),
+        nsg_id=s.ref("networkSecurityGroup"),
+    )
+
+
+def virtual_network(doc: Any, path: str = "VirtualNetwork") -> VirtualNetwork:
+    """A VNet, its inline subnets and the address space of its connected peerings."""
+    vnet = _Arm(doc, path)
+    space = _nested(vnet, "addressSpace")
+    peered: list[str] = []
+    for p in vnet.items("virtualNetworkPeerings"):
+        state = p.str("peeringState")
+        if state is not None and state.lower() != "connected":
+            continue  # Initiated or Disconnected: no traffic crosses it
+        remote = _nested(p, "remoteAddressSpace")
+        if remote is not None:
+            peered.extend(_strs(remote, "addressPrefixes"))
+    return VirtualNetwork(
+        id=vnet.id,
+        name=vnet.name,
+        address_prefixes=tuple(dict.fromkeys(_strs(space, "addressPrefixes"))) if space is not None else (),
+        peered_prefixes=tuple(dict.fromkeys(peered)),
+        subnets=tuple(
+            subnet(s, f"{vnet.sub('subnets')}[{i}]")
+            for i, s in enumerate(_list(vnet.raw("subnets"), vnet.sub("subnets")))
+        ),
+    )
+
+
+def private_link_service(doc: Any, path: str = "PrivateLinkService") -> PrivateLinkService:
+    pls = _Arm(doc, path)
+    return PrivateLinkService(
+        id=pls.id,
+        name=pls.name,
+        frontend_ids=tuple(pls.refs("loadBalancerFrontendIpConfigurations")),
+        proxy_protocol=bool(pls.bool("enableProxyProtocol")),
+    )
