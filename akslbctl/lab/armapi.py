@@ -1,5 +1,13 @@
 """The lab's Azure Resource Manager: Microsoft.Network reads and the rule-health operation.
 
+Reads: load balancers (and their children), public IPs, NICs (standalone and per VMSS instance),
+virtual networks with their subnets and peerings, network security groups with their rules and
+default rules, and Private Link Services — each in whichever resource group its id names (a BYO VNet
+lives outside the node resource group). ``LabCluster.arm_forbidden`` turns reads into 403
+AuthorizationFailed: everything (``"*"``), one kind (``"lb"``, ``"pip"``, ``"nic"``, ``"vnet"``,
+``"subnet"``, ``"nsg"``, ``"pls"``), the rule-health action (``"rule-health"``) or one resource group
+(``"rg:<name>"``).
+
 Answers the real ``azure-mgmt-network`` client at ARM's paths with REST-shaped documents (camelCase,
 nested ``properties``, full ids), matching paths case-insensitively as ARM does. Errors carry ARM's
 ``{"error": {"code", "message"}}`` body and status. The rule-health long-running operation
@@ -56,6 +64,27 @@ LB_CHILDREN = (
     "outboundRules",
     "inboundNatRules",
 )
+# Route kind (the second part of a route name) → the arm_forbidden scope that refuses it.
+SCOPES = {
+    "loadBalancers": "lb",
+    "publicIPAddresses": "pip",
+    "networkInterfaces": "nic",
+    "virtualNetworks": "vnet",
+    "virtualNetworkPeerings": "vnet",
+    "subnets": "subnet",
+    "networkSecurityGroups": "nsg",
+    "securityRules": "nsg",
+    "defaultSecurityRules": "nsg",
+    "privateLinkServices": "pls",
+    "rule-health": "rule-health",
+}
+# Child kinds whose read action sits under their parent's.
+_PARENT = {
+    "subnets": "virtualNetworks",
+    "virtualNetworkPeerings": "virtualNetworks",
+    "securityRules": "networkSecurityGroups",
+    "defaultSecurityRules": "networkSecurityGroups",
+}
 
 
 def arm_error_body(code: str, message: str) -> bytes:
@@ -187,6 +216,27 @@ class ArmApi(App):
             "arm.networkInterfaces.get",
             self._get_nic,
         )
+        vnets = rg + net + "/virtualNetworks"
+        r.add("GET", sub + net + "/virtualNetworks", "arm.virtualNetworks.list", self._list_vnets)
+        r.add("GET", vnets, "arm.virtualNetworks.list", self._list_vnets)
+        r.add("GET", vnets + "/{vnet}", "arm.virtualNetworks.get", self._get_vnet)
+        r.add("GET", vnets + "/{vnet}/subnets", "arm.subnets.list", self._list_subnets)
+        r.add("GET", vnets + "/{vnet}/subnets/{name}", "arm.subnets.get", self._get_subnet)
+        r.add("GET", vnets + "/{vnet}/virtualNetworkPeerings", "arm.virtualNetworkPeerings.list", self._list_peerings)
+        r.add(
+            "GET", vnets + "/{vnet}/virtualNetworkPeerings/{name}", "arm.virtualNetworkPeerings.get", self._get_peering
+        )
+        nsgs = rg + net + "/networkSecurityGroups"
+        r.add("GET", sub + net + "/networkSecurityGroups", "arm.networkSecurityGroups.list", self._list_nsgs)
+        r.add("GET", nsgs, "arm.networkSecurityGroups.list", self._list_nsgs)
+        r.add("GET", nsgs + "/{nsg}", "arm.networkSecurityGroups.get", self._get_nsg)
+        for kind in ("securityRules", "defaultSecurityRules"):
+            r.add("GET", nsgs + "/{nsg}/" + kind, f"arm.{kind}.list", self._nsg_rules(kind))
+            r.add("GET", nsgs + "/{nsg}/" + kind + "/{name}", f"arm.{kind}.get", self._nsg_rule(kind))
+        pls = rg + net + "/privateLinkServices"
+        r.add("GET", sub + net + "/privateLinkServices", "arm.privateLinkServices.list", self._list_pls)
+        r.add("GET", pls, "arm.privateLinkServices.list", self._list_pls)
+        r.add("GET", pls + "/{name}", "arm.privateLinkServices.get", self._get_pls)
 
     # -- routing ---------------------------------------------------------------------------------
 
@@ -245,15 +295,28 @@ class ArmApi(App):
                     404, "SubscriptionNotFound", f"The subscription '{params['sub']}' could not be found."
                 ),
             )
-        if "rg" in params and params["rg"].lower() != self.cluster.node_resource_group.lower():
+        forbidden = {f.lower() for f in self.cluster.arm_forbidden}
+        scope = SCOPES.get(name.split(".")[1]) if name.count(".") >= 1 else None
+        rg_scope = f"rg:{params['rg'].lower()}" if "rg" in params else None
+        if "*" in forbidden or (scope and scope in forbidden) or (rg_scope and rg_scope in forbidden):
+            return Route(name, lambda: self._forbidden(request, name))
+        if "rg" in params and params["rg"].lower() not in self.resource_groups():
             return Route(
                 name,
                 lambda: arm_error(404, "ResourceGroupNotFound", f"Resource group '{params['rg']}' could not be found."),
             )
-        forbidden = self.cluster.arm_forbidden
-        if "*" in forbidden or ("rule-health" in forbidden and name == "arm.rule-health"):
-            return Route(name, lambda: self._forbidden(request, name))
         return Route(name, lambda: self._with_ids(handler(request, **params)))
+
+    def resource_groups(self) -> set[str]:
+        """The resource groups that exist (lower-cased): the node resource group and every group the
+        cluster's ARM documents live in (a BYO VNet's, a custom NSG's)."""
+        groups = {self.cluster.node_resource_group.lower()}
+        c = self.cluster
+        for doc in (*c.virtual_networks, *c.security_groups, *c.private_link_services, *c.load_balancers):
+            rg = _rg_of(doc["id"])
+            if rg:
+                groups.add(rg)
+        return groups
 
     @staticmethod
     def _with_ids(response: Response) -> Response:
@@ -278,7 +341,8 @@ class ArmApi(App):
             action = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/networkInterfaces/read"
         else:
             kind = route.split(".")[1]
-            action = f"Microsoft.Network/{kind}/read"
+            parent = _PARENT.get(kind)
+            action = f"Microsoft.Network/{parent}/{kind}/read" if parent else f"Microsoft.Network/{kind}/read"
         return arm_error(
             403,
             "AuthorizationFailed",
@@ -307,45 +371,49 @@ class ArmApi(App):
             )
         return json_response(200, doc)
 
-    def _lb(self, name: str) -> Doc | None:
-        return next((lb for lb in self.cluster.load_balancers if lb["name"].lower() == name.lower()), None)
+    def _lb(self, name: str, rg: str | None = None) -> Doc | None:
+        return _find(self.cluster.load_balancers, name, rg)
 
-    def _not_found(self, type_: str, name: str) -> Response:
+    def _not_found(self, type_: str, name: str, rg: str | None = None) -> Response:
         return arm_error(
             404,
             "ResourceNotFound",
-            f"The Resource '{type_}/{name}' under resource group '{self.cluster.node_resource_group}' was "
+            f"The Resource '{type_}/{name}' under resource group '{rg or self.cluster.node_resource_group}' was "
             "not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
         )
+
+    @staticmethod
+    def _child_not_found(request: Request) -> Response:
+        return arm_error(404, "NotFound", f"Resource {request.path} not found.")
 
     # -- load balancers ----------------------------------------------------------------------------
 
     def _list_lbs(self, request: Request, sub: str, rg: str | None = None) -> Response:
-        return self._list(request, list(self.cluster.load_balancers))
+        return self._list(request, _in_rg(self.cluster.load_balancers, rg))
 
     def _get_lb(self, request: Request, sub: str, rg: str, lb: str) -> Response:
-        doc = self._lb(lb)
+        doc = self._lb(lb, rg)
         if doc is None:
-            return self._not_found("Microsoft.Network/loadBalancers", lb)
+            return self._not_found("Microsoft.Network/loadBalancers", lb, rg)
         return json_response(200, doc)
 
-    def _children(self, lb: str, coll: str) -> tuple[Doc | None, str | None]:
-        doc = self._lb(lb)
+    def _children(self, lb: str, coll: str, rg: str) -> tuple[Doc | None, str | None]:
+        doc = self._lb(lb, rg)
         key = next((c for c in LB_CHILDREN if c.lower() == coll.lower()), None)
         return doc, key
 
     def _list_children(self, request: Request, sub: str, rg: str, lb: str, coll: str) -> Response:
-        doc, key = self._children(lb, coll)
+        doc, key = self._children(lb, coll, rg)
         if doc is None:
-            return self._not_found("Microsoft.Network/loadBalancers", lb)
+            return self._not_found("Microsoft.Network/loadBalancers", lb, rg)
         if key is None:
             return self._no_route(request)
         return self._list(request, list(doc["properties"].get(key, [])))
 
     def _get_child(self, request: Request, sub: str, rg: str, lb: str, coll: str, name: str) -> Response:
-        doc, key = self._children(lb, coll)
+        doc, key = self._children(lb, coll, rg)
         if doc is None:
-            return self._not_found("Microsoft.Network/loadBalancers", lb)
+            return self._not_found("Microsoft.Network/loadBalancers", lb, rg)
         if key is None:
             return self._no_route(request)
         child = next((c for c in doc["properties"].get(key, []) if c["name"].lower() == name.lower()), None)
@@ -356,12 +424,12 @@ class ArmApi(App):
     # -- public IPs and NICs -----------------------------------------------------------------------
 
     def _list_pips(self, request: Request, sub: str, rg: str | None = None) -> Response:
-        return self._list(request, list(self.cluster.public_ips))
+        return self._list(request, _in_rg(self.cluster.public_ips, rg))
 
     def _get_pip(self, request: Request, sub: str, rg: str, name: str) -> Response:
-        doc = next((p for p in self.cluster.public_ips if p["name"].lower() == name.lower()), None)
+        doc = _find(self.cluster.public_ips, name, rg)
         if doc is None:
-            return self._not_found("Microsoft.Network/publicIPAddresses", name)
+            return self._not_found("Microsoft.Network/publicIPAddresses", name, rg)
         return json_response(200, doc)
 
     def _list_nics(
@@ -369,7 +437,7 @@ class ArmApi(App):
     ) -> Response:
         prefix = request.path.lower().rstrip("/").rsplit("/networkinterfaces", 1)[0]
         if vmss is None:
-            items = [n for n in self.cluster.nics if "/virtualmachinescalesets/" not in n["id"].lower()]
+            items = [n for n in _in_rg(self.cluster.nics, rg) if "/virtualmachinescalesets/" not in n["id"].lower()]
         else:
             items = [n for n in self.cluster.nics if n["id"].lower().startswith(prefix + "/")]
         return self._list(request, items)
@@ -379,7 +447,77 @@ class ArmApi(App):
     ) -> Response:
         doc = self._nics.get(request.path.lower().rstrip("/"))
         if doc is None:
-            return self._not_found("Microsoft.Network/networkInterfaces", name)
+            return self._not_found("Microsoft.Network/networkInterfaces", name, rg)
+        return json_response(200, doc)
+
+    # -- the network path: VNets, subnets, peerings, NSGs, Private Link Services ---------------------
+
+    def _list_vnets(self, request: Request, sub: str, rg: str | None = None) -> Response:
+        return self._list(request, _in_rg(self.cluster.virtual_networks, rg))
+
+    def _get_vnet(self, request: Request, sub: str, rg: str, vnet: str) -> Response:
+        doc = _find(self.cluster.virtual_networks, vnet, rg)
+        if doc is None:
+            return self._not_found("Microsoft.Network/virtualNetworks", vnet, rg)
+        return json_response(200, doc)
+
+    def _vnet_children(self, request: Request, rg: str, vnet: str, key: str, name: str | None) -> Response:
+        doc = _find(self.cluster.virtual_networks, vnet, rg)
+        if doc is None:
+            return self._not_found("Microsoft.Network/virtualNetworks", vnet, rg)
+        children = list(doc["properties"].get(key, []))
+        if name is None:
+            return self._list(request, children)
+        child = next((c for c in children if c["name"].lower() == name.lower()), None)
+        return self._child_not_found(request) if child is None else json_response(200, child)
+
+    def _list_subnets(self, request: Request, sub: str, rg: str, vnet: str) -> Response:
+        return self._vnet_children(request, rg, vnet, "subnets", None)
+
+    def _get_subnet(self, request: Request, sub: str, rg: str, vnet: str, name: str) -> Response:
+        return self._vnet_children(request, rg, vnet, "subnets", name)
+
+    def _list_peerings(self, request: Request, sub: str, rg: str, vnet: str) -> Response:
+        return self._vnet_children(request, rg, vnet, "virtualNetworkPeerings", None)
+
+    def _get_peering(self, request: Request, sub: str, rg: str, vnet: str, name: str) -> Response:
+        return self._vnet_children(request, rg, vnet, "virtualNetworkPeerings", name)
+
+    def _list_nsgs(self, request: Request, sub: str, rg: str | None = None) -> Response:
+        return self._list(request, _in_rg(self.cluster.security_groups, rg))
+
+    def _get_nsg(self, request: Request, sub: str, rg: str, nsg: str) -> Response:
+        doc = _find(self.cluster.security_groups, nsg, rg)
+        if doc is None:
+            return self._not_found("Microsoft.Network/networkSecurityGroups", nsg, rg)
+        return json_response(200, doc)
+
+    def _nsg_rules(self, key: str):
+        def handler(request: Request, sub: str, rg: str, nsg: str) -> Response:
+            doc = _find(self.cluster.security_groups, nsg, rg)
+            if doc is None:
+                return self._not_found("Microsoft.Network/networkSecurityGroups", nsg, rg)
+            return self._list(request, list(doc["properties"].get(key, [])))
+
+        return handler
+
+    def _nsg_rule(self, key: str):
+        def handler(request: Request, sub: str, rg: str, nsg: str, name: str) -> Response:
+            doc = _find(self.cluster.security_groups, nsg, rg)
+            if doc is None:
+                return self._not_found("Microsoft.Network/networkSecurityGroups", nsg, rg)
+            rule = _find(doc["properties"].get(key, []), name, None)
+            return self._child_not_found(request) if rule is None else json_response(200, rule)
+
+        return handler
+
+    def _list_pls(self, request: Request, sub: str, rg: str | None = None) -> Response:
+        return self._list(request, _in_rg(self.cluster.private_link_services, rg))
+
+    def _get_pls(self, request: Request, sub: str, rg: str, name: str) -> Response:
+        doc = _find(self.cluster.private_link_services, name, rg)
+        if doc is None:
+            return self._not_found("Microsoft.Network/privateLinkServices", name, rg)
         return json_response(200, doc)
 
     # -- rule health -------------------------------------------------------------------------------
@@ -393,9 +531,9 @@ class ArmApi(App):
                 "The resource type 'loadBalancers/loadBalancingRules/health' could not be found in the "
                 f"namespace 'Microsoft.Network' for api version '{version}'.",
             )
-        lb_doc = self._lb(lb)
+        lb_doc = self._lb(lb, rg)
         if lb_doc is None:
-            return self._not_found("Microsoft.Network/loadBalancers", lb)
+            return self._not_found("Microsoft.Network/loadBalancers", lb, rg)
         rule_doc = next(
             (r for r in lb_doc["properties"]["loadBalancingRules"] if r["name"].lower() == rule.lower()), None
         )
@@ -486,7 +624,9 @@ class ArmApi(App):
             verdict = overrides.get((rule["name"].lower(), ip)) or overrides.get(("*", ip))
             if verdict is None:
                 pprops = probe["properties"]
-                beh = self.behaviours.get((ip, pprops["port"]), _CLOSED)
+                # A dual-stack member's IPv6 address is the IPv4-mapped form of its IPv4 one: the same
+                # listener answers both.
+                beh = self.behaviours.get((_unmapped(ip), pprops["port"]), _CLOSED)
                 verdict = azure_verdict(beh, pprops["protocol"], pprops.get("requestPath"))
             state, reason = verdict
             up += state == "Up"
@@ -497,6 +637,33 @@ class ArmApi(App):
 
 
 _CLOSED = Closed()
+
+
+def _rg_of(resource_id: str) -> str | None:
+    """The resource group of an ARM id, lower-cased."""
+    parts = resource_id.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() == "resourcegroups":
+            return parts[i + 1].lower()
+    return None
+
+
+def _in_rg(docs: list[Doc], rg: str | None) -> list[Doc]:
+    """The documents in resource group ``rg`` (all of them for a subscription-wide list)."""
+    if rg is None:
+        return list(docs)
+    return [d for d in docs if _rg_of(d["id"]) == rg.lower()]
+
+
+def _find(docs: list[Doc], name: str, rg: str | None) -> Doc | None:
+    return next((d for d in _in_rg(docs, rg) if d["name"].lower() == name.lower()), None)
+
+
+def _unmapped(ip: str) -> str:
+    """``::ffff:a.b.c.d`` → ``a.b.c.d``; any other address unchanged."""
+    if ip[:7].lower() == "::ffff:" and "." in ip:
+        return ip[7:]
+    return ip
 
 
 def _missing_token() -> Response:

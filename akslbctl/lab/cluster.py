@@ -1,8 +1,11 @@
 """A simulated AKS cluster: the documents its APIs serve and what its nodes answer.
 
 :class:`LabCluster` is the whole world one lab serves: Kubernetes objects exactly as the API server
-returns them, ARM resources in the REST wire shape, the per-node listeners (what kube-proxy and the
-applications answer on each node address) and the misbehaviours a scenario wants.
+returns them, ARM resources in the REST wire shape (load balancers, public IPs, NICs, and the network
+path in front of the nodes: the VNet and its subnet, the node and subnet NSGs, Private Link
+Services), the per-node listeners (what kube-proxy — or Cilium — and the applications answer on each
+node address) and the misbehaviours a scenario wants. Dual-stack nodes carry the IPv4-mapped IPv6
+form of their address (:func:`mapped_ipv6`), which reaches the same loopback listener.
 
 :class:`AksBuilder` writes what AKS and cloud-provider-azure really produce for the common cases
 (aks-lb-rules.md §2–§7; probe-semantics.md §7–§10), so a scenario is a few lines: nodes, Services,
@@ -13,6 +16,7 @@ import ``akslbctl.analysis``, so a bug there cannot hide behind the same bug her
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import random
 import socket
@@ -36,6 +40,16 @@ INTERNAL_ANNOTATION = ANNOTATION + "azure-load-balancer-internal"
 AUTOSCALER_TAINT = "ToBeDeletedByClusterAutoscaler"
 EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
 CREATED = "2024-05-01T08:00:00Z"
+PLS_CREATE = ANNOTATION + "azure-pls-create"
+PLS_PROXY_PROTOCOL = ANNOTATION + "azure-pls-proxy-protocol"
+PLS_NAME = ANNOTATION + "azure-pls-name"
+SUBNET_NAME = "aks-subnet"
+CUSTOM_SUBNET_NSG = "custom-subnet-nsg"
+IPV4, IPV6 = "IPv4", "IPv6"
+DATA_PLANES = ("kube-proxy", "cilium")
+CILIUM_LABEL = "kubernetes.azure.com/ebpf-dataplane"  # AKS labels nodes of "Azure CNI powered by Cilium"
+ARM_SCOPES = ("*", "rule-health", "lb", "pip", "nic", "vnet", "subnet", "nsg", "pls")
+"""What :meth:`AksBuilder.arm_forbidden` takes, besides ``"rg:<resource group>"``."""
 
 DEFAULT_APP = Http(
     default=Reply(200, b"<html><body>web</body></html>\n", (("Content-Type", "text/html"),)),
@@ -104,6 +118,16 @@ def node_address(octet: int, index: int) -> str:
     return f"127.{octet}.{index // 250}.{index % 250 + 4}"
 
 
+def mapped_ipv6(ipv4: str) -> str:
+    """A dual-stack node's IPv6 address: the IPv4-mapped ``::ffff:127.o.x.y``.
+
+    The only IPv6 loopback is ``::1``; a mapped address is the one IPv6 form that still reaches the
+    node's 127.o.x.y listener (an AF_INET6 connect to it arrives on the AF_INET socket), so the
+    IPv6 side of a dual-stack lab is real traffic to the same node.
+    """
+    return f"::ffff:{ipv4}"
+
+
 # ---------------------------------------------------------------------------------------------
 # The cluster
 
@@ -128,6 +152,11 @@ class LabCluster:
     load_balancers: list[Doc] = field(default_factory=list)
     public_ips: list[Doc] = field(default_factory=list)
     nics: list[Doc] = field(default_factory=list)
+    # The network path (REST docs): VNets with their subnets inline, NSGs, Private Link Services.
+    virtual_networks: list[Doc] = field(default_factory=list)
+    security_groups: list[Doc] = field(default_factory=list)
+    private_link_services: list[Doc] = field(default_factory=list)
+    data_plane: str = "kube-proxy"  # or "cilium" (kube-proxy replacement)
     # What each node address answers.
     listeners: list[ListenerSpec] = field(default_factory=list)
     # Azure's own verdict where the scenario overrides it: (rule name lower-cased or "*", member IP)
@@ -135,7 +164,8 @@ class LabCluster:
     rule_health_overrides: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     kube_forbidden: set[str] = field(default_factory=set)  # resource plurals, e.g. {"nodes"}
-    arm_forbidden: set[str] = field(default_factory=set)  # {"*"} or {"rule-health"}
+    # {"*"}, or scopes: "rule-health", "lb", "pip", "nic", "vnet", "subnet", "nsg", "pls", "rg:<name>"
+    arm_forbidden: set[str] = field(default_factory=set)
     # Rule-health LRO: the POST answers 202 + Location; polling the Location answers 202 this many
     # more times, then 200 (None: never completes). Retry-After is in whole seconds as ARM sends it;
     # 0 lets the client use its own polling interval.
@@ -162,7 +192,7 @@ class LabCluster:
         if isinstance(ref, int):
             return self.nodes[ref]
         for n in self.nodes:
-            if n["metadata"]["name"] == ref or _internal_ip(n) == ref:
+            if n["metadata"]["name"] == ref or ref in _internal_ips(n):
                 return n
         raise KeyError(ref)
 
@@ -173,11 +203,27 @@ class LabCluster:
             raise KeyError(ref)
         return ip
 
+    def address6_of(self, ref: str | int) -> str:
+        """A dual-stack node's IPv6 InternalIP (``::ffff:127.o.x.y``); KeyError on a single-stack node."""
+        for ip in _internal_ips(self.node(ref)):
+            if ":" in ip:
+                return ip
+        raise KeyError(ref)
+
     def load_balancer(self, name: str) -> Doc:
         for lb in self.load_balancers:
             if lb["name"].lower() == name.lower():
                 return lb
         raise KeyError(name)
+
+    def security_group(self, name: str) -> Doc:
+        return _named(self.security_groups, name)
+
+    def virtual_network(self, name: str) -> Doc:
+        return _named(self.virtual_networks, name)
+
+    def private_link_service(self, name: str) -> Doc:
+        return _named(self.private_link_services, name)
 
     def release(self) -> None:
         """Give the 127.<octet> range back (also happens when the cluster is garbage-collected)."""
@@ -190,6 +236,17 @@ def _internal_ip(node: Doc) -> str | None:
         if a.get("type") == "InternalIP":
             return a.get("address")
     return None
+
+
+def _internal_ips(node: Doc) -> list[str]:
+    return [a["address"] for a in node.get("status", {}).get("addresses", []) if a.get("type") == "InternalIP"]
+
+
+def _named(docs: list[Doc], name: str) -> Doc:
+    for d in docs:
+        if d["name"].lower() == name.lower():
+            return d
+    raise KeyError(name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,6 +287,19 @@ class _ServiceDraft:
     ingress_ip: str | None
     health_check_node_port: int | None
     session_affinity: str
+    ip_families: tuple[str, ...] = (IPV4,)
+    cluster_ip6: str | None = None
+    ingress_ip6: str | None = None
+    source_ranges: list[str] = field(default_factory=list)
+
+    @property
+    def dual_stack(self) -> bool:
+        return len(self.ip_families) == 2
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """The families the provider builds, IPv4 first (one frontend, rule set and probe set each)."""
+        return (IPV4, IPV6) if self.dual_stack else (IPV4,)
 
     @property
     def ref(self) -> str:
@@ -265,13 +335,19 @@ class _ServiceDraft:
 
 
 class _Ids:
-    """ARM ids of one cluster; the case of the resource group is ARM's (``MC_…``)."""
+    """ARM ids of one resource group; the case of the resource group is ARM's (``MC_…``)."""
 
     def __init__(self, sub: str, rg: str) -> None:
         self.sub, self.rg = sub, rg
         self.rg_prefix = f"/subscriptions/{sub}/resourceGroups/{rg}"
         self.net = f"{self.rg_prefix}/providers/Microsoft.Network"
         self.compute = f"{self.rg_prefix}/providers/Microsoft.Compute"
+
+    def nsg(self, name: str) -> str:
+        return f"{self.net}/networkSecurityGroups/{name}"
+
+    def vnet(self, name: str) -> str:
+        return f"{self.net}/virtualNetworks/{name}"
 
     def lb(self, name: str) -> str:
         return f"{self.net}/loadBalancers/{name}"
@@ -312,6 +388,7 @@ class AksBuilder:
         proxy_healthz: bool = True,
         disable_outbound_snat: bool = True,
         seed: str | int | None = None,
+        data_plane: str = "kube-proxy",
     ) -> None:
         if pool_type not in ("nodeIPConfiguration", "nodeIP"):
             raise ValueError(f"pool_type must be nodeIPConfiguration or nodeIP, not {pool_type!r}")
@@ -319,6 +396,8 @@ class AksBuilder:
             raise ValueError(f"probe_mode must be servicenodeport or shared, not {probe_mode!r}")
         if vm_type not in ("vmss", "vmas"):
             raise ValueError(f"vm_type must be vmss or vmas, not {vm_type!r}")
+        if data_plane not in DATA_PLANES:
+            raise ValueError(f"data_plane must be kube-proxy or cilium, not {data_plane!r}")
         self.version = version
         self.minor = _minor(version)
         self.pool_type = pool_type
@@ -341,6 +420,9 @@ class AksBuilder:
         self.pool_id = "12345678"
         self.vmss = f"aks-{self.pool_name}-{self.pool_id}-vmss"
         self.vnet = f"aks-vnet-{self.pool_id}"
+        self.vnet_resource_group: str | None = None  # None: the node resource group (AKS-managed VNet)
+        self.subnet_name = SUBNET_NAME
+        self.data_plane = data_plane
         self._nodes = [self._node_draft(i) for i in range(nodes)]
         self._services: list[_ServiceDraft] = []
         self._namespaces: dict[str, dict[str, str]] = {
@@ -351,7 +433,13 @@ class AksBuilder:
         }
         self._used_node_ports: set[int] = set()
         self._ops: list[Callable[[_Build], None]] = []
+        # Ops that need the final layout (after every other op): Azure's verdicts derived from it.
+        self._late_ops: list[Callable[[_Build], None]] = []
         self._events: list[tuple[str, str, str, str, int]] = []
+        self._nsg_rules: list[tuple[str, Doc]] = []  # (level, rule spec), written before the provider's
+        self._subnet_nsg: str | None = None
+        self._peerings: list[Doc] = []
+        self._unreachable = False
 
     # -- nodes ---------------------------------------------------------------------------------
 
@@ -422,6 +510,8 @@ class AksBuilder:
         health_check_node_port: int | None = None,
         labels: Mapping[str, str] | None = None,
         session_affinity: str = "None",
+        ip_families: Iterable[str] = (IPV4,),
+        source_ranges: Iterable[str] | None = None,
     ) -> AksBuilder:
         """Add a Service with its EndpointSlice, LB frontend, rules, probes, PIP and data plane.
 
@@ -431,9 +521,16 @@ class AksBuilder:
         node indexes whose endpoints are ready (default all); the others are not ready, not serving.
         ``terminating``: node indexes whose endpoints are terminating but still serving (a drain).
         ``app``: what the pods answer (one behaviour, or one per service port).
+        ``ip_families``: ``("IPv4",)`` or dual-stack ``("IPv4", "IPv6")`` (either order; the first is
+        the primary family): ``RequireDualStack``, two cluster IPs, an IPv6 frontend, ``-IPv6`` rules
+        and probes, the ``kubernetes-IPv6`` pool, and IPv6 addresses on every node (see
+        :func:`mapped_ipv6`). ``source_ranges``: ``spec.loadBalancerSourceRanges``.
         """
         if policy not in ("Cluster", "Local"):
             raise ValueError(f"policy must be Cluster or Local, not {policy!r}")
+        families = tuple(ip_families)
+        if families not in ((IPV4,), (IPV4, IPV6), (IPV6, IPV4)):
+            raise ValueError(f"ip_families must be ('IPv4',) or dual-stack ('IPv4', 'IPv6'), not {families!r}")
         self.add_namespace(namespace)
         ann = dict(annotations or {})
         if internal:
@@ -468,6 +565,13 @@ class AksBuilder:
             ingress = f"10.224.0.{100 + idx}" if internal else f"20.31.{(idx // 200) + 40}.{idx % 200 + 10}"
         else:
             ingress = None
+        ingress6 = None
+        if type == "LoadBalancer" and len(families) == 2:
+            # Documentation prefixes: a ULA in the subnet for internal, 2001:db8::/32 for public frontends.
+            if internal:
+                ingress6 = f"fd00:db8:deca:deed::{100 + idx:x}"
+            else:
+                ingress6 = f"2001:db8:31:{idx // 200 + 40:x}::{idx % 200 + 10:x}"
         self._services.append(
             _ServiceDraft(
                 namespace=namespace,
@@ -486,6 +590,10 @@ class AksBuilder:
                 ingress_ip=ingress,
                 health_check_node_port=hcnp,
                 session_affinity=session_affinity,
+                ip_families=families,
+                cluster_ip6=f"fd12:3456:789a:1::{idx + 0x100:x}" if len(families) == 2 else None,
+                ingress_ip6=ingress6,
+                source_ranges=list(source_ranges or ()),
             )
         )
         if type == "LoadBalancer" and self.main_service is None:
@@ -577,21 +685,21 @@ class AksBuilder:
         def op(b: _Build) -> None:
             d = b.builder._draft(node)
             for lb_doc in b.lbs(lb):
-                pool = b.pool(lb_doc)
-                props = pool["properties"]
-                if "backendIPConfigurations" in props:
-                    ipc = b.ipconfig_id(d).lower()
-                    props["backendIPConfigurations"] = [
-                        m for m in props["backendIPConfigurations"] if m["id"].lower() != ipc
+                for family, pool in b.pools(lb_doc):
+                    props = pool["properties"]
+                    if "backendIPConfigurations" in props:
+                        ipc = b.ipconfig_id(d, family).lower()
+                        props["backendIPConfigurations"] = [
+                            m for m in props["backendIPConfigurations"] if m["id"].lower() != ipc
+                        ]
+                    addr = b.address(d.index) if family == IPV4 else b.address6(d.index)
+                    props["loadBalancerBackendAddresses"] = [
+                        a
+                        for a in props.get("loadBalancerBackendAddresses", [])
+                        if a.get("properties", {}).get("ipAddress") != addr
                     ]
-                addr = b.address(d.index)
-                props["loadBalancerBackendAddresses"] = [
-                    a
-                    for a in props.get("loadBalancerBackendAddresses", [])
-                    if a.get("properties", {}).get("ipAddress") != addr
-                ]
-                if not props["loadBalancerBackendAddresses"] and "backendIPConfigurations" in props:
-                    del props["loadBalancerBackendAddresses"]
+                    if not props["loadBalancerBackendAddresses"] and "backendIPConfigurations" in props:
+                        del props["loadBalancerBackendAddresses"]
 
         self._ops.append(op)
         return self
@@ -617,13 +725,17 @@ class AksBuilder:
             else:
                 d = None
             for lb_doc in b.lbs(lb):
-                props = b.pool(lb_doc)["properties"]
-                if b.builder.pool_type == "nodeIPConfiguration" and d is not None:
-                    entry = {"id": b.ipconfig_id(d)}
-                    if entry not in props["backendIPConfigurations"]:
-                        props["backendIPConfigurations"].append(entry)
-                else:
-                    ip = address or (b.address(d.index) if d is not None else None)
+                for family, pool in b.pools(lb_doc):
+                    props = pool["properties"]
+                    if b.builder.pool_type == "nodeIPConfiguration" and d is not None:
+                        entry = {"id": b.ipconfig_id(d, family)}
+                        if entry not in props["backendIPConfigurations"]:
+                            props["backendIPConfigurations"].append(entry)
+                        continue
+                    if address is not None and (":" in address) != (family == IPV6):
+                        continue  # a bare address joins the pool of its own family
+                    own = None if d is None else b.address(d.index) if family == IPV4 else b.address6(d.index)
+                    ip = address or own
                     if ip is None:
                         raise ValueError("add_pool_member needs a node, an instance or an address")
                     props.setdefault("loadBalancerBackendAddresses", []).append(
@@ -696,11 +808,167 @@ class AksBuilder:
         return self.fault("arm", route, status=500, body=body, times=times)
 
     def arm_forbidden(self, scope: str = "*") -> AksBuilder:
-        """403 AuthorizationFailed for all of ARM (``"*"``) or only the rule-health action
-        (``"rule-health"``)."""
-        if scope not in ("*", "rule-health"):
-            raise ValueError("scope must be '*' or 'rule-health'")
+        """403 AuthorizationFailed for all of ARM (``"*"``), only the rule-health action
+        (``"rule-health"``), the reads of one kind of resource (``"lb"``, ``"pip"``, ``"nic"``,
+        ``"vnet"`` — VNets and their peerings —, ``"subnet"``, ``"nsg"`` — NSGs and their rules —,
+        ``"pls"``) or everything in one resource group (``"rg:rg-network"``). Call again to add more."""
+        if scope not in ARM_SCOPES and not (scope.startswith("rg:") and len(scope) > 3):
+            raise ValueError(f"scope must be one of {', '.join(ARM_SCOPES)} or 'rg:<resource group>', not {scope!r}")
         self._ops.append(lambda b: b.cluster.arm_forbidden.add(scope))
+        return self
+
+    # -- the network path: VNet, subnet, NSGs, Private Link ------------------------------------
+
+    def byo_vnet(
+        self, resource_group: str = "rg-network", name: str = "corp-vnet", subnet: str = SUBNET_NAME
+    ) -> AksBuilder:
+        """ "Bring your own VNet": the VNet and its subnet live in ``resource_group``, not in the node
+        resource group; the NICs' and internal frontends' subnet ids point there. The node NSG stays in
+        the node resource group (AKS still attaches it to the scale set's NICs)."""
+        self.vnet_resource_group = resource_group
+        self.vnet = name
+        self.subnet_name = subnet
+        return self
+
+    def peer_vnet(
+        self,
+        prefixes: Iterable[str] = ("10.100.0.0/16",),
+        *,
+        name: str | None = None,
+        remote_vnet: str | None = None,
+        resource_group: str = "rg-hub",
+        state: str = "Connected",
+    ) -> AksBuilder:
+        """A peering from the cluster VNet to a remote VNet with address space ``prefixes`` (its
+        addresses then count as ``VirtualNetwork`` for NSG rules while ``state`` is Connected)."""
+        n = len(self._peerings) + 1
+        self._peerings.append(
+            {
+                "name": name or f"peering-{n}",
+                "remote_vnet": remote_vnet or f"remote-vnet-{n}",
+                "resource_group": resource_group,
+                "prefixes": list(prefixes),
+                "state": state,
+            }
+        )
+        return self
+
+    def subnet_nsg(self, name: str = CUSTOM_SUBNET_NSG) -> AksBuilder:
+        """Attach an NSG to the cluster subnet with only Azure's default rules (AKS never writes to a
+        subnet NSG, so Internet clients meet DenyAllInBound there; field case C07)."""
+        if self._subnet_nsg is not None and self._subnet_nsg != name:
+            raise ValueError(f"the subnet already has NSG {self._subnet_nsg}")
+        self._subnet_nsg = name
+        return self
+
+    def nsg_rule(
+        self,
+        level: str,
+        name: str,
+        priority: int,
+        access: str,
+        *,
+        source: str | Iterable[str] = "*",
+        destination: str | Iterable[str] = "*",
+        ports: str | int | Iterable[str | int] = "*",
+        protocol: str = "*",
+        direction: str = "Inbound",
+        source_asgs: Iterable[str] = (),
+    ) -> AksBuilder:
+        """A custom security rule on the node NSG (``level="nic"``) or the subnet NSG (``"subnet"``;
+        ``custom-subnet-nsg`` is created and attached when the subnet has none).
+
+        ``source``/``destination``/``ports`` take a string (ARM's singular property) or a list (the
+        plural one); ``source_asgs`` are application security group names (in the NSG's resource
+        group) or ids, and replace the source prefix. Destination ports only; the source port is
+        ``*``. Priorities 100–4096, unique per NSG and direction.
+        """
+        if level not in ("nic", "subnet"):
+            raise ValueError(f"level must be 'nic' or 'subnet', not {level!r}")
+        if not 100 <= priority <= 4096:
+            raise ValueError(f"NSG rule priority must be 100-4096, not {priority}")
+        spec = _rule_spec(name, priority, access, direction, protocol, source, destination, ports, source_asgs)
+        if level == "subnet" and self._subnet_nsg is None:
+            self._subnet_nsg = CUSTOM_SUBNET_NSG
+        self._nsg_rules.append((level, spec))
+        return self
+
+    def block_probe_source(
+        self, level: str, name: str = "DenyAzureLB", priority: int = 400, *, source: str = "*"
+    ) -> AksBuilder:
+        """Field case C08: a Deny rule for ``source`` (``*`` or ``AzureLoadBalancer``) on every probe
+        port at ``level`` ("nic" or "subnet"), ahead of AllowAzureLoadBalancerInBound (65001).
+
+        The lab does not evaluate NSGs, so Azure's verdict says it too: every member of every rule
+        with a probe is Down (``Down_Probe_TcpProbeTimeout`` for Tcp probes,
+        ``Down_Probe_HttpNoResponse`` for Http(s)) while the nodes keep answering everyone else.
+        """
+        if level not in ("nic", "subnet"):
+            raise ValueError(f"level must be 'nic' or 'subnet', not {level!r}")
+        if level == "subnet" and self._subnet_nsg is None:
+            self._subnet_nsg = CUSTOM_SUBNET_NSG
+
+        def op(b: _Build) -> None:
+            probes = (p for lb in b.cluster.load_balancers for p in lb["properties"]["probes"])
+            ports = sorted({p["properties"]["port"] for p in probes})
+            port_spec = [str(p) for p in ports] if len(ports) > 1 else str(ports[0]) if ports else "*"
+            spec = _rule_spec(name, priority, "Deny", "Inbound", "*", source, "*", port_spec, ())
+            b.add_rule(b.nsg_for(level), spec)
+            b.azure_down(b.all_rules())
+
+        self._late_ops.append(op)
+        return self
+
+    def private_link(
+        self, service: str | None = None, *, proxy_protocol: bool = True, name: str | None = None
+    ) -> AksBuilder:
+        """A Private Link Service in front of the Service's frontend (the ``azure-pls-create``,
+        ``azure-pls-proxy-protocol`` and ``azure-pls-name`` annotations): ``pls-<frontend>``.
+
+        A PLS needs an internal LB. With proxy protocol the LB's probes carry a PROXY header the
+        health server does not understand (field case C16): Azure reports every member Down
+        (``Down_Probe_HttpNoResponse`` / ``Down_Probe_TcpProbeTimeout``) while plain requests to the
+        nodes are answered as usual. From CCM v1.24.20 / v1.25.14 / v1.26.10 / v1.27.4 / v1.28.0 a
+        Local Service then gets Cluster-style per-port probes instead of the health-check probe.
+        """
+        ref = service or self.main_service or (self._services[-1].ref if self._services else None)
+        if ref is None:
+            raise ValueError("private_link needs a Service: add one first")
+        s = self._service_draft(ref)
+        if not s.internal:
+            raise ValueError(f"a Private Link Service needs an internal load balancer; {ref} is public")
+        s.annotations[PLS_CREATE] = "true"
+        if proxy_protocol:
+            s.annotations[PLS_PROXY_PROTOCOL] = "true"
+        else:
+            s.annotations.pop(PLS_PROXY_PROTOCOL, None)
+        if name:
+            s.annotations[PLS_NAME] = name
+        return self
+
+    def ipv6_down(self) -> AksBuilder:
+        """Azure reports every member of the ``-IPv6`` rules Down (``Down_Probe_TcpProbeTimeout`` /
+        ``Down_Probe_HttpNoResponse``) while the IPv4 rules keep their own verdicts: IPv6 probes come
+        from a link-local source the data plane may drop (field case C15; cilium/cilium#25242)."""
+
+        def op(b: _Build) -> None:
+            rules = [(lb, r) for lb, r in b.all_rules() if r["name"].lower().endswith("-ipv6")]
+            if not rules:
+                raise ValueError("ipv6_down: no -IPv6 rule; add a dual-stack Service (ip_families=('IPv4', 'IPv6'))")
+            b.azure_down(rules)
+
+        self._late_ops.append(op)
+        return self
+
+    def unreachable_from_here(self) -> AksBuilder:
+        """The support engineer on a laptop: Azure's prober reaches every node, this machine none.
+
+        At the end of the build, Azure's verdict for every (rule, member) is computed from what the
+        nodes really answer (and any override already given) and pinned in the overrides; then every
+        node listener — every node address on every listened, probe and node port — becomes a
+        :class:`Blackhole`, so our connects time out while Azure's view stays exactly as it was.
+        """
+        self._unreachable = True
         return self
 
     def kube_forbidden(self, resource: str) -> AksBuilder:
@@ -779,6 +1047,9 @@ class AksBuilder:
         b.materialise()
         for op in self._ops:
             op(b)
+        b.late()
+        if self._unreachable:
+            b.make_unreachable()
         b.finish()
         return c
 
@@ -794,11 +1065,162 @@ _PROBE_FIELDS = {
 }
 
 
+_NSG_PROTOCOL = {"TCP": "Tcp", "UDP": "Udp", "SCTP": "*"}
+_NSG_PROTOCOLS = {"tcp": "Tcp", "udp": "Udp", "icmp": "Icmp", "esp": "Esp", "ah": "Ah", "*": "*", "any": "*"}
+
+
+def _csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _str_or_list(value: str | int | Iterable[str | int], what: str) -> str | list[str]:
+    if isinstance(value, (str, int)):
+        return str(value)
+    out = [str(v) for v in value]
+    if not out:
+        raise ValueError(f"{what}: an empty list")
+    return out
+
+
+def _rule_spec(
+    name: str,
+    priority: int,
+    access: str,
+    direction: str,
+    protocol: str,
+    source: str | Iterable[str],
+    destination: str | Iterable[str],
+    ports: str | int | Iterable[str | int],
+    source_asgs: Iterable[str],
+) -> Doc:
+    """A security rule as the builder takes it: a string stays ARM's singular property, a list
+    becomes the plural one."""
+    acc = {"allow": "Allow", "deny": "Deny"}.get(access.lower())
+    dirn = {"inbound": "Inbound", "outbound": "Outbound"}.get(direction.lower())
+    proto = _NSG_PROTOCOLS.get(protocol.lower())
+    if acc is None or dirn is None or proto is None:
+        raise ValueError(f"rule {name}: access Allow|Deny, direction Inbound|Outbound, protocol Tcp|Udp|Icmp|*")
+    return {
+        "name": name,
+        "priority": priority,
+        "access": acc,
+        "direction": dirn,
+        "protocol": proto,
+        "source": _str_or_list(source, "source"),
+        "destination": destination if isinstance(destination, list) else _str_or_list(destination, "destination"),
+        "ports": _str_or_list(ports, "ports"),
+        "source_asgs": list(source_asgs),
+    }
+
+
+def _security_rule_doc(
+    nsg_id: str, spec: Doc, etag: str, *, default: bool = False, description: str | None = None
+) -> Doc:
+    """One rule in ARM's wire shape: the singular property when one value, the plural otherwise (the
+    unused plural is an empty list, as ARM answers)."""
+    kind = "defaultSecurityRules" if default else "securityRules"
+    props: Doc = {"provisioningState": "Succeeded"}
+    if description:
+        props["description"] = description
+    props["protocol"] = spec["protocol"]
+    props["sourcePortRange"] = "*"
+    ports, source, destination = spec["ports"], spec["source"], spec["destination"]
+    asgs = [
+        a if "/" in a else f"{nsg_id.split('/networkSecurityGroups/')[0]}/applicationSecurityGroups/{a}"
+        for a in spec["source_asgs"]
+    ]
+    if isinstance(ports, str):
+        props["destinationPortRange"] = ports
+    if isinstance(source, str) and not asgs:
+        props["sourceAddressPrefix"] = source
+    if isinstance(destination, str):
+        props["destinationAddressPrefix"] = destination
+    if asgs:
+        props["sourceApplicationSecurityGroups"] = [{"id": a} for a in asgs]
+    props.update(access=spec["access"], priority=spec["priority"], direction=spec["direction"])
+    props["sourcePortRanges"] = []
+    props["destinationPortRanges"] = list(ports) if isinstance(ports, list) else []
+    props["sourceAddressPrefixes"] = list(source) if isinstance(source, list) and not asgs else []
+    props["destinationAddressPrefixes"] = list(destination) if isinstance(destination, list) else []
+    return {
+        "name": spec["name"],
+        "id": f"{nsg_id}/{kind}/{spec['name']}",
+        "etag": etag,
+        "type": f"Microsoft.Network/networkSecurityGroups/{kind}",
+        "properties": props,
+    }
+
+
+_DEFAULT_RULES = tuple(
+    (_rule_spec(name, priority, access, direction, "*", src, dst, "*", ()), description)
+    for name, priority, access, direction, src, dst, description in (
+        (
+            "AllowVnetInBound",
+            65000,
+            "Allow",
+            "Inbound",
+            "VirtualNetwork",
+            "VirtualNetwork",
+            "Allow inbound traffic from all VMs in VNET",
+        ),
+        (
+            "AllowAzureLoadBalancerInBound",
+            65001,
+            "Allow",
+            "Inbound",
+            "AzureLoadBalancer",
+            "*",
+            "Allow inbound traffic from azure load balancer",
+        ),
+        ("DenyAllInBound", 65500, "Deny", "Inbound", "*", "*", "Deny all inbound traffic"),
+        (
+            "AllowVnetOutBound",
+            65000,
+            "Allow",
+            "Outbound",
+            "VirtualNetwork",
+            "VirtualNetwork",
+            "Allow outbound traffic from all VMs to all VMs in VNET",
+        ),
+        (
+            "AllowInternetOutBound",
+            65001,
+            "Allow",
+            "Outbound",
+            "*",
+            "Internet",
+            "Allow outbound traffic from all VMs to Internet",
+        ),
+        ("DenyAllOutBound", 65500, "Deny", "Outbound", "*", "*", "Deny all outbound traffic"),
+    )
+)
+"""Azure's default rules of every NSG, as ARM writes them (``defaultSecurityRules``)."""
+
+
 def _minor(version: str) -> int:
     try:
         return int(version.lstrip("v").split(".")[1])
     except (IndexError, ValueError):
         raise ValueError(f"not a Kubernetes version: {version!r}") from None
+
+
+def _since(version: str, first_patch: Mapping[int, int]) -> bool:
+    """Is ``version`` at or past a behaviour that arrived per release branch (minor → first patch);
+    branches newer than the newest listed have it, older ones do not."""
+    minor = _minor(version)
+    try:
+        patch = int(version.lstrip("v").split(".")[2].split("-")[0])
+    except (IndexError, ValueError):
+        patch = 0
+    if minor > max(first_patch):
+        return True
+    if minor not in first_patch:
+        return False
+    return patch >= first_patch[minor]
+
+
+# Local + PLS proxy protocol → Cluster-style per-port probes (aks-lb-rules.md §6.7).
+_PLS_CLUSTER_PROBES = {24: 20, 25: 14, 26: 10, 27: 4, 28: 0}
 
 
 def _base36(n: int, width: int) -> str:
@@ -842,11 +1264,21 @@ class _Build:
             location=builder.location,
             main_service=builder.main_service or "default/web",
             address_octet=octet,
+            data_plane=builder.data_plane,
         )
         self.listeners: dict[tuple[str, int], Behaviour] = {}
         self._rv = 1000
         self._service_lb: dict[str, Doc] = {}
         self._addr_cache: dict[int, str] = {}
+        self.dual_stack = any(s.dual_stack for s in builder._services)
+        # The network docs draw on a random stream of their own, so adding them left every other
+        # document (and every existing scenario) exactly as it was.
+        self._net_rng = random.Random(f"{builder.name}/network")
+        self.vnet_ids = _Ids(builder.subscription, builder.vnet_resource_group or builder.node_rg)
+        self.vnet_id = self.vnet_ids.vnet(builder.vnet)
+        self.subnet_id = f"{self.vnet_id}/subnets/{builder.subnet_name}"
+        self.nsg_id = self.ids.nsg(f"aks-agentpool-{builder.pool_id}-nsg")
+        self.subnet_nsg_id = self.vnet_ids.nsg(builder._subnet_nsg) if builder._subnet_nsg else None
 
     # -- helpers for mutators ------------------------------------------------------------------
 
@@ -856,6 +1288,15 @@ class _Build:
             a = self._addr_cache[index] = node_address(self.octet, index)
         return a
 
+    def address6(self, index: int) -> str:
+        return mapped_ipv6(self.address(index))
+
+    def net_uuid(self) -> str:
+        return str(uuid.UUID(int=self._net_rng.getrandbits(128), version=4))
+
+    def net_etag(self) -> str:
+        return f'W/"{self.net_uuid()}"'
+
     def rv(self) -> str:
         self._rv += 1
         return str(self._rv)
@@ -864,11 +1305,16 @@ class _Build:
         lbs = self.cluster.load_balancers
         return [lb for lb in lbs if name is None or lb["name"].lower() == name.lower()]
 
-    def pool(self, lb: Doc) -> Doc:
+    def pool(self, lb: Doc, family: str = IPV4) -> Doc:
+        name = CLUSTER_NAME if family == IPV4 else f"{CLUSTER_NAME}-IPv6"
         for p in lb["properties"]["backendAddressPools"]:
-            if p["name"] == CLUSTER_NAME:
+            if p["name"] == name:
                 return p
-        raise KeyError(f"{lb['name']} has no pool {CLUSTER_NAME}")
+        raise KeyError(f"{lb['name']} has no pool {name}")
+
+    def pools(self, lb: Doc) -> list[tuple[str, Doc]]:
+        """(family, pool) of the cluster pools on ``lb``: ``kubernetes`` and, dual-stack, ``kubernetes-IPv6``."""
+        return [(f, self.pool(lb, f)) for f in ((IPV4, IPV6) if self.dual_stack else (IPV4,))]
 
     def lb_of(self, s: _ServiceDraft) -> Doc:
         return self._service_lb[s.ref]
@@ -891,13 +1337,57 @@ class _Build:
                     return p
         return None
 
-    def ipconfig_id(self, d: _NodeDraft) -> str:
+    def ipconfig_id(self, d: _NodeDraft, family: str = IPV4) -> str:
+        ipc = "ipconfig1" if family == IPV4 else "ipconfigv6"
         if self.builder.vm_type == "vmss":
             return (
                 f"{self.ids.compute}/virtualMachineScaleSets/{self.builder.vmss}/virtualMachines/"
-                f"{d.instance_id}/networkInterfaces/{self.builder.vmss}/ipConfigurations/ipconfig1"
+                f"{d.instance_id}/networkInterfaces/{self.builder.vmss}/ipConfigurations/{ipc}"
             )
-        return f"{self.ids.net}/networkInterfaces/{self._nic_name(d)}/ipConfigurations/ipconfig1"
+        return f"{self.ids.net}/networkInterfaces/{self._nic_name(d)}/ipConfigurations/{ipc}"
+
+    def all_rules(self) -> list[tuple[Doc, Doc]]:
+        return [(lb, r) for lb in self.cluster.load_balancers for r in lb["properties"]["loadBalancingRules"]]
+
+    def rule_members(self, lb: Doc, rule: Doc) -> list[str]:
+        """The addresses Azure probes for ``rule``: its pools' NIC ipconfigs and backend addresses."""
+        ip_of = {
+            ipc["id"].lower(): ipc["properties"].get("privateIPAddress")
+            for nic in self.cluster.nics
+            for ipc in nic["properties"]["ipConfigurations"]
+        }
+        rp = rule["properties"]
+        wanted = {
+            ref["id"].lower() for ref in [rp.get("backendAddressPool"), *rp.get("backendAddressPools", [])] if ref
+        }
+        out: list[str] = []
+        for pool in lb["properties"]["backendAddressPools"]:
+            if pool["id"].lower() not in wanted:
+                continue
+            pp = pool["properties"]
+            out += [ip for m in pp.get("backendIPConfigurations", []) if (ip := ip_of.get(m["id"].lower()))]
+            out += [
+                ip
+                for a in pp.get("loadBalancerBackendAddresses", [])
+                if (ip := a.get("properties", {}).get("ipAddress"))
+            ]
+        return list(dict.fromkeys(out))
+
+    def azure_down(self, rules: Iterable[tuple[Doc, Doc]]) -> None:
+        """Azure reports every member of ``rules`` (those with a probe) Down: the probe gets no answer.
+
+        Overrides already given (``azure_says``) stay: they are the scenario's explicit word."""
+        overrides = self.cluster.rule_health_overrides
+        for lb, rule in rules:
+            probe = self.probe_of(rule)
+            if probe is None:
+                continue
+            tcp = probe["properties"]["protocol"] == "Tcp"
+            verdict = ("Down", "Down_Probe_TcpProbeTimeout" if tcp else "Down_Probe_HttpNoResponse")
+            key = rule["name"].lower()
+            for ip in self.rule_members(lb, rule):
+                if (key, ip) not in overrides and ("*", ip) not in overrides:
+                    overrides[(key, ip)] = verdict
 
     def _nic_name(self, d: _NodeDraft) -> str:
         b = self.builder
@@ -909,9 +1399,6 @@ class _Build:
         b, c = self.builder, self.cluster
         for ns, labels in sorted(b._namespaces.items()):
             c.namespaces.append(self.namespace_doc(ns, labels))
-        self.subnet_id = f"{self.ids.net}/virtualNetworks/{b.vnet}/subnets/aks-subnet"
-        self.vnet_id = f"{self.ids.net}/virtualNetworks/{b.vnet}"
-        self.nsg_id = f"{self.ids.net}/networkSecurityGroups/aks-agentpool-{b.pool_id}-nsg"
         for d in b._nodes:
             c.nodes.append(self.node_doc(d))
             self.add_nic(d)
@@ -920,7 +1407,7 @@ class _Build:
         internal = None
         for s in b._services:
             c.services.append(self.service_doc(s))
-            c.endpointslices.append(self.slice_doc(s))
+            c.endpointslices.extend(self.slice_docs(s))
             if not s.is_lb:
                 continue
             if s.internal:
@@ -933,9 +1420,53 @@ class _Build:
         for svc_ref, reason, message, etype, count in b._events:
             c.events.append(self.event_doc(b._service_draft(svc_ref), reason, message, etype, count))
         self.data_plane()
+        self.network()
+
+    def late(self) -> None:
+        """Azure's verdicts that follow from the final layout: the late ops (NSGs that block the
+        probes, IPv6 down), then Private Link Services with proxy protocol."""
+        for op in self.builder._late_ops:
+            op(self)
+        proxied = {
+            pls["properties"]["loadBalancerFrontendIpConfigurations"][0]["id"].lower()
+            for pls in self.cluster.private_link_services
+            if pls["properties"].get("enableProxyProtocol")
+        }
+        if proxied:
+            self.azure_down(
+                (lb, r)
+                for lb, r in self.all_rules()
+                if r["properties"]["frontendIPConfiguration"]["id"].lower() in proxied
+            )
+
+    def make_unreachable(self) -> None:
+        """Pin Azure's verdict for every (rule, member) as it is now, then blackhole every node port."""
+        from akslbctl.lab.armapi import ArmApi
+
+        api = ArmApi(self.cluster, "", behaviours=self.listeners)
+        pinned: dict[tuple[str, str], tuple[str, str]] = {}
+        for lb, rule in self.all_rules():
+            if not rule["properties"].get("probe"):
+                continue
+            for entry in api.rule_health(lb, rule)["loadBalancerBackendAddresses"]:
+                if entry["state"]:
+                    pinned[(rule["name"].lower(), entry["ipAddress"])] = (entry["state"], entry["reason"])
+        self.cluster.rule_health_overrides.update(pinned)
+        ports = {port for _addr, port in self.listeners}
+        ports |= {p["properties"]["port"] for lb in self.cluster.load_balancers for p in lb["properties"]["probes"]}
+        for s in self.builder._services:
+            ports |= {p["nodePort"] for p in s.ports if p.get("nodePort")}
+            if s.health_check_node_port:
+                ports.add(s.health_check_node_port)
+        addresses = {addr for addr, _port in self.listeners} | {self.address(d.index) for d in self.builder._nodes}
+        hole = Blackhole()
+        for addr in addresses:
+            for port in ports:
+                self.listeners[(addr, port)] = hole
 
     def finish(self) -> None:
-        """Back-references ARM computes (rules on frontends, pools and probes; pools on NICs)."""
+        """Back-references ARM computes (rules on frontends, pools and probes; pools on NICs; NICs and
+        subnets on NSGs; ipconfigs on the subnet)."""
         c = self.cluster
         pools_of_ipconfig: dict[str, list[str]] = {}
         for lb in c.load_balancers:
@@ -963,6 +1494,7 @@ class _Build:
             for ipc in nic["properties"]["ipConfigurations"]:
                 pools = pools_of_ipconfig.get(ipc["id"].lower(), [])
                 ipc["properties"]["loadBalancerBackendAddressPools"] = [{"id": p} for p in pools]
+        self.network_backrefs()
         c.listeners = [ListenerSpec(a, p, beh) for (a, p), beh in self.listeners.items()]
 
     # -- Kubernetes documents --------------------------------------------------------------------
@@ -1003,6 +1535,7 @@ class _Build:
             "node.kubernetes.io/instance-type": "Standard_D4ds_v5",
             "topology.kubernetes.io/region": b.location,
             "topology.kubernetes.io/zone": "0",
+            **({CILIUM_LABEL: "cilium"} if b.data_plane == "cilium" else {}),
             **d.labels,
         }
         extra: Doc = {"labels": labels}
@@ -1023,9 +1556,10 @@ class _Build:
                 f"azure:///subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{d.name}"
             )
         cidr = self.pod_cidr(d.index)
+        cidrs = [cidr, f"fd12:3456:789a:0:{d.index:x}::/80"] if self.dual_stack else [cidr]
         spec: Doc = {
             "podCIDR": cidr,
-            "podCIDRs": [cidr],
+            "podCIDRs": cidrs,
             "providerID": provider_id,
         }
         if d.taints:
@@ -1045,6 +1579,7 @@ class _Build:
             "status": {
                 "addresses": [
                     {"type": "InternalIP", "address": self.address(d.index)},
+                    *([{"type": "InternalIP", "address": self.address6(d.index)}] if self.dual_stack else []),
                     {"type": "Hostname", "address": d.name},
                 ],
                 "conditions": [ready],
@@ -1063,11 +1598,14 @@ class _Build:
         return f"{_ip4(0x0AF40000 + index * 256)}/24"  # 10.244.0.0/24, 10.244.1.0/24, …
 
     def service_doc(self, s: _ServiceDraft) -> Doc:
+        cluster_ips = [s.cluster_ip]
+        if s.dual_stack:
+            cluster_ips = [s.cluster_ip, s.cluster_ip6] if s.ip_families[0] == IPV4 else [s.cluster_ip6, s.cluster_ip]
         spec: Doc = {
             "ports": [dict(p) for p in s.ports],
             "selector": {"app": s.name},
-            "clusterIP": s.cluster_ip,
-            "clusterIPs": [s.cluster_ip],
+            "clusterIP": cluster_ips[0],
+            "clusterIPs": cluster_ips,
             "type": s.type,
             "sessionAffinity": s.session_affinity,
         }
@@ -1075,7 +1613,11 @@ class _Build:
             spec["externalTrafficPolicy"] = s.policy
             if s.health_check_node_port:
                 spec["healthCheckNodePort"] = s.health_check_node_port
-        spec.update(ipFamilies=["IPv4"], ipFamilyPolicy="SingleStack")
+            if s.source_ranges:
+                spec["loadBalancerSourceRanges"] = list(s.source_ranges)
+        spec.update(
+            ipFamilies=list(s.ip_families), ipFamilyPolicy="RequireDualStack" if s.dual_stack else "SingleStack"
+        )
         if s.is_lb:
             spec["allocateLoadBalancerNodePorts"] = True
         spec["internalTrafficPolicy"] = "Cluster"
@@ -1088,8 +1630,25 @@ class _Build:
         meta["uid"] = s.uid
         status: Doc = {"loadBalancer": {}}
         if s.is_lb and s.ingress_ip:
-            status["loadBalancer"] = {"ingress": [{"ip": s.ingress_ip, "ipMode": "VIP"}]}
+            ips = [s.ingress_ip]
+            if s.dual_stack and s.ingress_ip6:
+                ips = [s.ingress_ip, s.ingress_ip6] if s.ip_families[0] == IPV4 else [s.ingress_ip6, s.ingress_ip]
+            status["loadBalancer"] = {"ingress": [{"ip": ip, "ipMode": "VIP"} for ip in ips]}
         return {"kind": "Service", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": status}
+
+    def slice_docs(self, s: _ServiceDraft) -> list[Doc]:
+        """The Service's EndpointSlice; dual-stack, one per address family (the controller's way)."""
+        first = self.slice_doc(s)
+        if not s.dual_stack:
+            return [first]
+        second = json.loads(json.dumps(first))
+        suffix = "".join(self.builder._rng.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+        meta = second["metadata"]
+        meta.update(name=f"{s.name}-{suffix}", uid=self.builder._uuid(), resourceVersion=self.rv())
+        second["addressType"] = IPV6
+        for k, (ep, (idx, *_rest)) in enumerate(zip(second["endpoints"] or [], s.endpoint_states(), strict=True)):
+            ep["addresses"] = [f"fd12:3456:789a:0:{idx:x}::{10 + k:x}"]
+        return [first, second] if s.ip_families[0] == IPV4 else [second, first]
 
     def slice_doc(self, s: _ServiceDraft) -> Doc:
         suffix = "".join(self.builder._rng.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
@@ -1186,6 +1745,39 @@ class _Build:
         if self.builder.vm_type == "vmas":
             vm_id = f"{self.ids.compute}/virtualMachines/{d.name}"
         mac = f"00-0D-3A-{(d.index >> 16) & 255:02X}-{(d.index >> 8) & 255:02X}-{d.index & 255:02X}"
+        ipconfigs = [
+            {
+                "name": "ipconfig1",
+                "id": ipc_id,
+                "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
+                "properties": {
+                    "provisioningState": "Succeeded",
+                    "privateIPAddress": self.address(d.index),
+                    "privateIPAllocationMethod": "Dynamic",
+                    "subnet": {"id": self.subnet_id},
+                    "primary": True,
+                    "privateIPAddressVersion": IPV4,
+                    "loadBalancerBackendAddressPools": [],
+                },
+            }
+        ]
+        if self.dual_stack:
+            ipconfigs.append(
+                {
+                    "name": "ipconfigv6",
+                    "id": self.ipconfig_id(d, IPV6),
+                    "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
+                    "properties": {
+                        "provisioningState": "Succeeded",
+                        "privateIPAddress": self.address6(d.index),
+                        "privateIPAllocationMethod": "Dynamic",
+                        "subnet": {"id": self.subnet_id},
+                        "primary": False,
+                        "privateIPAddressVersion": IPV6,
+                        "loadBalancerBackendAddressPools": [],
+                    },
+                }
+            )
         self.cluster.nics.append(
             {
                 "name": self._nic_name(d),
@@ -1195,22 +1787,7 @@ class _Build:
                 "location": self.builder.location,
                 "properties": {
                     "provisioningState": "Succeeded",
-                    "ipConfigurations": [
-                        {
-                            "name": "ipconfig1",
-                            "id": ipc_id,
-                            "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
-                            "properties": {
-                                "provisioningState": "Succeeded",
-                                "privateIPAddress": self.address(d.index),
-                                "privateIPAllocationMethod": "Dynamic",
-                                "subnet": {"id": self.subnet_id},
-                                "primary": True,
-                                "privateIPAddressVersion": "IPv4",
-                                "loadBalancerBackendAddressPools": [],
-                            },
-                        }
-                    ],
+                    "ipConfigurations": ipconfigs,
                     "macAddress": mac,
                     "enableAcceleratedNetworking": True,
                     "enableIPForwarding": False,
@@ -1225,26 +1802,13 @@ class _Build:
     def lb_doc(self, name: str, *, outbound: bool) -> Doc:
         b = self.builder
         lb_id = self.ids.lb(name)
-        pool: Doc = {
-            "name": CLUSTER_NAME,
-            "id": f"{lb_id}/backendAddressPools/{CLUSTER_NAME}",
-            "etag": f'W/"{b._uuid()}"',
-            "type": "Microsoft.Network/loadBalancers/backendAddressPools",
-            "properties": {"provisioningState": "Succeeded"},
-        }
-        members = [d for d in b._nodes if self.in_pool(d)]
-        if b.pool_type == "nodeIPConfiguration":
-            pool["properties"]["backendIPConfigurations"] = [{"id": self.ipconfig_id(d)} for d in members]
-        else:
-            pool["properties"]["virtualNetwork"] = {"id": self.vnet_id}
-            pool["properties"]["loadBalancerBackendAddresses"] = [
-                {"name": d.name, "properties": {"ipAddress": self.address(d.index)}} for d in members
-            ]
+        pool = self.pool_doc(lb_id, IPV4)
+        pools = [pool, self.pool_doc(lb_id, IPV6)] if self.dual_stack else [pool]
         props: Doc = {
             "provisioningState": "Succeeded",
             "resourceGuid": b._uuid(),
             "frontendIPConfigurations": [],
-            "backendAddressPools": [pool],
+            "backendAddressPools": pools,
             "loadBalancingRules": [],
             "probes": [],
             "inboundNatRules": [],
@@ -1300,6 +1864,30 @@ class _Build:
             "properties": props,
         }
 
+    def pool_doc(self, lb_id: str, family: str) -> Doc:
+        """The ``kubernetes`` pool, or ``kubernetes-IPv6`` (NICs' ``ipconfigv6`` / IPv6 addresses)."""
+        b = self.builder
+        name = CLUSTER_NAME if family == IPV4 else f"{CLUSTER_NAME}-IPv6"
+        # The IPv4 pool keeps drawing on the main stream as it always did; the IPv6 pool is new.
+        etag = f'W/"{b._uuid()}"' if family == IPV4 else self.net_etag()
+        pool: Doc = {
+            "name": name,
+            "id": f"{lb_id}/backendAddressPools/{name}",
+            "etag": etag,
+            "type": "Microsoft.Network/loadBalancers/backendAddressPools",
+            "properties": {"provisioningState": "Succeeded"},
+        }
+        members = [d for d in b._nodes if self.in_pool(d)]
+        if b.pool_type == "nodeIPConfiguration":
+            pool["properties"]["backendIPConfigurations"] = [{"id": self.ipconfig_id(d, family)} for d in members]
+        else:
+            addr = self.address if family == IPV4 else self.address6
+            pool["properties"]["virtualNetwork"] = {"id": self.vnet_id}
+            pool["properties"]["loadBalancerBackendAddresses"] = [
+                {"name": d.name, "properties": {"ipAddress": addr(d.index)}} for d in members
+            ]
+        return pool
+
     def in_pool(self, d: _NodeDraft) -> bool:
         """Would the provider have put the node into the pool (aks-lb-rules.md §7.3)?"""
         if EXCLUDE_LABEL in d.labels:
@@ -1307,7 +1895,7 @@ class _Build:
         # IP pools drop nodes the service controller filters; NIC pools keep them.
         return not (self.builder.pool_type == "nodeIP" and (d.deleting or d.autoscaler_tainted))
 
-    def pip_doc(self, name: str, ip: str, frontend_id: str, tags: Mapping[str, str]) -> Doc:
+    def pip_doc(self, name: str, ip: str, frontend_id: str, tags: Mapping[str, str], version: str = IPV4) -> Doc:
         return {
             "name": name,
             "id": self.ids.pip(name),
@@ -1321,7 +1909,7 @@ class _Build:
                 "provisioningState": "Succeeded",
                 "resourceGuid": self.builder._uuid(),
                 "ipAddress": ip,
-                "publicIPAddressVersion": "IPv4",
+                "publicIPAddressVersion": version,
                 "publicIPAllocationMethod": "Static",
                 "idleTimeoutInMinutes": 4,
                 "ipTags": [],
@@ -1330,34 +1918,43 @@ class _Build:
         }
 
     def add_to_lb(self, lb: Doc, s: _ServiceDraft) -> None:
-        """Frontend, PIP, rules and probes for one Service (aks-lb-rules.md §4–§6)."""
+        """Frontend, PIP, rules and probes for one Service (aks-lb-rules.md §4–§6), per IP family."""
         self._service_lb[s.ref] = lb
+        for family in s.families:
+            self.add_family_to_lb(lb, s, family)
+
+    def add_family_to_lb(self, lb: Doc, s: _ServiceDraft, family: str) -> None:
         props = lb["properties"]
-        fe_id = f"{lb['id']}/frontendIPConfigurations/{s.prefix}"
+        b = self.builder
+        v6 = family == IPV6
+        sfx = "-IPv6" if v6 else ""  # dual-stack only: the lab has no single-stack IPv6
+        fe_name = s.prefix + sfx
+        fe_id = f"{lb['id']}/frontendIPConfigurations/{fe_name}"
         fe_props: Doc = {"provisioningState": "Succeeded"}
         if s.internal:
             fe_props.update(
-                privateIPAddress=s.ingress_ip,
+                privateIPAddress=s.ingress_ip6 if v6 else s.ingress_ip,
                 privateIPAllocationMethod="Dynamic",
                 subnet={"id": self.subnet_id},
-                privateIPAddressVersion="IPv4",
+                privateIPAddressVersion=family,
             )
         else:
-            pip_name = f"{CLUSTER_NAME}-{s.prefix}"
+            pip_name = f"{CLUSTER_NAME}-{s.prefix}{sfx}"
             fe_props.update(privateIPAllocationMethod="Dynamic", publicIPAddress={"id": self.ids.pip(pip_name)})
             self.cluster.public_ips.append(
                 self.pip_doc(
                     pip_name,
-                    s.ingress_ip or "",
+                    (s.ingress_ip6 if v6 else s.ingress_ip) or "",
                     fe_id,
                     {"k8s-azure-service": s.ref, "k8s-azure-cluster-name": CLUSTER_NAME},
+                    version=family,
                 )
             )
         props["frontendIPConfigurations"].append(
             {
-                "name": s.prefix,
+                "name": fe_name,
                 "id": fe_id,
-                "etag": f'W/"{self.builder._uuid()}"',
+                "etag": f'W/"{b._uuid()}"',
                 "type": "Microsoft.Network/loadBalancers/frontendIPConfigurations",
                 **({"zones": ["1", "2", "3"]} if s.internal else {}),
                 "properties": fe_props,
@@ -1366,22 +1963,22 @@ class _Build:
 
         # Step 1/2 of the provider's probe algorithm: the Local probe, else the shared probe.
         lp_id = None
-        local = s.policy == "Local" and not (
-            _truthy(s.annotations.get(ANNOTATION + "azure-pls-create"))
-            and _truthy(s.annotations.get(ANNOTATION + "azure-pls-proxy-protocol"))
+        pls_cluster_probes = (
+            _truthy(s.annotations.get(PLS_CREATE))
+            and _truthy(s.annotations.get(PLS_PROXY_PROTOCOL))
+            and _since(b.version, _PLS_CLUSTER_PROBES)
         )
+        local = s.policy == "Local" and not pls_cluster_probes
         if local:
             h = s.health_check_node_port
             interval, threshold = self.probe_timing(s, h)
-            probe = self.probe_doc(lb, f"{s.prefix}-TCP-{h}", "Http", h, "/healthz", interval, threshold)
+            probe = self.probe_doc(lb, f"{s.prefix}-TCP-{h}{sfx}", "Http", h, "/healthz", interval, threshold)
             props["probes"].append(probe)
             lp_id = probe["id"]
-        elif self.builder.probe_mode == "shared":
+        elif b.probe_mode == "shared":
             shared_id = f"{lb['id']}/probes/{SHARED_PROBE_NAME}"
             if not any(p["id"] == shared_id for p in props["probes"]):
-                props["probes"].append(
-                    self.probe_doc(lb, SHARED_PROBE_NAME, "Http", self.builder.shared_probe_port, "/healthz")
-                )
+                props["probes"].append(self.probe_doc(lb, SHARED_PROBE_NAME, "Http", b.shared_probe_port, "/healthz"))
             lp_id = shared_id
 
         # Step 4: one rule per port; a per-port probe when the port gets one.
@@ -1389,7 +1986,7 @@ class _Build:
             port, protocol = p["port"], p["protocol"]
             if _truthy(s.annotations.get(f"{ANNOTATION}port_{port}_no_lb_rule")):
                 continue
-            rule_name = f"{s.prefix}-{protocol}-{port}"
+            rule_name = f"{s.prefix}-{protocol}-{port}{sfx}"
             probe_id = None
             if not _truthy(s.annotations.get(f"{ANNOTATION}port_{port}_no_probe_rule")):
                 probe = self.port_probe(lb, s, p, rule_name, lp_id is not None)
@@ -1399,7 +1996,7 @@ class _Build:
                 else:
                     probe_id = lp_id
             props["loadBalancingRules"].append(
-                self.rule_doc(lb, s, rule_name, protocol, port, p.get("nodePort"), probe_id)
+                self.rule_doc(lb, s, rule_name, protocol, port, p.get("nodePort"), probe_id, family=family)
             )
 
     def port_probe(self, lb: Doc, s: _ServiceDraft, p: Doc, name: str, have_lp: bool) -> Doc | None:
@@ -1481,14 +2078,20 @@ class _Build:
         port: int,
         node_port: int | None,
         probe_id: str | None,
+        *,
+        family: str = IPV4,
     ) -> Doc:
         ann = s.annotations
         arm_protocol = {"TCP": "Tcp", "UDP": "Udp", "SCTP": "All"}[protocol]
-        floating = not _truthy(ann.get(ANNOTATION + "azure-disable-load-balancer-floating-ip"))
-        pool_id = self.pool(lb)["id"]
+        # An internal LB cannot use floating IP on IPv6 (aks-lb-rules.md §5.2 (b)).
+        floating = not _truthy(ann.get(ANNOTATION + "azure-disable-load-balancer-floating-ip")) and not (
+            s.internal and family == IPV6
+        )
+        pool_id = self.pool(lb, family)["id"]
+        fe_name = s.prefix + ("-IPv6" if family == IPV6 else "")
         props: Doc = {
             "provisioningState": "Succeeded",
-            "frontendIPConfiguration": {"id": f"{lb['id']}/frontendIPConfigurations/{s.prefix}"},
+            "frontendIPConfiguration": {"id": f"{lb['id']}/frontendIPConfigurations/{fe_name}"},
             "frontendPort": port,
             "backendPort": port if floating else node_port,
             "enableFloatingIP": floating,
@@ -1511,12 +2114,323 @@ class _Build:
             "properties": props,
         }
 
+    # -- the network path: VNet, subnet, NSGs, Private Link Services --------------------------------
+
+    def network(self) -> None:
+        """The VNet with its subnet, the node NSG with the provider's allow rules, a subnet NSG when
+        the scenario attaches one, the custom rules, and a Private Link Service per Service asking."""
+        b, c = self.builder, self.cluster
+        subnet = self.subnet_doc()
+        c.virtual_networks.append(self.vnet_doc(subnet))
+        c.security_groups.append(self.nsg_doc(self.nsg_id))
+        if self.subnet_nsg_id is not None:
+            c.security_groups.append(self.nsg_doc(self.subnet_nsg_id))
+            subnet["properties"]["networkSecurityGroup"] = {"id": self.subnet_nsg_id}
+        # The owner's rules were there first: the provider picks its priorities around them.
+        for level, spec in b._nsg_rules:
+            self.add_rule(self.nsg_for(level), spec)
+        self.provider_nsg_rules(c.security_groups[0])
+        for s in b._services:
+            if s.is_lb and s.internal and _truthy(s.annotations.get(PLS_CREATE)):
+                c.private_link_services.append(self.pls_doc(s, len(c.private_link_services)))
+        if c.private_link_services:
+            subnet["properties"]["privateLinkServiceNetworkPolicies"] = "Disabled"
+
+    def address_prefixes(self, subnet: bool) -> list[str]:
+        """The lab's node addresses (127.<octet>.0.0/16) plus an AKS-like range; IPv6 when dual-stack."""
+        out = [f"127.{self.octet}.0.0/16", "10.224.0.0/16" if subnet else "10.224.0.0/12"]
+        if self.dual_stack:
+            out += [f"::ffff:127.{self.octet}.0.0/112", "fd00:db8:deca:deed::/64" if subnet else "fd00:db8:deca::/48"]
+        return out
+
+    def subnet_doc(self) -> Doc:
+        return {
+            "name": self.builder.subnet_name,
+            "id": self.subnet_id,
+            "etag": self.net_etag(),
+            "type": "Microsoft.Network/virtualNetworks/subnets",
+            "properties": {
+                "provisioningState": "Succeeded",
+                "addressPrefixes": self.address_prefixes(subnet=True),
+                "ipConfigurations": [],
+                "delegations": [],
+                "privateEndpointNetworkPolicies": "Disabled",
+                "privateLinkServiceNetworkPolicies": "Enabled",
+            },
+        }
+
+    def vnet_doc(self, subnet: Doc) -> Doc:
+        b = self.builder
+        etag = self.net_etag()
+        peerings = []
+        for peer in b._peerings:
+            remote = f"/subscriptions/{b.subscription}/resourceGroups/{peer['resource_group']}/providers/"
+            remote += f"Microsoft.Network/virtualNetworks/{peer['remote_vnet']}"
+            space = {"addressPrefixes": list(peer["prefixes"])}
+            peerings.append(
+                {
+                    "name": peer["name"],
+                    "id": f"{self.vnet_id}/virtualNetworkPeerings/{peer['name']}",
+                    "etag": etag,
+                    "type": "Microsoft.Network/virtualNetworks/virtualNetworkPeerings",
+                    "properties": {
+                        "provisioningState": "Succeeded",
+                        "resourceGuid": self.net_uuid(),
+                        "peeringState": peer["state"],
+                        "peeringSyncLevel": "FullyInSync",
+                        "remoteVirtualNetwork": {"id": remote},
+                        "allowVirtualNetworkAccess": True,
+                        "allowForwardedTraffic": False,
+                        "allowGatewayTransit": False,
+                        "useRemoteGateways": False,
+                        "doNotVerifyRemoteGateways": False,
+                        "remoteAddressSpace": space,
+                        "remoteVirtualNetworkAddressSpace": dict(space),
+                        "routeServiceVips": {},
+                    },
+                }
+            )
+        subnet["etag"] = etag  # ARM gives a VNet's child resources the VNet's etag
+        return {
+            "name": b.vnet,
+            "id": self.vnet_id,
+            "etag": etag,
+            "type": "Microsoft.Network/virtualNetworks",
+            "location": b.location,
+            "properties": {
+                "provisioningState": "Succeeded",
+                "resourceGuid": self.net_uuid(),
+                "addressSpace": {"addressPrefixes": self.address_prefixes(subnet=False)},
+                "subnets": [subnet],
+                "virtualNetworkPeerings": peerings,
+                "enableDdosProtection": False,
+            },
+        }
+
+    def nsg_doc(self, nsg_id: str) -> Doc:
+        etag = self.net_etag()
+        return {
+            "name": nsg_id.rsplit("/", 1)[1],
+            "id": nsg_id,
+            "etag": etag,
+            "type": "Microsoft.Network/networkSecurityGroups",
+            "location": self.builder.location,
+            "properties": {
+                "provisioningState": "Succeeded",
+                "resourceGuid": self.net_uuid(),
+                "securityRules": [],
+                "defaultSecurityRules": [
+                    _security_rule_doc(nsg_id, spec, etag, default=True, description=description)
+                    for spec, description in _DEFAULT_RULES
+                ],
+            },
+        }
+
+    def nsg_for(self, level: str) -> Doc:
+        wanted = self.nsg_id if level == "nic" else self.subnet_nsg_id
+        for g in self.cluster.security_groups:
+            if wanted is not None and g["id"].lower() == wanted.lower():
+                return g
+        raise KeyError(f"no {level} NSG")
+
+    def add_rule(self, nsg: Doc, spec: Doc) -> Doc:
+        """Add one security rule; Azure refuses a second rule of the same name, or of the same
+        priority and direction, in one NSG."""
+        rules = nsg["properties"]["securityRules"]
+        for r in rules:
+            rp = r["properties"]
+            if r["name"].lower() == spec["name"].lower():
+                raise ValueError(f"NSG {nsg['name']} already has a rule {r['name']}")
+            if rp["priority"] == spec["priority"] and rp["direction"] == spec["direction"]:
+                raise ValueError(
+                    f"NSG {nsg['name']}: priority {spec['priority']} ({spec['direction']}) is taken by {r['name']}"
+                )
+        doc = _security_rule_doc(nsg["id"], spec, nsg["etag"])
+        rules.append(doc)
+        return doc
+
+    def provider_nsg_rules(self, nsg: Doc) -> None:
+        """The allow (and deny-all) rules cloud-provider-azure writes to the node NSG
+        (aks-lb-rules.md §9): ``k8s-azure-lb_allow_<family>_<md5>`` from v1.29, per-port
+        ``<P>-<PROTOCOL>-<port>-<source>`` before."""
+        b = self.builder
+        legacy = b.minor <= 28
+        allow: dict[str, Doc] = {}  # name → spec; destinations merge across Services
+        deny: dict[str, Doc] = {}
+        for s in b._services:
+            ann = s.annotations
+            if not s.is_lb or _truthy(ann.get(ANNOTATION + "azure-disable-load-balancer-nsg-rule")):
+                continue
+            floating = not _truthy(ann.get(ANNOTATION + "azure-disable-load-balancer-floating-ip"))
+            ranges = (
+                list(s.source_ranges)
+                or _csv(ann.get(ANNOTATION + "azure-allowed-ip-ranges"))
+                or _csv(ann.get(ANNOTATION + "load-balancer-source-ranges"))
+            )
+            tags = _csv(ann.get(ANNOTATION + "azure-allowed-service-tags"))
+            for family in s.families:
+                v6 = family == IPV6
+                own = [r for r in ranges if (":" in r) == v6]
+                allow_all = bool(own) and all(r in ("0.0.0.0/0", "::/0") for r in own)
+                restricted = bool(own) and not allow_all
+                sources = [[t] for t in tags]
+                if restricted:
+                    sources.append(sorted(own))
+                if allow_all or not (s.internal or tags or restricted):
+                    sources.append(["Internet"])
+                if floating:
+                    frontend = s.ingress_ip6 if v6 else s.ingress_ip
+                    destinations = [frontend] if frontend else []
+                else:
+                    addr = self.address6 if v6 else self.address
+                    destinations = [addr(d.index) for d in b._nodes if self.in_pool(d)]
+                if not destinations:
+                    continue
+                for p in s.ports:
+                    port = p["port"] if floating else p.get("nodePort")
+                    if port is None:
+                        continue
+                    proto = _NSG_PROTOCOL[p["protocol"]]
+                    if legacy:
+                        for src in (x for srcs in sources for x in srcs):
+                            safe = src.replace("/", "_").replace(":", ".")
+                            name = f"{s.prefix}-{p['protocol']}-{p['port']}-{safe}" + ("-IPv6" if v6 else "")
+                            allow[name] = {
+                                **_rule_spec(name, 0, "Allow", "Inbound", proto, src, destinations, str(port), ()),
+                                "_merge": False,
+                            }
+                if legacy:
+                    continue
+                by_protocol: dict[str, list[str]] = {}
+                for p in s.ports:
+                    port = p["port"] if floating else p.get("nodePort")
+                    if port is not None:
+                        by_protocol.setdefault(_NSG_PROTOCOL[p["protocol"]], []).append(str(port))
+                for proto, ports in by_protocol.items():
+                    port_list = sorted(set(ports))
+                    for srcs in sources:
+                        digest = hashlib.md5(
+                            "_".join([proto, ",".join(sorted(srcs)), ",".join(port_list)]).encode(),
+                            usedforsecurity=False,
+                        ).hexdigest()
+                        name = f"k8s-azure-lb_allow_{family}_{digest}"
+                        spec = allow.setdefault(
+                            name,
+                            _rule_spec(
+                                name,
+                                0,
+                                "Allow",
+                                "Inbound",
+                                proto,
+                                srcs[0] if len(srcs) == 1 else srcs,
+                                [],
+                                port_list,
+                                (),
+                            ),
+                        )
+                        spec["destination"] = destinations + list(spec["destination"])
+                if restricted and _truthy(ann.get(ANNOTATION + "azure-deny-all-except-load-balancer-source-ranges")):
+                    name = f"k8s-azure-lb_deny-all_{family}"
+                    spec = deny.setdefault(name, _rule_spec(name, 0, "Deny", "Inbound", "*", "*", [], "*", ()))
+                    spec["destination"] = destinations + list(spec["destination"])
+        taken = {
+            r["properties"]["priority"]
+            for r in nsg["properties"]["securityRules"]
+            if r["properties"]["direction"] == "Inbound"
+        }
+        for specs, start, step in ((allow, 500, 1), (deny, 4095, -1)):
+            priority = start
+            for spec in specs.values():
+                while priority in taken:
+                    priority += step
+                taken.add(priority)
+                spec["priority"] = priority
+                if spec.pop("_merge", True):
+                    dsts = sorted(set(spec["destination"]))
+                    spec["destination"] = dsts[0] if len(dsts) == 1 else dsts
+                elif len(spec["destination"]) == 1:
+                    spec["destination"] = spec["destination"][0]
+                self.add_rule(nsg, spec)
+
+    def pls_doc(self, s: _ServiceDraft, index: int) -> Doc:
+        """``pls-<frontend>`` in front of the Service's (IPv4) frontend, as the provider creates it."""
+        b = self.builder
+        lb = self._service_lb[s.ref]
+        name = s.annotations.get(PLS_NAME) or f"pls-{s.prefix}"
+        pls_id = f"{self.ids.net}/privateLinkServices/{name}"
+        guid = self.net_uuid()
+        ipc = f"{b.subnet_name}-{name}"[: 80 - len("-dynamic-0")] + "-dynamic-0"
+        return {
+            "name": name,
+            "id": pls_id,
+            "etag": self.net_etag(),
+            "type": "Microsoft.Network/privateLinkServices",
+            "location": b.location,
+            "tags": {"k8s-azure-owner-service": s.ref, "k8s-azure-cluster-name": CLUSTER_NAME},
+            "properties": {
+                "provisioningState": "Succeeded",
+                "resourceGuid": guid,
+                "fqdns": [],
+                "alias": f"{name}.{guid}.{b.location}.azure.privatelinkservice",
+                "visibility": {"subscriptions": []},
+                "autoApproval": {"subscriptions": []},
+                "enableProxyProtocol": _truthy(s.annotations.get(PLS_PROXY_PROTOCOL)),
+                "loadBalancerFrontendIpConfigurations": [{"id": f"{lb['id']}/frontendIPConfigurations/{s.prefix}"}],
+                "ipConfigurations": [
+                    {
+                        "name": ipc,
+                        "id": f"{pls_id}/ipConfigurations/{ipc}",
+                        "etag": self.net_etag(),
+                        "type": "Microsoft.Network/privateLinkServices/ipConfigurations",
+                        "properties": {
+                            "provisioningState": "Succeeded",
+                            "privateIPAddress": f"10.224.1.{index + 4}",
+                            "privateIPAllocationMethod": "Dynamic",
+                            "subnet": {"id": self.subnet_id},
+                            "primary": True,
+                            "privateIPAddressVersion": IPV4,
+                        },
+                    }
+                ],
+                "networkInterfaces": [{"id": f"{self.ids.net}/networkInterfaces/{name}.nic.{self.net_uuid()}"}],
+                "privateEndpointConnections": [],
+            },
+        }
+
+    def network_backrefs(self) -> None:
+        """What ARM lists back: ipconfigs (NICs, frontends) on the subnet, NICs and subnets on NSGs."""
+        c = self.cluster
+        subnets = {sn["id"].lower(): sn for vnet in c.virtual_networks for sn in vnet["properties"].get("subnets", [])}
+        groups = {g["id"].lower(): g for g in c.security_groups}
+        for g in groups.values():
+            g["properties"].pop("networkInterfaces", None)
+            g["properties"].pop("subnets", None)
+        for sn in subnets.values():
+            sn["properties"]["ipConfigurations"] = []
+            ref = sn["properties"].get("networkSecurityGroup")
+            if ref and ref["id"].lower() in groups:
+                groups[ref["id"].lower()]["properties"].setdefault("subnets", []).append({"id": sn["id"]})
+        for nic in c.nics:
+            ref = nic["properties"].get("networkSecurityGroup")
+            if ref and ref["id"].lower() in groups:
+                groups[ref["id"].lower()]["properties"].setdefault("networkInterfaces", []).append({"id": nic["id"]})
+            for ipc in nic["properties"]["ipConfigurations"]:
+                sn = subnets.get(ipc["properties"].get("subnet", {}).get("id", "").lower())
+                if sn is not None:
+                    sn["properties"]["ipConfigurations"].append({"id": ipc["id"]})
+        for lb in c.load_balancers:
+            for fe in lb["properties"]["frontendIPConfigurations"]:
+                sn = subnets.get(fe["properties"].get("subnet", {}).get("id", "").lower())
+                if sn is not None:
+                    sn["properties"]["ipConfigurations"].append({"id": fe["id"]})
+
     # -- the data plane --------------------------------------------------------------------------
 
     def data_plane(self) -> None:
         """What kube-proxy and the pods answer on each node (probe-semantics.md §7, §8, §10)."""
         b = self.builder
         minor = b.minor
+        cilium = b.data_plane == "cilium"
         cache: dict[Any, Behaviour] = {}
         nodes = b._nodes
         addresses = [self.address(d.index) for d in nodes]
@@ -1544,6 +2458,10 @@ class _Build:
                         beh = app
                     elif serving_by_node.get(d.index):
                         beh = app  # a local endpoint (ready, or serving-terminating as fallback)
+                    elif cilium:
+                        # Cilium's NodePort+Local map holds only local backends: the no-backend path,
+                        # whose default is reject (probe-semantics.md §10; UNVERIFIED there).
+                        beh = Closed()
                     else:
                         beh = Blackhole()  # Local, no local endpoint: DROP
                     self.listeners[(addr, p["nodePort"])] = beh
@@ -1554,7 +2472,10 @@ class _Build:
                     key = ("hc", s.ref, n, d.proxy_healthy)
                     beh = cache.get(key)
                     if beh is None:
-                        beh = cache[key] = _service_health(s.namespace, s.name, n, d.proxy_healthy, minor)
+                        if cilium:
+                            beh = cache[key] = _cilium_service_health(s.namespace, s.name, n)
+                        else:
+                            beh = cache[key] = _service_health(s.namespace, s.name, n, d.proxy_healthy, minor)
                     self.listeners[(addr, h)] = beh
         ports = set()
         if b.proxy_healthz:
@@ -1564,10 +2485,13 @@ class _Build:
         for port in sorted(ports):
             for d, addr in zip(nodes, addresses, strict=True):
                 eligible = not (d.deleting or d.autoscaler_tainted)
-                key = ("proxy", eligible, d.proxy_healthy)
+                key = ("proxy", eligible, d.proxy_healthy, d.deleting)
                 beh = cache.get(key)
                 if beh is None:
-                    beh = cache[key] = _proxy_health(eligible, d.proxy_healthy, minor)
+                    if cilium:
+                        beh = cache[key] = _cilium_proxy_health(d.proxy_healthy, d.deleting)
+                    else:
+                        beh = cache[key] = _proxy_health(eligible, d.proxy_healthy, minor, self.dual_stack)
                 self.listeners[(addr, port)] = beh
 
 
@@ -1590,7 +2514,7 @@ _GO_TIME = "2024-05-01 08:00:00.000000000 +0000 UTC m=+3600.000000001"
 _RFC3339 = "2024-05-01T08:00:00Z"
 
 
-def _proxy_health(eligible: bool, proxy_healthy: bool, minor: int) -> Http:
+def _proxy_health(eligible: bool, proxy_healthy: bool, minor: int, dual_stack: bool = False) -> Http:
     """kube-proxy's :10256 server (probe-semantics.md §8): /healthz with node eligibility (KEP-3836,
     on by default from 1.30), /livez (from 1.28); every other path 404."""
     kep = minor >= 30
@@ -1602,7 +2526,7 @@ def _proxy_health(eligible: bool, proxy_healthy: bool, minor: int) -> Http:
     if kep:
         healthz["nodeEligible"] = eligible
     if minor >= 33:
-        status = {"IPv4": {"lastUpdated": t, "healthy": proxy_healthy}}
+        status = {f: {"lastUpdated": t, "healthy": proxy_healthy} for f in ((IPV4, IPV6) if dual_stack else (IPV4,))}
         healthz.update(healthy=healthz_ok, status=status)
         livez.update(healthy=proxy_healthy, status=status)
     routes = {"/healthz": Reply(200 if healthz_ok else 503, json.dumps(healthz).encode(), headers)}
@@ -1610,3 +2534,28 @@ def _proxy_health(eligible: bool, proxy_healthy: bool, minor: int) -> Http:
         routes["/livez"] = Reply(200 if proxy_healthy else 503, json.dumps(livez).encode(), headers)
     not_found = Reply(404, b"404 page not found\n", (("Content-Type", "text/plain; charset=utf-8"),))
     return Http(default=not_found, routes=routes)
+
+
+def _cilium_service_health(namespace: str, name: str, local: int) -> Http:
+    """Cilium's healthCheckNodePort server (probe-semantics.md §9): any path, 200 iff ≥ 1 local active
+    backend; a compact body without ``serviceProxyHealthy`` (no proxy-health term)."""
+    body = json.dumps(
+        {"service": {"namespace": namespace, "name": name}, "localEndpoints": local}, separators=(",", ":")
+    )
+    headers = (
+        ("Content-Type", "application/json"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Load-Balancing-Endpoint-Weight", str(local)),
+    )
+    return Http(default=Reply(200 if local > 0 else 503, body.encode() + b"\n", headers))
+
+
+def _cilium_proxy_health(agent_healthy: bool, deleting: bool) -> Http:
+    """Cilium's kube-proxy-replacement :10256 (``kube-proxy-replacement-healthz-bind-address``, as the
+    AKS manifests set it): only /healthz (no /livez), no ``nodeEligible``; 503 while the agent is not
+    OK or the node is being deleted. Whether the autoscaler taint counts is UNVERIFIED: it does not here."""
+    headers = (("Content-Type", "application/json"), ("X-Content-Type-Options", "nosniff"))
+    body = json.dumps({"lastUpdated": _GO_TIME, "currentTime": _GO_TIME}).encode()
+    healthz = Reply(200 if agent_healthy and not deleting else 503, body, headers)
+    not_found = Reply(404, b"404 page not found\n", (("Content-Type", "text/plain; charset=utf-8"),))
+    return Http(default=not_found, routes={"/healthz": healthz})

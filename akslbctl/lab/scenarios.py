@@ -252,8 +252,8 @@ def _rule_health_forbidden(_: str | None) -> LabCluster:
 def _nsg_blocks_probe(_: str | None) -> LabCluster:
     b = _builder("nsg-blocks-probe")
     b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
-    for i in range(3):
-        b.azure_says(i, None, "Down", "Down_Probe_TcpProbeTimeout")
+    # On the node NSG: Deny AzureLoadBalancer → :30396 at 400, ahead of AllowAzureLoadBalancerInBound.
+    b.block_probe_source("nic", "DenyAzureLoadBalancerInBound", 400, source="AzureLoadBalancer")
     return b.build()
 
 
@@ -363,3 +363,109 @@ def _large_local(value: str | None) -> LabCluster:
         endpoints_on=[i for i in range(n) if i % 10 != 9] or [0],
     )
     return b.build(name=f"large-local-{n}")
+
+
+# -- the network path: vantage point, NSGs, dual-stack, Private Link (field cases C07, C08, C15, C16)
+
+
+def _local_http_builder(name: str, **kwargs) -> AksBuilder:
+    b = _builder(name, **kwargs)
+    b.add_service(
+        "web",
+        ports=[{"port": 80, "nodePort": 31080}],
+        policy="Local",
+        health_check_node_port=32649,
+        endpoints_on=[0, 1],
+    )
+    return b
+
+
+def _cluster_tcp_builder(name: str, **kwargs) -> AksBuilder:
+    b = _builder(name, **kwargs)
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    return b
+
+
+@scenario(
+    "laptop-azure-up",
+    "local-http seen from a laptop that reaches no node: every probe of ours times out, while Azure "
+    "reports nodes 0 and 1 Up and node 2 Down (503, no local pod) as designed.",
+)
+def _laptop_azure_up(_: str | None) -> LabCluster:
+    return _local_http_builder("laptop-azure-up").unreachable_from_here().build()
+
+
+@scenario(
+    "laptop-no-azure",
+    "As laptop-azure-up, but the rule-health action is forbidden too (403): no node answers us and "
+    "Azure's own view is unavailable, so nothing can be concluded.",
+)
+def _laptop_no_azure(_: str | None) -> LabCluster:
+    return _local_http_builder("laptop-no-azure").unreachable_from_here().arm_forbidden("rule-health").build()
+
+
+@scenario(
+    "nsg-subnet-blocks-probe",
+    "Subnet NSG custom-subnet-nsg rule DenyInternet (400, Deny, source *) covers probe port 30396 ahead "
+    "of AllowAzureLoadBalancerInBound: Azure Down_Probe_TcpProbeTimeout on all 3, the nodes answer us.",
+)
+def _nsg_subnet_blocks_probe(_: str | None) -> LabCluster:
+    return _cluster_tcp_builder("nsg-subnet-blocks-probe").block_probe_source("subnet", "DenyInternet", 400).build()
+
+
+@scenario(
+    "nsg-nic-blocks-probe",
+    "Node NSG rule DenyAzureLB (400, Deny, source *) covers probe port 30396 ahead of "
+    "AllowAzureLoadBalancerInBound: Azure Down_Probe_TcpProbeTimeout on all 3, the nodes answer us.",
+)
+def _nsg_nic_blocks_probe(_: str | None) -> LabCluster:
+    return _cluster_tcp_builder("nsg-nic-blocks-probe").block_probe_source("nic", "DenyAzureLB", 400).build()
+
+
+@scenario(
+    "nsg-subnet-no-client-rule",
+    "Subnet NSG custom-subnet-nsg has only Azure's default rules: Internet clients of port 80 hit "
+    "DenyAllInBound (65500) while the probes pass (65001), so all 3 nodes are up but blocked.",
+)
+def _nsg_subnet_no_client_rule(_: str | None) -> LabCluster:
+    return _cluster_tcp_builder("nsg-subnet-no-client-rule").subnet_nsg().build()
+
+
+@scenario(
+    "dualstack-ipv6-down",
+    "Dual-stack Cluster Service on Cilium, Tcp probes on nodePort 30396: the IPv4 rule is Up on all 3 "
+    "nodes, the -IPv6 rule Down_Probe_TcpProbeTimeout on all 3, yet every node answers on both families.",
+)
+def _dualstack_ipv6_down(_: str | None) -> LabCluster:
+    b = _builder("dualstack-ipv6-down", data_plane="cilium")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1], ip_families=("IPv4", "IPv6"))
+    return b.ipv6_down().build()
+
+
+@scenario(
+    "pls-proxy-protocol",
+    "Internal Local Service behind a Private Link Service with proxy protocol (CCM v1.27.3 keeps the Http "
+    "probe /healthz on 32001): Azure Down on all 3, a plain GET answers 200 on nodes 0 and 1.",
+)
+def _pls_proxy_protocol(_: str | None) -> LabCluster:
+    b = _builder("pls-proxy-protocol", version="v1.27.3")
+    b.add_service(
+        "web",
+        ports=[{"port": 80, "nodePort": 31001}],
+        policy="Local",
+        health_check_node_port=32001,
+        internal=True,
+        endpoints_on=[0, 1],
+    )
+    return b.private_link("default/web", proxy_protocol=True).build()
+
+
+@scenario(
+    "nsg-byo-vnet-forbidden",
+    "cluster-tcp on a BYO VNet corp-vnet in resource group rg-network, which the identity may not read "
+    "(403 on the VNet and subnet); the node NSG and the LB are readable, all 3 nodes up.",
+)
+def _nsg_byo_vnet_forbidden(_: str | None) -> LabCluster:
+    b = _builder("nsg-byo-vnet-forbidden").byo_vnet("rg-network", "corp-vnet")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    return b.arm_forbidden("rg:rg-network").build()
