@@ -33,6 +33,8 @@ from akslbctl.model.report import Diagnosis
 
 log = logging.getLogger("akslbctl.azurehealth")
 
+PATH_EXPLAINS = ("nsg-blocks-probe", "pls-proxy-protocol", "ipv6-probe-down")
+
 
 @dataclass(frozen=True)
 class AzureOptions:
@@ -154,9 +156,10 @@ def with_azure(diagnosis: Diagnosis, result: AzureResult | None, *, source: str 
     if result is None:
         return diagnosis
     probes = {r.name: r.probe for r in diagnosis.rules}
-    extra = disagreement_findings(
-        diagnosis_disagreements(diagnosis), service=diagnosis.service, probes=probes, source=source
-    )
+    # Where the network path already names what stops Azure's probes, a disagreement says nothing more.
+    explained = {f.rule for f in diagnosis.findings if f.code in PATH_EXPLAINS and f.rule}
+    disagreements = [d for d in diagnosis_disagreements(diagnosis) if d.rule not in explained]
+    extra = disagreement_findings(disagreements, service=diagnosis.service, probes=probes, source=source)
     return replace(
         diagnosis,
         findings=(*diagnosis.findings, *extra),

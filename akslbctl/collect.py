@@ -12,12 +12,12 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from akslbctl.analysis.match import node_resource_group
 from akslbctl.analysis.names import owns, service_prefix
-from akslbctl.errors import EvidenceError, MalformedAnswer, UsageError
+from akslbctl.errors import DeadlineExceeded, EvidenceError, MalformedAnswer, UsageError
 from akslbctl.model.case import Case, RawDocuments
 from akslbctl.model.kube import Service
 from akslbctl.sources import normalize
@@ -73,18 +73,21 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
     )
     subscription, resource_group = azure_scope(nodes, arm_opts)
 
-    lb_docs, pip_docs, nic_docs = _collect_arm([service], subscription, resource_group, arm_opts, secrets)
-    raw = RawDocuments(
+    arm_docs = _collect_arm([service], subscription, resource_group, arm_opts, secrets)
+    raw = arm_docs.raw(
         service=svc_doc,
         nodes=tuple(node_docs),
         endpoint_slices=tuple(slice_docs),
-        load_balancers=tuple(lb_docs),
-        public_ips=tuple(pip_docs),
-        network_interfaces=tuple(nic_docs),
         version=version if isinstance(version, dict) else None,
     )
     return case_from_raw(
-        raw, subscription=subscription, resource_group=resource_group, service=service, nodes=nodes, endpoints=endpoints
+        raw,
+        subscription=subscription,
+        resource_group=resource_group,
+        service=service,
+        nodes=nodes,
+        endpoints=endpoints,
+        network_notes=tuple(arm_docs.notes),
     )
 
 
@@ -130,19 +133,24 @@ def collect_many(
     nodes = tuple(_normalised(normalize.node, d, f"Node #{i}") for i, d in enumerate(node_docs))
     subscription, resource_group = azure_scope(nodes, arm_opts)
     services = [s for _, s in picked]
-    lb_docs, pip_docs, nic_docs = _collect_arm(services, subscription, resource_group, arm_opts, secrets)
-    lbs = tuple(_normalised(normalize.load_balancer, d, f"LoadBalancer #{i}") for i, d in enumerate(lb_docs))
-    pips = tuple(_normalised(normalize.public_ip, d, f"PublicIPAddress #{i}") for i, d in enumerate(pip_docs))
-    nics = tuple(_normalised(normalize.network_interface, d, f"NetworkInterface #{i}") for i, d in enumerate(nic_docs))
+    arm_docs = _collect_arm(services, subscription, resource_group, arm_opts, secrets)
+    lbs = tuple(
+        _normalised(normalize.load_balancer, d, f"LoadBalancer #{i}") for i, d in enumerate(arm_docs.load_balancers)
+    )
+    pips = tuple(
+        _normalised(normalize.public_ip, d, f"PublicIPAddress #{i}") for i, d in enumerate(arm_docs.public_ips)
+    )
+    nics = tuple(
+        _normalised(normalize.network_interface, d, f"NetworkInterface #{i}")
+        for i, d in enumerate(arm_docs.network_interfaces)
+    )
+    path = _path_objects(arm_docs.raw(service={}))
     cases = []
     for (svc_doc, service), slices in zip(picked, slice_docs, strict=True):
-        raw = RawDocuments(
+        raw = arm_docs.raw(
             service=svc_doc,
             nodes=tuple(node_docs),
             endpoint_slices=tuple(slices),
-            load_balancers=tuple(lb_docs),
-            public_ips=tuple(pip_docs),
-            network_interfaces=tuple(nic_docs),
             version=version if isinstance(version, dict) else None,
         )
         cases.append(
@@ -155,6 +163,8 @@ def collect_many(
                 load_balancers=lbs,
                 public_ips=pips,
                 network_interfaces=nics,
+                path=path,
+                network_notes=tuple(arm_docs.notes),
             )
         )
     return cases
@@ -172,6 +182,11 @@ def case_from_raw(
     public_ips=None,
     network_interfaces=None,
     recorded=None,
+    path=None,
+    network_notes: tuple[str, ...] = (),
+    recorded_azure=None,
+    recorded_source: str | None = None,
+    recorded_notes: tuple[str, ...] = (),
 ) -> Case:
     """Normalise raw documents into a Case (the same path for live evidence and case files).
 
@@ -201,8 +216,17 @@ def case_from_raw(
             for i, d in enumerate(raw.network_interfaces)
         )
     lbs, pips, nics = tuple(load_balancers), tuple(public_ips), tuple(network_interfaces)
+    groups, vnets, subnets, links = path if path is not None else _path_objects(raw)
     version = raw.version.get("gitVersion") if isinstance(raw.version, dict) else None
     return Case(
+        security_groups=groups,
+        virtual_networks=vnets,
+        subnets=subnets,
+        private_link_services=links,
+        network_notes=tuple(network_notes),
+        recorded_azure=recorded_azure,
+        recorded_source=recorded_source,
+        recorded_notes=tuple(recorded_notes),
         service=service,
         nodes=_unique_by_name(nodes),
         endpoints=endpoints,
@@ -214,6 +238,25 @@ def case_from_raw(
         resource_group=resource_group,
         recorded_probes=recorded,
         raw=raw,
+    )
+
+
+def _path_objects(raw: RawDocuments) -> tuple[tuple, tuple, tuple, tuple]:
+    """NSGs, VNets, subnets and Private Link Services of the raw documents, normalised."""
+    return (
+        tuple(
+            _normalised(normalize.security_group, d, f"NetworkSecurityGroup #{i}")
+            for i, d in enumerate(raw.security_groups)
+        ),
+        tuple(
+            _normalised(normalize.virtual_network, d, f"VirtualNetwork #{i}")
+            for i, d in enumerate(raw.virtual_networks)
+        ),
+        tuple(_normalised(normalize.subnet, d, f"Subnet #{i}") for i, d in enumerate(raw.subnets)),
+        tuple(
+            _normalised(normalize.private_link_service, d, f"PrivateLinkService #{i}")
+            for i, d in enumerate(raw.private_link_services)
+        ),
     )
 
 
@@ -259,14 +302,41 @@ def _import_arm() -> None:
     import azure.mgmt.network  # noqa: F401
 
 
+@dataclass
+class ArmDocuments:
+    """What ARM answered for the Services: LBs, PIPs, NICs and the network path in front of the nodes."""
+
+    load_balancers: list[dict[str, Any]]
+    public_ips: list[dict[str, Any]]
+    network_interfaces: list[dict[str, Any]]
+    security_groups: list[dict[str, Any]] = field(default_factory=list)
+    virtual_networks: list[dict[str, Any]] = field(default_factory=list)
+    subnets: list[dict[str, Any]] = field(default_factory=list)
+    private_link_services: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def raw(self, **kube: Any) -> RawDocuments:
+        return RawDocuments(
+            load_balancers=tuple(self.load_balancers),
+            public_ips=tuple(self.public_ips),
+            network_interfaces=tuple(self.network_interfaces),
+            security_groups=tuple(self.security_groups),
+            virtual_networks=tuple(self.virtual_networks),
+            subnets=tuple(self.subnets),
+            private_link_services=tuple(self.private_link_services),
+            **kube,
+        )
+
+
 def _collect_arm(
     services: Sequence[Service],
     subscription: str,
     resource_group: str,
     arm_opts: ArmOptions,
     secrets: list[str] | None,
-):
-    """LBs and PIPs of the resource group, plus the PIPs and NICs that the Services' objects name."""
+) -> ArmDocuments:
+    """LBs and PIPs of the resource group, the PIPs and NICs that the Services' objects name, and the
+    network path of their pool members (NSGs, subnets, VNets, Private Link Services)."""
     from akslbctl.sources.arm import ArmSource, resolve_endpoint
 
     arm = ArmSource(
@@ -278,6 +348,7 @@ def _collect_arm(
         with _workers(8) as pool:
             lbs_f = pool.submit(arm.load_balancers, resource_group)
             pips_f = pool.submit(arm.public_ips, resource_group)
+            pls_f = pool.submit(_optional, arm.private_link_services, resource_group)
             lb_docs = lbs_f.result()
             pip_docs = pips_f.result()
             lbs = [_normalised(normalize.load_balancer, d, "ARM load balancer") for d in lb_docs]
@@ -287,7 +358,8 @@ def _collect_arm(
                 return any(owns(p, name) for p in prefixes)
 
             # PIPs of the Service's frontends that live in another resource group (annotation
-            # azure-load-balancer-resource-group), and NICs of non-VMSS pool members (VMAS, VMSS Flex).
+            # azure-load-balancer-resource-group), and NICs of the pool members: one GET each for VMAS /
+            # VMSS Flex, one list per scale set for VMSS instances.
             known_pips = {str(_doc_id(d)).lower() for d in pip_docs}
             extra_pips = {
                 f.public_ip_id
@@ -295,21 +367,114 @@ def _collect_arm(
                 for f in lb.frontends
                 if f.public_ip_id and ours(f.name) and f.public_ip_id.lower() not in known_pips
             }
-            nic_ids = set()
+            nic_ids, scale_sets = set(), set()
             for lb in lbs:
                 pool_ids = [pid for r in lb.rules if ours(r.name) for pid in r.backend_pool_ids]
                 for pid in pool_ids:
                     pool_obj = lb.pool_by_id(pid)
                     for m in pool_obj.members if pool_obj else ():
-                        if m.ipconfig_id and "/virtualmachinescalesets/" not in m.ipconfig_id.lower():
+                        if not m.ipconfig_id:
+                            continue
+                        vmss = _scale_set_of(m.ipconfig_id)
+                        if vmss is not None:
+                            scale_sets.add(vmss)
+                        else:
                             nic_ids.add(_nic_of(m.ipconfig_id))
             pip_futures = [pool.submit(arm.public_ip, pid) for pid in sorted(extra_pips)]
             nic_futures = [pool.submit(arm.network_interface, nid) for nid in sorted(n for n in nic_ids if n)]
+            vmss_futures = [
+                pool.submit(_optional, arm.vmss_network_interfaces, rg, name) for rg, name in sorted(scale_sets)
+            ]
             pip_docs = list(pip_docs) + [d for d in (f.result() for f in pip_futures) if d]
             nic_docs = [d for d in (f.result() for f in nic_futures) if d]
+            docs = ArmDocuments(lb_docs, pip_docs, nic_docs)
+            for f in vmss_futures:
+                listed, note = f.result()
+                docs.network_interfaces.extend(listed or ())
+                if note:
+                    docs.notes.append(f"NSG path: cannot list the scale set's network interfaces ({note})")
+            listed, note = pls_f.result()
+            docs.private_link_services = list(listed or ())
+            if note:
+                docs.notes.append(f"cannot list Private Link Services ({note})")
+            _collect_path(arm, pool, docs)
     finally:
         arm.close()
-    return lb_docs, pip_docs, nic_docs
+    return docs
+
+
+def _collect_path(arm, pool: ThreadPoolExecutor, docs: ArmDocuments) -> None:
+    """The subnets (through their VNets, else one by one) and NSGs in front of the NICs read.
+
+    Optional evidence: a 403 or a missing object becomes a note (contract §5.1), never a failure.
+    """
+    nics = [_normalised(normalize.network_interface, d, "ARM network interface") for d in docs.network_interfaces]
+    subnet_ids = {sid for nic in nics for sid in nic.subnets.values() if sid}
+    vnet_ids = sorted({_vnet_of(sid) for sid in subnet_ids})
+    vnet_futures = {vid: pool.submit(_optional, arm.virtual_network, vid) for vid in vnet_ids}
+    got_subnets: set[str] = set()
+    nsg_ids = {nic.nsg_id for nic in nics if nic.nsg_id}
+    for vid, f in vnet_futures.items():
+        doc, note = f.result()
+        if doc is None:
+            if note:
+                docs.notes.append(f"NSG path: cannot read virtual network {_last(vid)} ({note})")
+            continue
+        docs.virtual_networks.append(doc)
+        vnet = _normalised(normalize.virtual_network, doc, "ARM virtual network")
+        for sub in vnet.subnets:
+            got_subnets.add(sub.id.lower())
+            if sub.nsg_id:
+                nsg_ids.add(sub.nsg_id)
+    missing = sorted(sid for sid in subnet_ids if sid.lower() not in got_subnets)
+    for sid, f in [(sid, pool.submit(_optional, arm.subnet, sid)) for sid in missing]:
+        doc, note = f.result()
+        if doc is None:
+            docs.notes.append(f"NSG path: cannot read subnet {_last(sid)} ({note or 'not found'})")
+            continue
+        docs.subnets.append(doc)
+        sub = _normalised(normalize.subnet, doc, "ARM subnet")
+        if sub.nsg_id:
+            nsg_ids.add(sub.nsg_id)
+    unique = {n.lower(): n for n in nsg_ids}
+    for nid, f in [(nid, pool.submit(_optional, arm.security_group, nid)) for nid in sorted(unique.values())]:
+        doc, note = f.result()
+        if doc is None:
+            docs.notes.append(f"NSG path: cannot read network security group {_last(nid)} ({note or 'not found'})")
+            continue
+        docs.security_groups.append(doc)
+
+
+def _optional(fn, *args):
+    """(answer, None), or (None, one-line reason) when ARM will not give this optional evidence."""
+    try:
+        return fn(*args), None
+    except DeadlineExceeded:
+        raise
+    except EvidenceError as exc:
+        return None, exc.message
+
+
+def _scale_set_of(ipconfig_id: str) -> tuple[str, str] | None:
+    """(resource group, scale set) of a VMSS instance's ipConfiguration id; None for other members."""
+    parts = [p for p in ipconfig_id.split("/") if p]
+    low = [p.lower() for p in parts]
+    if "virtualmachinescalesets" not in low or "resourcegroups" not in low:
+        return None
+    i, g = low.index("virtualmachinescalesets"), low.index("resourcegroups")
+    if i + 1 >= len(parts) or g + 1 >= len(parts) or "virtualmachines" not in low[i:]:
+        return None
+    return parts[g + 1], parts[i + 1]
+
+
+def _vnet_of(subnet_id: str) -> str:
+    low = subnet_id.lower()
+    i = low.find("/subnets/")
+    return subnet_id[:i] if i > 0 else subnet_id
+
+
+def _last(resource_id: str) -> str:
+    return resource_id.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _nic_of(ipconfig_id: str) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any
 from akslbctl.analysis.engine import Analysis, analyse, probe_plan
 from akslbctl.analysis.hints import hint_targets
 from akslbctl.analysis.verdict import diagnose
-from akslbctl.azurehealth import AzureOptions, with_azure
+from akslbctl.azurehealth import AzureOptions, AzureResult, with_azure
 from akslbctl.azurehealth import start as start_azure_fetch
 from akslbctl.model.case import Case
 from akslbctl.model.probe import ProbeResult, ProbeTarget
@@ -30,13 +30,13 @@ class ProbeOptions:
     deadline: Any = None  # akslbctl.deadline.Deadline: the round ends (DeadlineExceeded) when it passes
 
 
-def vantage_text(targets: list[ProbeTarget]) -> str | None:
+def vantage_text(targets: list[ProbeTarget], source: str | None = None) -> str | None:
     """Where our probes come from, and why that can differ from Azure's (probe-semantics.md §11)."""
     if not targets:
         return None
-    from akslbctl.probing.runner import local_address_for
-
-    source = local_address_for(targets[0].address) or "this machine"
+    source = source or vantage_source(targets)
+    if source is None:
+        return f"this machine has no route to the node network; Azure probes from {AZURE_SOURCE}"
     return (
         f"sent from {source} (this machine); Azure probes from {AZURE_SOURCE}, which NSG rules, host "
         "firewalls and NetworkPolicies may treat differently"
@@ -44,12 +44,16 @@ def vantage_text(targets: list[ProbeTarget]) -> str | None:
 
 
 def vantage_source(targets: list[ProbeTarget]) -> str | None:
-    """The address this machine sends probes from (None when it has no route to the nodes)."""
+    """The address the kernel picks to send probes to the node network (None when it has no route).
+
+    Asked for an IPv4 node when there is one: the IPv4 path is the one users compare with Azure's.
+    """
     if not targets:
         return None
     from akslbctl.probing.runner import local_address_for
 
-    return local_address_for(targets[0].address)
+    first = next((t for t in targets if ":" not in t.address), targets[0])
+    return local_address_for(first.address)
 
 
 def run_probes(targets: list[ProbeTarget], options: ProbeOptions) -> dict[ProbeTarget, ProbeResult]:
@@ -99,13 +103,19 @@ def explain(
         return analysis, diagnose(analysis, None)
     targets = probe_plan(analysis)
     recorded = recorded_results(case)
-    if recorded is not None:
-        return analysis, diagnose(
+    if recorded is not None or case.recorded_azure is not None:
+        # A case file: the verdicts it recorded (probes, Azure's view, the probe source) replay as live.
+        source = case.recorded_source
+        diagnosis = diagnose(
             analysis,
             recorded,
-            vantage="recorded in the case file",
+            azure=case.recorded_azure,
+            vantage=recorded_vantage(source) if recorded is not None else None,
             not_probed_why="no recorded probe result for this node",
+            source=source,
         )
+        replay = AzureResult(view=case.recorded_azure, notes=case.recorded_notes)
+        return analysis, with_azure(diagnosis, replay, source=source)
     fetch = start_azure_fetch(case, analysis, azure)  # ARM in threads while the prober runs
     results = run_probes(targets + hint_targets(analysis), probe) if probe.enabled else None
     seen = None
@@ -115,8 +125,14 @@ def explain(
     view = seen.view if seen is not None else None
     if results is None:
         return analysis, with_azure(diagnose(analysis, None, azure=view), seen, source=None)
-    diagnosis = diagnose(analysis, results, azure=view, vantage=vantage_text(targets))
-    return analysis, with_azure(diagnosis, seen, source=vantage_source(targets))
+    source = vantage_source(targets)
+    diagnosis = diagnose(analysis, results, azure=view, vantage=vantage_text(targets, source), source=source)
+    return analysis, with_azure(diagnosis, seen, source=source)
+
+
+def recorded_vantage(source: str | None) -> str:
+    where = f" (sent from {source})" if source else ""
+    return f"recorded in the case file{where}"
 
 
 def diff(case: Case, *, provider_version: str | None = None) -> tuple[Analysis, LoadBalancerDiff]:

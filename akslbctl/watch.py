@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from akslbctl.analysis import lbstate
 from akslbctl.analysis.azureview import AZURE_SOURCE, Disagreement, direction, disagreement_findings
 from akslbctl.analysis.engine import Analysis, analyse, probe_target
+from akslbctl.analysis.fusion import azure_state, blind_round, reached
 from akslbctl.analysis.match import MatchedRule
 from akslbctl.azurehealth import AzureOptions, AzureResult, RuleHealthFetch
 from akslbctl.azurehealth import start as start_azure_fetch
@@ -108,10 +109,16 @@ class NodeRound:
     state: lbstate.MemberState
     azure: AzureHealth | None = None
     disagreement: str | None = None  # azureview.AZURE_FAILS / AZURE_SUCCEEDS
+    lb: str | None = None  # the LB's state (contract §5.1): Azure's when it has one, else ours; None: unknown
+    lb_from: str | None = None  # "azure" | "probe" | None
 
     @property
     def ok(self) -> bool | None:
         return None if self.result is None else self.result.up
+
+    @property
+    def up(self) -> bool:
+        return self.lb == lbstate.UP
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,7 @@ class ProbeRound:
 
     @property
     def up(self) -> int:
-        return sum(1 for n in self.nodes if n.state.up)
+        return sum(1 for n in self.nodes if n.up)
 
 
 @dataclass(frozen=True)
@@ -147,6 +154,12 @@ class Round:
     def healthy(self) -> bool:
         """Every rule has a member the LB treats as up (the exit code of ``probe --count``)."""
         return all(r.up > 0 for r in self.rules)
+
+    @property
+    def unknown(self) -> bool:
+        """No member has a state: this machine reached no node and Azure's view is not there."""
+        members = [n for p in self.probes for n in p.nodes]
+        return bool(members) and all(n.lb is None for n in members)
 
 
 # -- plan ----------------------------------------------------------------------------------------
@@ -329,6 +342,9 @@ class Watch:
         probes = []
         disagreements = []
         up_by_probe: dict[str, set[str]] = {}  # probe key → addresses in state up
+        # A round in which nothing reached any node says where this machine is, not what the nodes do:
+        # such results do not move the LB's state machine (contract §5.1).
+        blind = blind_round(results.values())
         for p in self.plan.probes:
             nodes = []
             rule_views = [view.get(r.rule.name.lower(), {}) for r in p.rules] if view else []
@@ -336,17 +352,20 @@ class Watch:
                 key = (p.key, m.address)
                 state = self._states.get(key) or lbstate.initial(p.probe.threshold)
                 result = results.get(m.target)
-                if result is not None:
+                reach = reached(result, blind=blind)
+                if reach:
                     state = lbstate.step(state, result.up)
                 self._states[key] = state
                 health = next((v[m.address] for v in rule_views if m.address in v), None)
-                way = direction(result.up, health) if result is not None else None
+                way = direction(result.up, health) if reach else None
                 if way is not None:
                     ours = "ok" if result.up else _outcome(result)
                     disagreements.append(Disagreement(p.rules[0].rule.name, way, m.node, health, ours))
-                nodes.append(NodeRound(m.node, m.address, result, state, health, way))
+                theirs = azure_state(health)
+                lb, lb_from = (theirs, "azure") if theirs else (state.state, "probe" if state.state else None)
+                nodes.append(NodeRound(m.node, m.address, result, state, health, way, lb, lb_from))
             probes.append(ProbeRound(p, tuple(nodes)))
-            up_by_probe[p.key] = {n.address for n in nodes if n.state.up}
+            up_by_probe[p.key] = {n.address for n in nodes if n.up}
         rules = tuple(
             RuleRound(
                 r.name,

@@ -19,7 +19,7 @@ from akslbctl.analysis.match import MatchedRule
 from akslbctl.analysis.verdict import AzureView
 from akslbctl.model.azure import Probe
 from akslbctl.model.kube import Service
-from akslbctl.model.report import DOWN, RULE_WITHOUT_PROBE, UP, WARNING, AzureHealth, Diagnosis, Finding
+from akslbctl.model.report import RULE_WITHOUT_PROBE, WARNING, AzureHealth, Diagnosis, Finding
 
 DISAGREEMENT = "azure-probe-disagreement"
 AZURE_SOURCE = "168.63.129.16"
@@ -198,16 +198,22 @@ def disagreement_findings(
 
 
 def diagnosis_disagreements(diagnosis: Diagnosis) -> list[Disagreement]:
-    """Nodes of a diagnosis whose probe verdict and Azure's probe result disagree."""
+    """Nodes where what our probe saw and Azure's probe result disagree.
+
+    Only where our probe reached the node: a probe that could not get there from this machine says
+    nothing about the node (``vantage-unreachable`` covers it).
+    """
     out = []
     for r in diagnosis.rules:
         for n in r.nodes:
-            if n.azure is None or n.observed is None or n.verdict not in (UP, DOWN) or n.reason == RULE_WITHOUT_PROBE:
+            if n.azure is None or n.observed is None or not n.reached or n.reason == RULE_WITHOUT_PROBE:
                 continue
-            way = direction(n.verdict == UP, n.azure)
+            ours_ok = n.observed.up
+            way = direction(ours_ok, n.azure)
             if way is not None:
-                ours = n.reason if n.observed.status is None else f"{n.reason} {n.observed.status}"
-                out.append(Disagreement(r.name, way, n.node, n.azure, "ok" if n.verdict == UP else ours))
+                outcome = n.observed.outcome
+                ours = outcome if n.observed.status is None else f"{outcome} {n.observed.status}"
+                out.append(Disagreement(r.name, way, n.node, n.azure, "ok" if ours_ok else ours))
     return out
 
 

@@ -8,18 +8,31 @@ judges it; the other two explain it and raise findings where they disagree.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from akslbctl.analysis.diff import PROBE_TARGET_FIELDS, compare_probe
 from akslbctl.analysis.engine import (
     Analysis,
     is_shared_probe,
     pool_label,
+    probe_plan,
     probe_target,
     ready_endpoints_by_node,
 )
 from akslbctl.analysis.expect import ExpectedProbe, ExpectedRule, pool_membership
+from akslbctl.analysis.fusion import (
+    AZURE_DOWN,
+    AZURE_UP,
+    BLOCKED_BEFORE_NODE,
+    Own,
+    blind_round,
+    fuse,
+    reached,
+)
 from akslbctl.analysis.hints import hint_findings
 from akslbctl.analysis.match import MatchedRule
+from akslbctl.analysis.netpath import evaluate_paths, pls_findings, proxy_blockers
+from akslbctl.analysis.vantage import data_plane, family_findings, vantage_findings
 from akslbctl.model import probe as outcomes
 from akslbctl.model.azure import Probe
 from akslbctl.model.kube import Node, Service
@@ -53,8 +66,14 @@ def diagnose(
     azure: AzureView | None = None,
     vantage: str | None = None,
     not_probed_why: str = "not probed (--no-probe)",
+    source: str | None = None,
 ) -> Diagnosis:
-    """Combine match, expectation, probe results and Azure's view into verdicts and findings."""
+    """Combine match, expectation, probe results, Azure's view and the network path into the LB's
+    verdicts (``fusion``, contract §5.1) and findings.
+
+    ``source``: the address this machine's probes left from. The network path (NSGs, Private Link) is
+    evaluated from the case (``netpath``): its blockers name what stops Azure's probes.
+    """
     case = analysis.case
     service = case.service
     findings: list[Finding] = []
@@ -97,12 +116,35 @@ def diagnose(
             probed=results is not None,
             vantage=vantage,
             notes=tuple(notes),
+            source=source,
         )
 
     endpoints = ready_endpoints_by_node(case)
     any_ready = bool(endpoints)
     any_serving = any(ep.serving for ep in case.endpoints)
     membership = {n.name: pool_membership(n, analysis.provider, analysis.cluster) for n in case.nodes}
+
+    planned = [results[t] for t in probe_plan(analysis) if results is not None and t in results]
+    blind = blind_round(planned)
+    path = evaluate_paths(analysis)
+    blockers = {**proxy_blockers(analysis, path), **path.blockers}
+
+    def fused(v: NodeVerdict, rule: str) -> NodeVerdict:
+        health = azure.get(rule.lower(), {}).get(v.address) if (azure is not None and v.address) else None
+        if not v.in_pool or v.reason == RULE_WITHOUT_PROBE:
+            return v
+        reach = reached(v.observed, blind=blind)
+        # A probe that did not get there says nothing about the node: show what it saw, not a cause.
+        detail = plain_outcome(v.observed) if (reach is False and v.observed is not None) else v.detail
+        f = fuse(
+            Own(v.verdict, v.reason, detail),
+            reach,
+            health,
+            source=source,
+            blocked_by=blockers.get((rule.lower(), v.address or "")),
+            ipv6=":" in (v.address or ""),
+        )
+        return replace(v, verdict=f.verdict, reason=f.reason, detail=f.detail, azure=health, reached=reach)
 
     rules = []
     for mr in analysis.match.rules:
@@ -122,27 +164,15 @@ def diagnose(
                 not_probed_why,
                 eligibility=analysis.provider.healthz_checks_node_eligibility,
             )
-            if azure is not None and v.address:
-                health = azure.get(mr.rule.name.lower(), {}).get(v.address)
-                if health is not None:
-                    v = _with_azure(v, health)
+            v = fused(v, mr.rule.name)
             verdicts.append(v)
-            if v.expected in (UP, DOWN) and v.verdict in (UP, DOWN) and v.expected != v.verdict:
-                findings.append(
-                    Finding(
-                        "endpoint-probe-disagreement",
-                        WARNING,
-                        f"cluster state predicts {v.expected.upper()} for {node.name} on {mr.rule.name}, "
-                        f"the probe shows {v.verdict.upper()}: {v.detail}",
-                        rule=mr.rule.name,
-                        node=node.name,
-                    )
-                )
+            disagreement = _expectation_finding(v, mr.rule.name)
+            if disagreement is not None:
+                findings.append(disagreement)
         for m in mr.members:
             if m.node is None:
-                verdicts.append(
-                    _unmatched_member(mr, m.address, m.member.ipconfig_id or m.member.name, results, not_probed_why)
-                )
+                v = _unmatched_member(mr, m.address, m.member.ipconfig_id or m.member.name, results, not_probed_why)
+                verdicts.append(fused(v, mr.rule.name))
         rd = RuleDiagnosis(
             name=mr.rule.name,
             protocol=mr.rule.protocol,
@@ -186,6 +216,11 @@ def diagnose(
     findings.extend(_pool_findings(analysis, membership))
     findings.extend(_service_findings(analysis, any_ready))
     findings.extend(hint_findings(analysis, results))
+    findings.extend(vantage_findings(rules, blind=blind, source=source, azure=azure is not None))
+    findings.extend(family_findings(rules, data_plane=data_plane(case, results)))
+    findings.extend(path.findings)
+    findings.extend(pls_findings(analysis, path, rules))
+    notes.extend(path.notes)
 
     frontends = tuple((f.name, analysis.match.frontend_ips.get(f.id.lower())) for f in analysis.match.frontends)
     return Diagnosis(
@@ -199,6 +234,7 @@ def diagnose(
         probed=results is not None,
         vantage=vantage,
         notes=tuple(dict.fromkeys(notes)),
+        source=source,
     )
 
 
@@ -305,6 +341,23 @@ def _ok_detail(result: ProbeResult) -> str:
     return text
 
 
+OUTCOME_WORDS = {
+    outcomes.REFUSED: "connection refused",
+    outcomes.TIMEOUT: "no answer in time",
+    outcomes.RESET: "connection reset",
+    outcomes.TLS_ERROR: "TLS handshake failed",
+    outcomes.UNREACHABLE: "address unreachable",
+    outcomes.BAD_RESPONSE: "the answer is not HTTP",
+}
+
+
+def plain_outcome(result: ProbeResult) -> str:
+    """What a failed probe saw, with no guess at why: ``GET :32649/healthz: no answer in time``."""
+    t = result.target
+    where = f":{t.port}" if t.protocol == "Tcp" else f"GET :{t.port}{t.path or '/'}"
+    return f"{where}: {OUTCOME_WORDS.get(result.outcome, result.outcome)}"
+
+
 def _down_detail(
     result: ProbeResult,
     probe: Probe,
@@ -325,15 +378,7 @@ def _down_detail(
         if result.status in (301, 302, 303, 307, 308):
             return f"{text}: a redirect; the LB does not follow it and only accepts 200"
         return f"{text}: the LB only accepts 200"
-    what = {
-        outcomes.REFUSED: "connection refused",
-        outcomes.TIMEOUT: "no answer in time",
-        outcomes.RESET: "connection reset",
-        outcomes.TLS_ERROR: "TLS handshake failed",
-        outcomes.UNREACHABLE: "address unreachable",
-        outcomes.BAD_RESPONSE: "the answer is not HTTP",
-    }.get(result.outcome, result.outcome)
-    text = f"{where}: {what}"
+    text = plain_outcome(result)
     if expected == DOWN:
         return f"{text}: {because}"
     if because.startswith("port ") and result.outcome in (outcomes.REFUSED, outcomes.TIMEOUT):
@@ -345,8 +390,25 @@ def _down_detail(
     return text
 
 
-def _with_azure(v: NodeVerdict, health: AzureHealth) -> NodeVerdict:
-    return NodeVerdict(v.node, v.address, v.in_pool, v.verdict, v.reason, v.detail, v.expected, v.observed, health)
+def _expectation_finding(v: NodeVerdict, rule: str) -> Finding | None:
+    """``endpoint-probe-disagreement``: cluster state predicts one answer, the LB's verdict is the other.
+
+    Not raised where the verdict comes from the path rather than the node (``blocked-before-node``:
+    the node answers, the network drops Azure's probe — the path findings say so).
+    """
+    if v.expected not in (UP, DOWN) or v.verdict not in (UP, DOWN) or v.expected == v.verdict:
+        return None
+    if v.reason == BLOCKED_BEFORE_NODE:
+        return None
+    who = "Azure" if v.reason in (AZURE_UP, AZURE_DOWN) else "the probe"
+    return Finding(
+        "endpoint-probe-disagreement",
+        WARNING,
+        f"cluster state predicts {v.expected.upper()} for {v.node} on {rule}, {who} shows {v.verdict.upper()}: "
+        f"{v.detail}",
+        rule=rule,
+        node=v.node,
+    )
 
 
 def member_label(address: str | None, ident: str | None) -> str:

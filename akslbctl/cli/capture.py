@@ -19,6 +19,7 @@ from akslbctl.cli.common import (
     Debug,
     Kubeconfig,
     Namespace,
+    NoAzureHealth,
     RequestTimeout,
     Resource,
     ResourceGroup,
@@ -51,13 +52,19 @@ def capture(
     ] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe, as a whole.", min=0.05)] = 5.0,
     no_probe: Annotated[bool, typer.Option("--no-probe", help="Record no probe results.")] = False,
+    no_azure_health: NoAzureHealth = False,
     request_timeout: RequestTimeout = 10.0,
     deadline: DeadlineSeconds = 120.0,
     debug: Debug = False,
 ) -> int:
-    """Write a case file: the Service's evidence and one round of probe results, for offline analysis."""
+    """Write a case file: the Service's evidence, Azure's view and one round of probe results, for offline
+    analysis."""
     from akslbctl import __version__
+    from akslbctl.analysis.engine import analyse
+    from akslbctl.azurehealth import AzureOptions
+    from akslbctl.azurehealth import start as start_azure_fetch
     from akslbctl.deadline import Deadline
+    from akslbctl.pipeline import AZURE_RESERVE
     from akslbctl.sources import casefile
 
     budget = Deadline.start(deadline)
@@ -69,8 +76,22 @@ def capture(
     conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
     case = load_case(resource, conn, command="capture", deadline=budget)
     captured_at = _now()
-    entries = [] if no_probe else probe_round(case, timeout, deadline=budget)
-    doc = casefile.case_document(case, probes=entries, captured_at=captured_at, akslbctl_version=__version__)
+    analysis = analyse(case)
+    # Azure's own view, asked while the probes run, as explain does (contract §5.1).
+    wait = budget.bound(30.0, reserve=AZURE_RESERVE)
+    azure = AzureOptions(enabled=not no_azure_health, endpoint=arm_endpoint, wait=wait)
+    fetch = start_azure_fetch(case, analysis, azure)
+    entries, source = ([], None) if no_probe else probe_round(case, timeout, deadline=budget, analysis=analysis)
+    seen = fetch.result(timeout=budget.bound(wait + 10.0, reserve=AZURE_RESERVE)) if fetch is not None else None
+    doc = casefile.case_document(
+        case,
+        probes=entries,
+        captured_at=captured_at,
+        akslbctl_version=__version__,
+        azure=casefile.azure_entries(seen.view if seen else None, (r.rule.name for r in analysis.match.rules)),
+        azure_notes=seen.notes if seen else (),
+        source=source,
+    )
     if redact:
         from akslbctl.sources.redact import redact as redact_doc
 
@@ -91,20 +112,22 @@ def capture(
     return ExitCode.OK
 
 
-def probe_round(case, timeout: float, *, deadline=None) -> list[dict]:
-    """One round of the probes explain would send (the plan and its hint probes), as §7 entries.
+def probe_round(case, timeout: float, *, deadline=None, analysis=None) -> tuple[list[dict], str | None]:
+    """One round of the probes explain would send (the plan and its hint probes), as §7 entries, and
+    the source address they left from.
 
     ``deadline``: the command's; a round that cannot finish before it is an error (no file is written).
     """
     from akslbctl.analysis.engine import analyse, probe_plan
     from akslbctl.analysis.hints import hint_targets
-    from akslbctl.pipeline import ProbeOptions, run_probes
+    from akslbctl.pipeline import ProbeOptions, run_probes, vantage_source
     from akslbctl.sources.casefile import probe_entry
 
-    analysis = analyse(case)
+    analysis = analysis or analyse(case)
     if analysis.match.lb is None:
-        return []
-    targets = list(dict.fromkeys(probe_plan(analysis) + hint_targets(analysis)))
+        return [], None
+    plan = probe_plan(analysis)
+    targets = list(dict.fromkeys(plan + hint_targets(analysis)))
     results = run_probes(targets, ProbeOptions(timeout=timeout, deadline=deadline))
     node_of: dict[str, str] = {}
     for node in case.nodes:
@@ -115,7 +138,8 @@ def probe_round(case, timeout: float, *, deadline=None) -> list[dict]:
             if m.node is not None and m.address:
                 node_of[m.address] = m.node.name
     stamp = _now()
-    return [probe_entry(results[t], node_of.get(t.address), stamp) for t in targets if t in results]
+    entries = [probe_entry(results[t], node_of.get(t.address), stamp) for t in targets if t in results]
+    return entries, vantage_source(plan)
 
 
 def _count(n: int, noun: str) -> str:

@@ -109,7 +109,29 @@ def explain(
         no_lb = next((f.message for f in diagnosis.findings if f.code == "lb-not-found"), None)
         term().error(no_lb or f"no load balancer found for service {diagnosis.service.ref}")  # exit 3: one line
         return ExitCode.NO_EVIDENCE
+    if diagnosis.all_unknown and not diagnosis.has_error:
+        # Contract §5.1: no verdict for any pool member — the evidence could not be had. An error that
+        # was found for certain (a probe the provider would not write, an NSG that denies the probe)
+        # still says "something is wrong" (exit 1).
+        term().error(no_verdict_line(diagnosis))
+        return ExitCode.NO_EVIDENCE
     return ExitCode.OK if diagnosis.healthy else ExitCode.PROBLEM
+
+
+def no_verdict_line(diagnosis) -> str:
+    """The one line of an explain that could give no verdict (every pool member ``unknown``)."""
+    from akslbctl.analysis.fusion import UNREACHABLE_FROM_HERE
+
+    ref = diagnosis.service.ref
+    if any(n.reason == UNREACHABLE_FROM_HERE for r in diagnosis.rules for n in r.nodes):
+        return (
+            f"no verdict for {ref}: no probe reached a node from here and Azure's view is unavailable; run "
+            "from the cluster's VNet, or grant the rule-health permission"
+        )
+    return (
+        f"no verdict for {ref}: no probe result (not probed, or none recorded) and no Azure view; the document "
+        "shows what cluster state predicts"
+    )
 
 
 def render_diagnosis(diagnosis, output: str) -> None:

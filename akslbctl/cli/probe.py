@@ -101,4 +101,8 @@ def probe(
             last = rnd
     finally:
         out.close(last)
+    if last is not None and last.unknown:
+        # No member has a state: this machine reached no node, and Azure's view is not there (§5.1).
+        term().error("no verdict: no probe reached a node from here and Azure's view is unavailable")
+        return ExitCode.NO_EVIDENCE
     return ExitCode.OK if last is not None and last.healthy else ExitCode.PROBLEM

@@ -8,7 +8,9 @@ from typing import Any
 
 from akslbctl.model.azure import LoadBalancer, NetworkInterface, PublicIP
 from akslbctl.model.kube import Endpoint, Node, Service
+from akslbctl.model.network import PrivateLinkService, SecurityGroup, Subnet, VirtualNetwork
 from akslbctl.model.probe import ProbeResult
+from akslbctl.model.report import AzureHealth
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,10 @@ class RawDocuments:
     public_ips: tuple[Mapping[str, Any], ...] = ()
     network_interfaces: tuple[Mapping[str, Any], ...] = ()
     version: Mapping[str, Any] | None = None
+    security_groups: tuple[Mapping[str, Any], ...] = ()
+    virtual_networks: tuple[Mapping[str, Any], ...] = ()
+    subnets: tuple[Mapping[str, Any], ...] = ()
+    private_link_services: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,4 +42,16 @@ class Case:
     subscription: str | None = None
     resource_group: str | None = None  # the node resource group searched for load balancers
     recorded_probes: tuple[ProbeResult, ...] | None = None  # from a case file; None when live
+    # The network path in front of the nodes (contract §5.1): NSGs of the pool members' NICs and
+    # subnets, the VNets (or single subnets) those live in, Private Link Services on the frontends.
+    security_groups: tuple[SecurityGroup, ...] = ()
+    virtual_networks: tuple[VirtualNetwork, ...] = ()
+    subnets: tuple[Subnet, ...] = ()
+    private_link_services: tuple[PrivateLinkService, ...] = ()
+    network_notes: tuple[str, ...] = ()  # what of the path could not be read (a 403, a missing object)
+    # Recorded evidence of a case file: Azure's view (rule name lower-cased → member address → health)
+    # and the address this machine probed from.
+    recorded_azure: Mapping[str, Mapping[str, AzureHealth]] | None = None
+    recorded_source: str | None = None
+    recorded_notes: tuple[str, ...] = ()  # notes recorded with Azure's view (why it was unavailable)
     raw: RawDocuments | None = field(default=None, compare=False)

@@ -37,6 +37,7 @@ class NodeVerdict:
     expected: str | None  # "up" | "down" | None: what cluster state predicts for the probe
     observed: ProbeResult | None = None
     azure: AzureHealth | None = None
+    reached: bool | None = None  # our probe got an answer from the node (None: no probe ran)
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,22 @@ class Diagnosis:
     probed: bool  # probe results (live or recorded) were available
     vantage: str | None = None  # where the probes came from
     notes: tuple[str, ...] = ()
+    source: str | None = None  # the address this machine's probes left from (None: no route, or not probed)
+
+    @property
+    def all_unknown(self) -> bool:
+        """Contract §5.1: every pool member of every rule is ``unknown`` — the evidence could not be had."""
+        members = [n for r in self.rules for n in r.nodes if n.in_pool]
+        return bool(members) and all(n.verdict == UNKNOWN for n in members)
+
+    @property
+    def has_error(self) -> bool:
+        return any(f.severity == ERROR for f in self.findings)
 
     @property
     def healthy(self) -> bool:
         """Contract §4 exit 0: every rule has a node the LB treats as up, and no error finding."""
-        if any(f.severity == ERROR for f in self.findings):
+        if self.has_error:
             return False
         return all(r.up > 0 for r in self.rules if r.known)
 

@@ -102,6 +102,7 @@ def diagnosis_doc(d: Diagnosis) -> dict[str, Any]:
         "providerRules": d.provider,
         "probeMode": d.probe_mode,
         "vantage": d.vantage,
+        "vantageSource": d.source,
         "notes": list(d.notes),
     }
 

@@ -36,7 +36,8 @@ def _node_doc(n: NodeRound) -> dict[str, Any]:
         "status": None if r is None else r.status,
         "latencyMs": None if r is None or r.latency_ms is None else round(r.latency_ms, 1),
         "localEndpoints": None if r is None else r.local_endpoints,
-        "state": n.state.state,
+        "state": n.lb,
+        "stateFrom": n.lb_from,
         "flipped": n.state.flipped,
         "towardsFlip": n.state.against,
         "azure": None if n.azure is None else {"state": n.azure.state, "reason": n.azure.reason},
@@ -117,8 +118,10 @@ def latency_cell(n: NodeRound) -> str:
 
 def state_cell(n: NodeRound) -> str:
     s = n.state
-    if s.state is None:
-        return "-"
+    if n.lb is None:
+        return "unknown"
+    if n.lb_from == "azure" and n.lb != s.state:
+        return f"{n.lb} (Azure)"
     if s.flipped:
         return f"{s.state} {'↑' if s.up else '↓'}"
     if s.against:
@@ -336,7 +339,7 @@ class LiveTable:
                 text.append("  " + azure_cell(n), style=style)
         hidden = nodes[len(shown) :]
         if hidden:
-            up = sum(1 for n in hidden if n.state.up)
+            up = sum(1 for n in hidden if n.up)
             text.append(f"\n… {len(hidden)} more member(s): {up} up, {len(hidden) - up} down", style="dim")
         return text
 
@@ -353,7 +356,7 @@ def _urgency(n: NodeRound) -> tuple[int, str]:
         rank = 1
     elif n.state.against:
         rank = 2
-    elif not n.state.up:
+    elif not n.up:
         rank = 3
     else:
         rank = 4
@@ -361,9 +364,9 @@ def _urgency(n: NodeRound) -> tuple[int, str]:
 
 
 def _state_style(n: NodeRound) -> str:
-    if n.state.state is None:
-        return "dim"
-    base = "green" if n.state.up else "red"
+    if n.lb is None:
+        return "magenta"
+    base = "green" if n.up else "red"
     if n.state.flipped:
         return f"bold reverse {base}"
     if n.state.against:

@@ -42,7 +42,10 @@ def summary_row(d: Diagnosis) -> ServiceRow:
         up = len(set.intersection(pool, *up_sets)) if up_sets else 0
         down = len({n.node for r in d.rules for n in r.nodes if n.verdict == DOWN})
     worst = max(d.findings, key=lambda f: _RANK.get(f.severity, 0), default=None)
-    code = ExitCode.NO_EVIDENCE if d.load_balancer is None else ExitCode.OK if d.healthy else ExitCode.PROBLEM
+    if d.load_balancer is None or (d.all_unknown and not d.has_error):
+        code = ExitCode.NO_EVIDENCE  # no LB, or no verdict for any pool member (contract §5.1)
+    else:
+        code = ExitCode.OK if d.healthy else ExitCode.PROBLEM
     return ServiceRow(
         namespace=d.service.namespace,
         name=d.service.name,
@@ -107,8 +110,15 @@ def _total(rows: Sequence[ServiceRow]):
     from rich.text import Text
 
     n = len(rows)
-    bad = sum(1 for r in rows if r.exit_code != ExitCode.OK)
+    bad = sum(1 for r in rows if r.exit_code == ExitCode.PROBLEM)
+    unknown = sum(1 for r in rows if r.exit_code == ExitCode.NO_EVIDENCE)
     noun = "LoadBalancer Service" + ("" if n == 1 else "s")
-    if not bad:
+    if not bad and not unknown:
         return Text(f"{n} {noun}, nothing wrong.", style="bold green")
-    return Text(f"{n} {noun}, {bad} with something wrong: explain svc/NAME -n NAMESPACE tells why.", style="bold red")
+    parts = []
+    if bad:
+        parts.append(f"{bad} with something wrong")
+    if unknown:
+        parts.append(f"{unknown} without a verdict (no load balancer, or no evidence from here)")
+    style = "bold red" if bad else "magenta"
+    return Text(f"{n} {noun}, {', '.join(parts)}: explain svc/NAME -n NAMESPACE tells why.", style=style)

@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from akslbctl.analysis.fusion import AZURE_UP, BLOCKED_BEFORE_NODE, UNREACHABLE_FROM_HERE
 from akslbctl.model.report import (
     ABSENT,
     DOWN,
@@ -98,7 +99,7 @@ def render_diagnosis(d: Diagnosis, console, *, wide: bool = False) -> None:
         out.append(kv_line("LB", f"{lb.name} in {lb.resource_group} · frontend {fronts}", width))
     for r in d.rules:
         out.append(kv_line("Rule", _rule_line(r), width))
-    if d.vantage:
+    if d.vantage and vantage_matters(d):
         out.append(kv_line("Probes", d.vantage, width))
     out.append(kv_line("Rules by", d.provider + (" · shared probe mode" if d.probe_mode == "shared" else ""), width))
     console.print(Text("\n").join(out), no_wrap=True, overflow="ignore", crop=False)
@@ -127,6 +128,18 @@ def render_diagnosis(d: Diagnosis, console, *, wide: bool = False) -> None:
             console.print(Text("note: ", style="dim") + Text(note), overflow="fold")
     console.print()
     console.print(_summary(d))
+
+
+VANTAGE_SIGNALS = ("azure-probe-disagreement", "vantage-unreachable", "nsg-blocks-probe", "pls-proxy-protocol")
+
+
+def vantage_matters(d: Diagnosis) -> bool:
+    """Where the probes came from carries signal: no Azure view to compare with, or a disagreement."""
+    if not any(n.azure is not None for r in d.rules for n in r.nodes):
+        return True
+    if any(f.code in VANTAGE_SIGNALS for f in d.findings):
+        return True
+    return any(n.reason in (BLOCKED_BEFORE_NODE, AZURE_UP) for r in d.rules for n in r.nodes)
 
 
 def kv_line(key: str, value, width: int = 1000) -> object:
@@ -283,6 +296,11 @@ def _summary(d: Diagnosis):
         ports = ", ".join(f"{r.protocol} {r.frontend_port}" for r in dark)
         return Text(f"DARK: no node is up for the LB on {ports}.", style="bold red")
     if unknown and not any(r.known for r in d.rules):
+        if any(v.reason == UNREACHABLE_FROM_HERE for r in d.rules for v in r.nodes):
+            return Text(
+                f"NO VERDICT: {len(nodes)} pool members, none reached from here and Azure's view is unavailable.",
+                style="magenta",
+            )
         return Text(f"{len(nodes)} nodes in the backend pool; not probed.", style="magenta")
     style = "bold green" if d.healthy else "bold yellow"
     return Text(f"{len(up_all)} of {len(nodes)} pool members up for the LB on every rule.", style=style)

@@ -12,7 +12,16 @@ from collections.abc import Sequence
 
 from akslbctl.model.case import Case
 from akslbctl.model.report import ABSENT, DOWN, UNKNOWN, UP, Diagnosis, RuleDiagnosis
-from akslbctl.render.table import SEVERITY_MARK, _short, group_rules, verdict_style
+from akslbctl.render.table import (
+    SEVERITY_MARK,
+    _azure_style,
+    _short,
+    _summary,
+    azure_plain,
+    group_rules,
+    vantage_matters,
+    verdict_style,
+)
 
 MARKS = {UP: "●", DOWN: "●", ABSENT: "○", UNKNOWN: "?"}
 
@@ -62,7 +71,11 @@ def render_tree(d: Diagnosis, case: Case | None, console) -> None:
         for group in group_rules(sorted(rules, key=lambda r: (r.protocol, r.frontend_port)), by_detail=False):
             _add_rules(front, group, pods)
     console.print(root, overflow="fold")
+    if d.vantage and vantage_matters(d):
+        console.print(Text.assemble(("Probes ", "bold"), d.vantage), overflow="fold")
     _findings(d, console)
+    console.print()
+    console.print(_summary(d))
 
 
 def _orphan(rule: RuleDiagnosis, frontends: Sequence[tuple[str, str | None]]) -> bool:
@@ -93,6 +106,9 @@ def _add_rules(parent, rules: list[RuleDiagnosis], pods: dict[str, list[tuple[st
     for n in first.nodes:
         style = verdict_style(n)
         line = Text.assemble((MARKS.get(n.verdict, "·"), style), " ", n.node, "  ", (n.verdict, style))
+        if n.azure is not None:
+            line.append("  Azure: ", style="dim")
+            line.append(azure_plain(n.azure.state, n.azure.reason), style=_azure_style(n))
         if n.detail:
             line.append(f"  {n.detail}", style="dim")
         node = probe_node.add(line)

@@ -26,6 +26,7 @@ from typing import Any
 from akslbctl.errors import CaseFileError, UsageError
 from akslbctl.model.case import Case, RawDocuments
 from akslbctl.model.probe import FAILED_OUTCOMES, OK, ProbeResult, ProbeTarget
+from akslbctl.model.report import AzureHealth
 from akslbctl.sources import normalize
 
 API_VERSION = "akslbctl/v1alpha1"
@@ -51,6 +52,14 @@ _ROLES = {
         ("publicips", "publicip", "public-ips", "public_ips", "publicipaddresses", "pip", "pips"), "PublicIPAddress"
     ),
     **dict.fromkeys(("networkinterfaces", "networkinterface", "network-interfaces", "nics", "nic"), "NetworkInterface"),
+    **dict.fromkeys(
+        ("nsgs", "nsg", "networksecuritygroups", "network-security-groups", "securitygroups"), "NetworkSecurityGroup"
+    ),
+    **dict.fromkeys(("subnets", "subnet"), "Subnet"),
+    **dict.fromkeys(("vnets", "vnet", "virtualnetworks", "virtual-networks"), "VirtualNetwork"),
+    **dict.fromkeys(
+        ("privatelinkservices", "private-link-services", "pls", "privatelinkservice"), "PrivateLinkService"
+    ),
     **dict.fromkeys(("version", "kubectl-version", "server-version", "versions"), "Version"),
     "probes": "Probes",
 }
@@ -58,6 +67,10 @@ _ARM_KINDS = {
     "microsoft.network/loadbalancers": "LoadBalancer",
     "microsoft.network/publicipaddresses": "PublicIPAddress",
     "microsoft.network/networkinterfaces": "NetworkInterface",
+    "microsoft.network/networksecuritygroups": "NetworkSecurityGroup",
+    "microsoft.network/virtualnetworks/subnets": "Subnet",
+    "microsoft.network/virtualnetworks": "VirtualNetwork",
+    "microsoft.network/privatelinkservices": "PrivateLinkService",
 }
 _HOW_TO_SAVE = {
     "Service": "kubectl get svc NAME -n NAMESPACE -o json > service.json",
@@ -106,14 +119,31 @@ def probe_entry(result: ProbeResult, node: str | None, at: str | None = None) ->
     }
 
 
+def azure_entries(
+    view: Mapping[str, Mapping[str, AzureHealth]] | None, rule_names: Iterable[str]
+) -> dict[str, dict[str, dict[str, str | None]]] | None:
+    """Azure's view as the case file's ``azureHealth``: rule name → member address → {state, reason}."""
+    if view is None:
+        return None
+    names = {n.lower(): n for n in rule_names}
+    return {
+        names.get(rule, rule): {addr: {"state": h.state, "reason": h.reason} for addr, h in members.items()}
+        for rule, members in view.items()
+    }
+
+
 def case_document(
     case: Case,
     *,
     probes: Sequence[Mapping[str, Any]],
     captured_at: str,
     akslbctl_version: str,
+    azure: Mapping[str, Any] | None = None,
+    azure_notes: Sequence[str] = (),
+    source: str | None = None,
 ) -> dict[str, Any]:
-    """The §7 document for a live case: raw API answers (scrubbed) plus one round of probe results."""
+    """The §7 document for a live case: raw API answers (scrubbed), one round of probe results, Azure's
+    view (``azure``: as :func:`azure_entries` writes it), the probe source and the network path read."""
     raw = case.raw
     if raw is None:
         raise ValueError("a case file needs the raw documents the case was built from")
@@ -131,7 +161,15 @@ def case_document(
         "loadBalancers": list(raw.load_balancers),
         "publicIPAddresses": list(raw.public_ips),
         "networkInterfaces": list(raw.network_interfaces),
+        "securityGroups": list(raw.security_groups),
+        "virtualNetworks": list(raw.virtual_networks),
+        "subnets": list(raw.subnets),
+        "privateLinkServices": list(raw.private_link_services),
+        "networkNotes": list(case.network_notes),
         "probes": [dict(p) for p in probes],
+        "vantage": {"source": source},
+        "azureHealth": None if azure is None else dict(azure),
+        "azureHealthNotes": list(azure_notes),
     }
 
 
@@ -256,6 +294,10 @@ def case_from_document(doc: Any, label: str, scope: Scope) -> Case:
             public_ips=tuple(_obj_items(doc, "publicIPAddresses")),
             network_interfaces=tuple(_obj_items(doc, "networkInterfaces")),
             version=_version_doc(doc.get("clusterVersion"), "clusterVersion"),
+            security_groups=tuple(_obj_items(doc, "securityGroups")),
+            virtual_networks=tuple(_obj_items(doc, "virtualNetworks")),
+            subnets=tuple(_obj_items(doc, "subnets")),
+            private_link_services=tuple(_obj_items(doc, "privateLinkServices")),
         )
         evidence = _Evidence(label=label)
         evidence.service = normalize.service(service_doc, "service")
@@ -270,7 +312,35 @@ def case_from_document(doc: Any, label: str, scope: Scope) -> Case:
         recorded = recorded_probes(doc.get("probes"), "probes")
         subscription = normalize._str(doc.get("subscription"), "subscription")
         resource_group = normalize._str(doc.get("resourceGroup"), "resourceGroup")
+        evidence.azure = recorded_azure(doc.get("azureHealth"), "azureHealth")
+        evidence.azure_notes = tuple(_str_items(doc, "azureHealthNotes"))
+        evidence.network_notes = tuple(_str_items(doc, "networkNotes"))
+        vantage = normalize._obj(doc.get("vantage"), "vantage")
+        evidence.source = normalize._str(vantage.get("source"), "vantage.source")
     return evidence.case(raw, scope, recorded, subscription, resource_group)
+
+
+def recorded_azure(value: Any, path: str) -> dict[str, dict[str, AzureHealth]] | None:
+    """``azureHealth`` → Azure's view as analysis reads it (rule names lower-cased); None when absent."""
+    if value is None:
+        return None
+    out: dict[str, dict[str, AzureHealth]] = {}
+    for rule, members in normalize._obj(value, path, optional=False).items():
+        rp = f"{path}.{rule}"
+        entries: dict[str, AzureHealth] = {}
+        for address, entry in normalize._obj(members, rp, optional=False).items():
+            ep = f"{rp}.{address}"
+            entry = normalize._obj(entry, ep, optional=False)
+            entries[str(address)] = AzureHealth(
+                state=normalize._str(entry.get("state"), f"{ep}.state") or None,
+                reason=normalize._str(entry.get("reason"), f"{ep}.reason") or None,
+            )
+        out[str(rule).lower()] = entries
+    return out
+
+
+def _str_items(doc: Mapping[str, Any], key: str) -> list[str]:
+    return [normalize._str(v, f"{key}[{i}]", optional=False) for i, v in enumerate(normalize._list(doc.get(key), key))]
 
 
 def recorded_probes(value: Any, path: str) -> tuple[ProbeResult, ...]:
@@ -346,6 +416,10 @@ class _Evidence:
     lbs: list[Any] = field(default_factory=list)
     pips: list[Any] = field(default_factory=list)
     nics: list[Any] = field(default_factory=list)
+    azure: Mapping[str, Mapping[str, AzureHealth]] | None = None
+    azure_notes: tuple[str, ...] = ()
+    network_notes: tuple[str, ...] = ()
+    source: str | None = None
 
     def case(
         self,
@@ -376,6 +450,10 @@ class _Evidence:
             public_ips=raw.public_ips,
             network_interfaces=raw.network_interfaces,
             version=raw.version,
+            security_groups=raw.security_groups,
+            virtual_networks=raw.virtual_networks,
+            subnets=raw.subnets,
+            private_link_services=raw.private_link_services,
         )
         # The scope: flags, else what the case says, else the Nodes' providerIDs, else the LBs' ids.
         sub_from_nodes, rg_from_nodes = node_resource_group(self.nodes)
@@ -395,6 +473,10 @@ class _Evidence:
             public_ips=tuple(self.pips),
             network_interfaces=tuple(self.nics),
             recorded=recorded,
+            network_notes=self.network_notes,
+            recorded_azure=self.azure,
+            recorded_source=self.source,
+            recorded_notes=self.azure_notes,
         )
 
 
@@ -438,6 +520,10 @@ class _Found:
     lbs: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
     pips: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
     nics: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
+    nsgs: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
+    subnets: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
+    vnets: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
+    links: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
     version: Mapping[str, Any] | None = None
     probes: list[tuple[Any, str]] = field(default_factory=list)  # (probes list, file)
 
@@ -460,6 +546,10 @@ class _Found:
                 "LoadBalancer": self.lbs,
                 "PublicIPAddress": self.pips,
                 "NetworkInterface": self.nics,
+                "NetworkSecurityGroup": self.nsgs,
+                "Subnet": self.subnets,
+                "VirtualNetwork": self.vnets,
+                "PrivateLinkService": self.links,
             }.get(kind or "")
             if bucket is not None and (role is None or kind == role):
                 bucket.append((item, file, path))
@@ -494,6 +584,15 @@ class _Found:
         for d, f, p in self.nics:
             with _shape_errors(f):
                 evidence.nics.append(normalize.network_interface(d, p))
+        for docs, fn in (
+            (self.nsgs, normalize.security_group),
+            (self.subnets, normalize.subnet),
+            (self.vnets, normalize.virtual_network),
+            (self.links, normalize.private_link_service),
+        ):
+            for d, f, p in docs:
+                with _shape_errors(f):
+                    fn(d, p)  # checked here, so that an error names its file
         recorded: list[ProbeResult] = []
         for value, f in self.probes:
             with _shape_errors(f):
@@ -506,6 +605,10 @@ class _Found:
             public_ips=tuple(d for d, _, _ in self.pips),
             network_interfaces=tuple(d for d, _, _ in self.nics),
             version=self.version,
+            security_groups=tuple(d for d, _, _ in self.nsgs),
+            virtual_networks=tuple(d for d, _, _ in self.vnets),
+            subnets=tuple(d for d, _, _ in self.subnets),
+            private_link_services=tuple(d for d, _, _ in self.links),
         )
         label_of = {id(d): f for d, f, _ in self.slices}
         return evidence.case(raw, scope, tuple(recorded), None, None, label_of)

@@ -43,27 +43,49 @@ def finding_keys(doc: dict) -> list[tuple]:
     return sorted((f["code"], f["severity"], f["rule"] or "", f["node"] or "") for f in doc["findings"])
 
 
+def per_node_azure(doc: dict) -> list[tuple]:
+    return [(r["name"], n["name"], n["azure"]) for r in doc["rules"] for n in r["nodes"]]
+
+
+# The seed cases, and every evidence-fusion case of contract §5.1: Azure's view, the probe source and
+# the network path are recorded, so the replay gives the live verdicts, reasons and findings.
+FUSION_SCENARIOS = [
+    "laptop-azure-up",
+    "laptop-no-azure",
+    "nsg-subnet-blocks-probe",
+    "nsg-nic-blocks-probe",
+    "nsg-blocks-probe",
+    "nsg-subnet-no-client-rule",
+    "dualstack-ipv6-down",
+    "pls-proxy-protocol",
+    "nsg-byo-vnet-forbidden",
+]
+
+
 @pytest.mark.parametrize(
-    "scenario", ["local-http", "appprotocol-404", "node-missing-from-pool", "stale-probe-port", "node-ip-pool"]
+    "scenario",
+    ["local-http", "appprotocol-404", "node-missing-from-pool", "stale-probe-port", "node-ip-pool", *FUSION_SCENARIOS],
 )
 def test_capture_then_explain_offline_gives_the_live_verdicts(lab, tmp_path, scenario):
     running = lab(scenario)
-    live = cli("explain", "svc/web", "-o", "json", "--no-azure-health")
-    assert live.exit_code in (0, 1), live.stderr
+    live = cli("explain", "svc/web", "-o", "json", "--timeout", "1")
+    assert live.exit_code in (0, 1, 3), live.stderr
     path = tmp_path / "case.json"
-    captured = cli("capture", "svc/web", "-f", str(path))
+    captured = cli("capture", "svc/web", "-f", str(path), "--timeout", "1")
     assert captured.exit_code == ExitCode.OK, captured.stderr
-    assert captured.stdout.startswith(f"wrote {path} (Service default/web, 3 nodes, 1 load balancer, ")
+    assert captured.stdout.startswith(f"wrote {path} (Service default/web, 3 nodes, ")
     running.stop()
 
     offline = cli("explain", "-f", str(path), "-o", "json")
     assert offline.exit_code == live.exit_code, offline.stderr
     assert per_node(offline.json) == per_node(live.json)
+    assert per_node_azure(offline.json) == per_node_azure(live.json)
     assert finding_keys(offline.json) == finding_keys(live.json)
-    assert offline.json["vantage"] == "recorded in the case file"
+    assert offline.json["vantage"].startswith("recorded in the case file")
+    assert offline.json["vantageSource"] == live.json["vantageSource"]
     # The same Service named explicitly is accepted; the table renders from the file as well.
     table = cli("explain", "svc/web", "-f", str(path))
-    assert table.exit_code == live.exit_code and "recorded in the case file" in table.stdout
+    assert table.exit_code == live.exit_code
 
 
 def test_case_file_content_and_permissions(lab, tmp_path):
@@ -140,16 +162,38 @@ def test_redacted_capture_gives_the_same_verdicts(lab, tmp_path):
 def test_capture_without_probes_replays_as_not_probed(lab, tmp_path):
     running = lab("local-http")
     path = tmp_path / "case.json"
-    result = cli("capture", "svc/web", "-f", str(path), "--no-probe")
+    result = cli("capture", "svc/web", "-f", str(path), "--no-probe", "--no-azure-health")
     assert result.exit_code == ExitCode.OK and "no probe results" in result.stdout
     running.stop()
-    assert json.loads(path.read_text())["probes"] == []
+    doc = json.loads(path.read_text())
+    assert doc["probes"] == [] and doc["azureHealth"] is None
     offline = cli("explain", "-f", str(path), "-o", "json")
-    assert offline.exit_code == ExitCode.OK  # no verdict known: no-healthy-backend is not raised
+    # No verdict for any member (contract §5.1): the document, then exit 3; no-healthy-backend is not raised.
+    assert offline.exit_code == ExitCode.NO_EVIDENCE
     rows = offline.json["rules"][0]["nodes"]
     assert {(n["verdict"], n["reason"]) for n in rows} == {("unknown", "not-probed")}
     assert [n["expected"] for n in rows] == ["up", "up", "down"]  # from the EndpointSlice: node 2 has no pod
     assert "no-healthy-backend" not in codes(offline.json)
+
+
+def test_capture_without_probes_still_records_azures_view(lab, tmp_path):
+    running = lab("local-http")
+    path = tmp_path / "case.json"
+    assert cli("capture", "svc/web", "-f", str(path), "--no-probe").exit_code == ExitCode.OK
+    running.stop()
+    doc = json.loads(path.read_text())
+    health = doc["azureHealth"]
+    (rule,) = health
+    assert {h["state"] for h in health[rule].values()} == {"Up", "Down"}
+    offline = cli("explain", "-f", str(path), "-o", "json")
+    assert offline.exit_code == ExitCode.OK, offline.stderr
+    rows = {n["name"]: n for n in offline.json["rules"][0]["nodes"]}
+    assert [(rows[n]["verdict"], rows[n]["reason"]) for n in NODES] == [
+        ("up", "azure-up"),
+        ("up", "azure-up"),
+        ("down", "azure-down"),
+    ]
+    assert "Down, its HTTP probe gets a status other than 200" in rows[NODES[2]]["detail"]
 
 
 def test_diff_reads_the_case_file_offline(lab, tmp_path):

@@ -110,10 +110,19 @@ def test_hanging_health_endpoint_times_out_within_the_probe_timeout(lab):
 
 def test_no_probe_leaves_verdicts_unknown(lab):
     lab("appprotocol-404")
-    result, doc = explain_json("--no-probe")
+    result, doc = explain_json("--no-probe", "--no-azure-health")
     assert {(n["verdict"], n["reason"]) for n in doc["rules"][0]["nodes"]} == {("unknown", "not-probed")}
-    assert "no-healthy-backend" not in codes(doc)  # raised only from probe results
-    assert result.exit_code == 0
+    assert "no-healthy-backend" not in codes(doc)  # raised only from known verdicts
+    # No verdict for any member (contract §5.1): the document is printed, then exit 3.
+    assert result.exit_code == 3 and "no verdict" in result.stderr
+
+
+def test_no_probe_takes_azures_verdict(lab):
+    lab("appprotocol-404")
+    result, doc = explain_json("--no-probe")
+    assert {(n["verdict"], n["reason"]) for n in doc["rules"][0]["nodes"]} == {("down", "azure-down")}
+    assert "no-healthy-backend" in codes(doc)  # Azure's view is a known verdict: the port is dark
+    assert result.exit_code == 1
 
 
 def test_node_ip_pool_and_internal_lb(lab):

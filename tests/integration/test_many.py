@@ -91,13 +91,17 @@ def test_nothing_selected_is_not_an_error(lab):
 def test_shared_evidence_is_fetched_once(lab):
     running = lab("multi-service")
     running.clear_requests()
-    assert cli("explain", "-A", "--no-probe", "--no-azure-health").exit_code == 0
+    # Nothing probed and no Azure view: no verdict for any Service (contract §5.1, exit 3).
+    assert cli("explain", "-A", "--no-probe", "--no-azure-health").exit_code == 3
     gets = [(r.api, r.route) for r in running.requests if r.method == "GET"]
     assert gets.count(("kube", "kube.nodes.list")) == 1
     assert gets.count(("kube", "kube.version")) == 1
     assert gets.count(("arm", "arm.loadBalancers.list")) == 1
     assert gets.count(("arm", "arm.publicIPAddresses.list")) == 1
     assert gets.count(("kube", "kube.endpointslices.list")) == 3  # one per Service
+    # The network path is shared as well: one VNet and one node NSG read for all the Services.
+    assert gets.count(("arm", "arm.virtualNetworks.get")) == 1
+    assert gets.count(("arm", "arm.networkSecurityGroups.get")) == 1
 
 
 def test_exit_code_is_the_worst_of_the_services(lab):

@@ -261,24 +261,26 @@ def test_azure_view_unsupported_api_version_is_null_with_a_note(lab):
 def test_nsg_blocking_the_lbs_probes_is_a_disagreement(lab):
     lab("nsg-blocks-probe")
     result = cli("explain", "svc/web", "-o", "json")
-    assert result.exit_code == 0, result.stderr  # a warning does not change the exit code
+    # The verdict is the LB's (contract §5.1): Azure says Down although every node answers us.
+    assert result.exit_code == 1, result.stderr
     doc = result.json
     rows = node_rows(doc)
-    assert {rows[n]["verdict"] for n in NODES} == {"up"}
+    assert {(rows[n]["verdict"], rows[n]["reason"]) for n in NODES} == {("down", "blocked-before-node")}
     assert {rows[n]["azure"]["reason"] for n in NODES} == {"Down_Probe_TcpProbeTimeout"}
-    (finding,) = [f for f in doc["findings"] if f["code"] == "azure-probe-disagreement"]
-    assert finding["severity"] == "warning"
-    assert finding["rule"] == doc["rules"][0]["name"] and finding["node"] is None
-    assert "3 nodes" in finding["message"] and "Down_Probe_TcpProbeTimeout" in finding["message"]
-    assert "168.63.129.16" in finding["message"] and "NSG" in finding["message"]
-    assert "AllowAzureLoadBalancerInBound" in finding["message"]
+    assert {rows[n]["observed"]["outcome"] for n in NODES} == {"ok"}
+    assert "nsg-blocks-probe" in [f["code"] for f in doc["findings"]]
 
+    # probe has no NSG evaluation: the disagreement explains it, and the LB state follows Azure.
     probed = cli("probe", "svc/web", "--count", "1", "-o", "json")
-    assert probed.exit_code == 0, probed.stderr
+    assert probed.exit_code == 1, probed.stderr
     (rnd,) = rounds_of(probed)
-    assert [f["code"] for f in rnd["findings"]] == ["azure-probe-disagreement"]
+    (finding,) = [f for f in rnd["findings"] if f["code"] == "azure-probe-disagreement"]
+    assert finding["severity"] == "warning" and finding["node"] is None
+    assert "3 nodes" in finding["message"] and "Down_Probe_TcpProbeTimeout" in finding["message"]
+    assert "168.63.129.16" in finding["message"] and "AllowAzureLoadBalancerInBound" in finding["message"]
     assert {n["azure"]["state"] for n in rnd["probes"][0]["nodes"]} == {"Down"}
-    assert {n["state"] for n in rnd["probes"][0]["nodes"]} == {"up"}
+    assert {(n["state"], n["stateFrom"]) for n in rnd["probes"][0]["nodes"]} == {("down", "azure")}
+    assert {n["outcome"] for n in rnd["probes"][0]["nodes"]} == {"ok"}
 
     table = cli("probe", "svc/web", "--count", "1")
     assert "≠ ours" in table.stdout and "azure-probe-disagreement" in table.stdout

@@ -203,7 +203,9 @@ def test_case_file_with_recorded_probes_gives_verdicts_from_them(cluster, tmp_pa
 def test_case_file_without_probe_results_is_unknown_but_expected_still_computed(cluster, tmp_path):
     path = write(tmp_path / "case.json", case_doc(cluster))
     result = cli("explain", "-f", path, "-o", "json")
-    assert result.exit_code == ExitCode.OK, result.stderr
+    # No verdict for any member (contract §5.1): the document is printed, then exit 3 with one line.
+    assert result.exit_code == ExitCode.NO_EVIDENCE, result.stderr
+    assert result.stderr.count("\n") == 1 and "no verdict for default/web" in result.stderr
     rows = {n["name"]: n for n in result.json["rules"][0]["nodes"]}
     assert {(n["verdict"], n["reason"]) for n in rows.values()} == {("unknown", "not-probed")}
     assert [rows[n]["expected"] for n in NODES] == ["up", "up", "down"]
@@ -226,7 +228,8 @@ def test_probe_mismatch_is_found_offline(tmp_path):
 
 def test_resource_argument_must_match_the_case(cluster, tmp_path):
     path = write(tmp_path / "case.json", case_doc(cluster))
-    assert cli("explain", "svc/web", "-f", path, "-o", "json").exit_code == ExitCode.OK
+    # No recorded probes and no Azure view: no verdict (exit 3), but the case is read.
+    assert cli("explain", "svc/web", "-f", path, "-o", "json").exit_code == ExitCode.NO_EVIDENCE
     wrong = cli("explain", "svc/api", "-f", path)
     assert wrong.exit_code == ExitCode.BAD_INPUT
     assert wrong.stderr.count("\n") == 1 and "case.json holds Service default/web, not api" in wrong.stderr
@@ -324,7 +327,7 @@ def test_a_folder_with_several_load_balancer_services_needs_a_name(cluster, tmp_
     assert result.exit_code == ExitCode.BAD_INPUT
     assert "the dumps hold 2 Services (default/api, default/web)" in result.stderr and "svc/NAME" in result.stderr
     api = cli("explain", "svc/api", "-f", folder, "-o", "json")
-    assert api.exit_code == ExitCode.OK, api.stderr
+    assert api.exit_code == ExitCode.NO_EVIDENCE, api.stderr  # no probes.json: no verdict (contract §5.1)
     assert api.json["service"]["name"] == "api"
     assert {n["expected"] for n in api.json["rules"][0]["nodes"]} == {"up"}  # Cluster policy
     missing = cli("explain", "svc/db", "-f", folder)
