@@ -739,3 +739,76 @@ def test_no_mutation_of_a_case_file_gives_a_traceback(cluster, tmp_path):
         path.write_bytes(rng.randbytes(size))
         result = cli("explain", "-f", str(path))
         assert result.exit_code == ExitCode.BAD_INPUT and result.stderr.count("\n") == 1, result.stderr
+
+
+# -- the network path in dumps (contract §5.1) ---------------------------------------------------
+
+
+def network_dump(folder, cluster) -> str:
+    """A dump folder plus what `az` prints for the network path: VMSS NICs, NSGs, VNets, Private Link."""
+    path = dump_folder(folder, cluster, arm="az")
+    write(folder / "nics.json", az_flatten(copy.deepcopy(cluster.nics)))  # az vmss nic list
+    write(folder / "nsgs.json", az_flatten(copy.deepcopy(cluster.security_groups)))  # az network nsg list
+    write(folder / "vnets.json", az_flatten(copy.deepcopy(cluster.virtual_networks)))  # az network vnet list
+    write(folder / "pls.json", az_flatten(copy.deepcopy(cluster.private_link_services)))
+    return path
+
+
+def ok_probes(cluster) -> list[dict]:
+    """A recorded round in which every node answered its Tcp probe on :30396."""
+    return [
+        {"node": n["metadata"]["name"], "target": f"tcp://{cluster.address_of(i)}:30396", "outcome": "ok"}
+        for i, n in enumerate(cluster.nodes)
+    ]
+
+
+def test_dump_folder_with_the_network_path_finds_the_blocked_clients(tmp_path):
+    from akslbctl.lab.scenarios import build
+
+    cluster = build("nsg-subnet-no-client-rule")
+    try:
+        folder = network_dump(tmp_path / "dumps", cluster)
+        write(tmp_path / "dumps" / "probes.json", ok_probes(cluster))
+    finally:
+        cluster.release()
+    result = cli("explain", "svc/web", "-f", folder, "-o", "json")
+    assert result.exit_code == ExitCode.PROBLEM, result.stderr
+    assert {(n["verdict"], n["reason"]) for n in result.json["rules"][0]["nodes"]} == {("up", "probe-ok")}
+    (blocked,) = [f for f in result.json["findings"] if f["code"] == "nsg-blocks-clients"]
+    assert "subnet NSG custom-subnet-nsg rule DenyAllInBound (priority 65500)" in blocked["message"]
+
+
+def test_dump_folder_with_the_network_path_finds_the_blocked_probe(tmp_path):
+    from akslbctl.lab.scenarios import build
+
+    cluster = build("nsg-nic-blocks-probe")
+    try:
+        folder = network_dump(tmp_path / "dumps", cluster)
+    finally:
+        cluster.release()
+    result = cli("explain", "svc/web", "-f", folder, "-o", "json")
+    # No probes recorded, no Azure view: no verdict, but the NSG denies the probe for certain (exit 1).
+    assert result.exit_code == ExitCode.PROBLEM, result.stderr
+    assert {n["verdict"] for n in result.json["rules"][0]["nodes"]} == {"unknown"}
+    (blocked,) = [f for f in result.json["findings"] if f["code"] == "nsg-blocks-probe"]
+    assert "NIC NSG aks-agentpool-12345678-nsg rule DenyAzureLB (priority 400, Deny)" in blocked["message"]
+
+
+def test_a_broken_nsg_dump_names_its_file(cluster, tmp_path):
+    folder = dump_folder(tmp_path / "dumps", cluster)
+    write(
+        tmp_path / "dumps" / "nsgs.json",
+        [
+            {
+                "id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/networkSecurityGroups/n",
+                "type": "Microsoft.Network/networkSecurityGroups",
+                "name": "n",
+                "securityRules": [
+                    {"name": "r", "priority": "high", "access": "Deny", "direction": "Inbound", "protocol": "*"}
+                ],
+            }
+        ],
+    )
+    result = cli("explain", "svc/web", "-f", folder)
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert result.stderr.count("\n") == 1 and "nsgs.json" in result.stderr and "priority" in result.stderr
