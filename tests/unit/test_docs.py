@@ -33,10 +33,12 @@ def finding_codes() -> set[str]:
 
 
 def reason_codes() -> set[str]:
+    from akslbctl.analysis import fusion
     from akslbctl.model import probe, report
 
     outcomes = {v for k, v in vars(probe).items() if k.isupper() and isinstance(v, str) and v != probe.OK}
-    return outcomes | {report.PROBE_OK, report.RULE_WITHOUT_PROBE, report.NOT_IN_BACKEND_POOL, report.NOT_PROBED}
+    fused = set(fusion.FUSION_REASONS)
+    return outcomes | fused | {report.PROBE_OK, report.RULE_WITHOUT_PROBE, report.NOT_IN_BACKEND_POOL, report.NOT_PROBED}
 
 
 def test_the_code_scan_finds_the_known_codes():
