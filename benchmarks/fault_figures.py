@@ -6,7 +6,10 @@ loopback, with the entry's fault injected) in this process and runs ``python -m 
 it. Wall time is the child's, from start to exit (interpreter start included); peak memory is the
 child's maximum resident set size (``os.wait4``'s rusage). "Survived" is the test suite's own judgement
 (``catalogue.judge``): the documented exit code and verdict, one error line, no traceback, no secret
-in any output or file, within the entry's time bound and the memory bound.
+in any output or file, no hang (killed at ``catalogue.hang_limit``) and the memory bound.
+
+Time is a figure here, not a judgement: each entry has a nominal bound (what it takes at most on an
+idle machine) and the summary names the entries that went over it — on a loaded machine expect some.
 
     python benchmarks/fault_figures.py                  # every entry, one at a time
     python benchmarks/fault_figures.py --only node- arm-429
@@ -24,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
-from faults.catalogue import CATALOGUE, MAX_RSS_MB, Fault, judge, node_verdict, run  # noqa: E402
+from faults.catalogue import CATALOGUE, MAX_RSS_MB, Fault, judge, node_verdict, over_bound, run  # noqa: E402
 
 
 def got(fault: Fault, out) -> str:
@@ -51,7 +54,7 @@ def main() -> int:
             sys.stderr.write(f"[{i}/{len(faults)}] {fault.id}: {mark}\n")
     total = time.monotonic() - started
 
-    header = ("fault", "via", "expected", "got", "survived", "exit", "time s", "peak MB")
+    header = ("fault", "via", "expected", "got", "survived", "exit", "time s", "bound s", "peak MB")
     table = [
         (
             f.id,
@@ -60,7 +63,8 @@ def main() -> int:
             got(f, out),
             "yes" if not problems else "NO",
             str(out.exit),
-            f"{out.seconds:.2f}",
+            f"{out.seconds:.2f}" + (" >" if over_bound(f, out) else ""),
+            f"{f.bound:g}",
             f"{(out.peak_rss_kb or 0) / 1024:.0f}",
         )
         for f, out, problems in rows
@@ -89,6 +93,9 @@ def main() -> int:
         f"worst memory {(heaviest[1].peak_rss_kb or 0) / 1024:.0f} MB ({heaviest[0].id}, bound {MAX_RSS_MB} MB); "
         f"{total:.0f} s in all"
     )
+    over = [(f, out) for f, out, _ in rows if over_bound(f, out)]
+    listed = ", ".join(f"{f.id} {out.seconds:.1f} s (bound {f.bound:g} s)" for f, out in over)
+    print(f"over their nominal bound: {len(over)} of {len(rows)}" + (f": {listed}" if over else ""))
     return 0 if survived == len(rows) else 1
 
 

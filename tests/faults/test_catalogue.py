@@ -1,10 +1,11 @@
 """Every fault and bad input of the catalogue, survived as documented.
 
-Each entry runs the real CLI: in-process through ``support.cli`` where it can, as a subprocess where a
-wall-time bound, peak memory or a signal needs a process (those run a few at a time in one fixture,
-so their waits overlap). Surviving means: the documented exit code, the node's verdict and reason,
-exactly one ``error: …`` line on stderr for errors (and nothing on stderr otherwise), no traceback,
-no secret in any output or file written, within the entry's time bound and the memory bound.
+Each entry runs the real CLI: in-process through ``support.cli`` where it can, as a subprocess where
+time (a hang to kill), peak memory or a signal needs a process (those run a few at a time in one
+fixture, so their waits overlap). Surviving means: the documented exit code, the node's verdict and
+reason, exactly one ``error: …`` line on stderr for errors (and nothing on stderr otherwise), no
+traceback, no secret in any output or file written, no hang, and the memory bound. How long each entry
+takes is a figure (``benchmarks/fault_figures.py``), not a test: the suite runs on loaded machines.
 """
 
 from __future__ import annotations
@@ -115,13 +116,18 @@ def test_survived_as_a_process(fault: Fault, process_runs):
 
 def test_only_the_deadline_ends_a_dripping_api(process_runs):
     """Each byte arrives within the 1 s request timeout, so no read ever times out: the 3 s deadline
-    ends the run, at 3 s and not before."""
+    ends the run — not before it (a deadline cannot end early), and not never (the run was not killed
+    as a hang: the answer drips on for as long as the lab runs)."""
     _, out = process_runs["kube-drip"]
     assert out.exit == 3 and "within the 3 s deadline" in out.stderr
-    assert 2.9 < out.seconds < 6
+    assert out.seconds > 2.9 and not out.killed
 
 
 def test_retry_after_is_honoured_up_to_its_bound(process_runs):
-    """Retry-After: 3600 is not waited for (the bound is 10 s): the run ends at once, saying so."""
-    _, out = process_runs["arm-429-retry-after-hour"]
-    assert out.exit == 3 and "ARM asks to wait 3600 s" in out.stderr and out.seconds < 5
+    """Retry-After: 3600 is not waited for (the bound is 10 s): the run ends at once, saying so — no
+    request that ARM throttled was sent again (a retry is what a wait would have been for)."""
+    ctx, out = process_runs["arm-429-retry-after-hour"]
+    assert out.exit == 3 and "ARM asks to wait 3600 s" in out.stderr and not out.killed
+    assert ctx.lab is not None
+    throttled = [(r.method, r.path, r.query) for r in ctx.lab.requests if r.api == "arm" and r.status == 429]
+    assert throttled and len(throttled) == len(set(throttled)), throttled

@@ -128,14 +128,24 @@ COMMANDS = {
 }
 
 
+# Completion's API lookup gives up after candidates.DEADLINE (2 s, the kubernetes client's import
+# included) and REQUEST_TIMEOUT (1 s): right for a TAB, too short for a loaded machine running four of
+# these at once. Nothing in the environment changes them, so the completion runs are the same entry
+# (``akslbctl.entry.main``, as ``python -m akslbctl``) with both raised: the lookup must succeed, or the
+# cache file and the candidates this test looks into for secrets would not be there.
+PATIENT_COMPLETION = (
+    "from akslbctl.cli import candidates; candidates.DEADLINE = 60.0; candidates.REQUEST_TIMEOUT = 30.0; "
+    "from akslbctl.entry import main; main()"
+)
+
+
 def _run(name: str, argv: list[str], tmp: Path, env: dict[str, str]) -> tuple[str, int, str, str]:
     run_env = dict(env)
     if name == "bad-token":
         run_env["AKSLBCTL_ARM_TOKEN"] = env["AKSLBCTL_ARM_TOKEN"][::-1]
     args = [a.replace("{tmp}", str(tmp)) for a in argv]
-    proc = subprocess.run(
-        [sys.executable, "-m", "akslbctl", *args], env=run_env, capture_output=True, text=True, timeout=120
-    )
+    program = ["-c", PATIENT_COMPLETION] if args[0] == "__complete" else ["-m", "akslbctl"]
+    proc = subprocess.run([sys.executable, *program, *args], env=run_env, capture_output=True, text=True, timeout=120)
     return name, proc.returncode, proc.stdout, proc.stderr
 
 

@@ -661,14 +661,28 @@ def test_drip_fault_trickles_the_answer():
 
 
 def test_keep_alive_serves_many_requests_on_one_connection(tcp_lab: Lab):
+    """20 requests of one client, one TCP connection: the server keeps it open after each answer. (That
+    a reused connection does not stall on Nagle + delayed ACK, ~40 ms a request, is a speed figure:
+    benchmarks/lab_serve_bench.py.)"""
     session = requests.Session()
     ca = str(tcp_lab.ca_file)  # per request: a REQUESTS_CA_BUNDLE in the environment beats Session.verify
     headers = {"Authorization": f"Bearer {tcp_lab.kube_token}"}
-    t0 = time.perf_counter()
-    for _ in range(20):
-        assert session.get(f"{tcp_lab.kube_url}/version", headers=headers, timeout=5, verify=ca).status_code == 200
-    # No Nagle/delayed-ACK stalls (~40 ms each) on a reused connection.
-    assert time.perf_counter() - t0 < 0.5
+    url = f"{tcp_lab.kube_url}/version"
+    before = len([r for r in tcp_lab.requests if r.route == "kube.version"])
+    local_ends = set()
+    with session:
+        for _ in range(20):
+            response = session.get(url, headers=headers, timeout=30, verify=ca, stream=True)
+            assert response.raw.connection is not None  # the connection the answer came on, still held
+            local_ends.add(response.raw.connection.sock.getsockname())
+            assert response.headers.get("Connection", "").lower() != "close"
+            assert response.status_code == 200 and b"gitVersion" in response.content  # read: back to the pool
+        manager = session.get_adapter(url).poolmanager
+        keys = manager.pools.keys()  # (urllib3's pool container refuses to be iterated itself)
+        pools = [manager.pools[key] for key in keys]
+    assert len(local_ends) == 1  # every request left from the same local port: one connection
+    assert [(p.num_connections, p.num_requests) for p in pools] == [(1, 20)]  # urllib3 opened one, used it 20×
+    assert len([r for r in tcp_lab.requests if r.route == "kube.version"]) - before == 20  # the server answered all
 
 
 # ---------------------------------------------------------------------------------------------
@@ -949,15 +963,14 @@ def test_env_and_kubeconfig_point_at_the_lab(tcp_lab: Lab):
     assert tcp_lab.kubeconfig.stat().st_mode & 0o077 == 0
 
 
-def test_lab_start_is_fast_and_stop_cleans_up():
-    Lab("cluster-tcp").start().stop()  # first start pays for imports and the throwaway CA
+def test_lab_start_serves_and_stop_cleans_up():
+    """Started, the lab serves (its work folder exists, a node listener accepts); stopped, both are gone.
+    How fast a lab starts is a benchmark figure (benchmarks/lab_serve_bench.py), not asserted here."""
     lab = Lab("cluster-tcp")
-    t0 = time.perf_counter()
     lab.start()
-    elapsed = time.perf_counter() - t0
     workdir, address = lab.workdir, lab.address(0)
     try:
-        assert elapsed < 0.5
+        assert workdir is not None and workdir.exists()
         assert connect(address, 30396) == "open"
     finally:
         lab.stop()
@@ -979,20 +992,38 @@ def test_parallel_labs_get_distinct_address_ranges():
     again.release()
 
 
-def test_large_build_is_fast():
-    t0 = time.perf_counter()
+def test_large_build_has_every_node_listener_and_pool_member():
+    """large:5000 is built whole: 5,000 Nodes on 5,000 addresses, each in the backend pool behind the
+    Service's rule, each answering on the nodePort and kube-proxy's healthz port. How fast it builds is
+    a benchmark figure (benchmarks/lab_build_bench.py), not asserted here: wall time depends on load."""
     cluster = scenarios.build("large:5000")
-    elapsed = time.perf_counter() - t0
-    assert len(cluster.nodes) == 5000 and len(cluster.listeners) == 10000
-    assert len({s.address for s in cluster.listeners}) == 5000
-    assert elapsed < 1.0
+    try:
+        assert len(cluster.nodes) == 5000
+        assert len({n["metadata"]["name"] for n in cluster.nodes}) == 5000
+        addresses = {cluster.address_of(i) for i in range(5000)}
+        assert len(addresses) == 5000
+        assert len(cluster.listeners) == 10000
+        assert {s.address for s in cluster.listeners} == addresses
+        assert {(s.address, s.port) for s in cluster.listeners} == {
+            (a, port) for a in addresses for port in (30396, 10256)
+        }
+        lb = normalize.load_balancer(cluster.load_balancer("kubernetes"))
+        assert [r.name for r in lb.rules] == [f"{prefix_of(cluster.service('default/web'))}-TCP-80"]
+        ip_of = {
+            ipc["id"].lower(): ipc["properties"]["privateIPAddress"]
+            for nic in cluster.nics
+            for ipc in nic["properties"]["ipConfigurations"]
+        }
+        assert len(lb.pools) == 1 and len(lb.pools[0].members) == 5000
+        assert {ip_of[m.ipconfig_id.lower()] for m in lb.pools[0].members} == addresses
+    finally:
+        cluster.release()
 
 
 @pytest.mark.slow
 def test_large_lab_serves_5000_nodes():
-    t0 = time.perf_counter()
+    """How fast large:5000 starts is a benchmark figure (benchmarks/lab_serve_bench.py), not asserted here."""
     with Lab("large:5000") as lab:
-        started = time.perf_counter() - t0
         api = kube_client(lab.kubeconfig)
         total, cont = 0, None
         while True:
@@ -1008,7 +1039,6 @@ def test_large_lab_serves_5000_nodes():
         rule = f"{prefix_of(lab.cluster.service('default/web'))}-TCP-80"
         result = health(lab, rule)
         assert (result.up, result.down) == (5000, 0)
-    assert started < 5.0
 
 
 def test_serve_forever_prints_exports_until_stopped():

@@ -37,8 +37,8 @@ def reason_codes() -> set[str]:
     from akslbctl.model import probe, report
 
     outcomes = {v for k, v in vars(probe).items() if k.isupper() and isinstance(v, str) and v != probe.OK}
-    fused = set(fusion.FUSION_REASONS)
-    return outcomes | fused | {report.PROBE_OK, report.RULE_WITHOUT_PROBE, report.NOT_IN_BACKEND_POOL, report.NOT_PROBED}
+    fixed = {report.PROBE_OK, report.RULE_WITHOUT_PROBE, report.NOT_IN_BACKEND_POOL, report.NOT_PROBED}
+    return outcomes | set(fusion.FUSION_REASONS) | fixed
 
 
 def test_the_code_scan_finds_the_known_codes():
