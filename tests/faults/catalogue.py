@@ -1406,6 +1406,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "argument",
         ("explain", "-f", "{tmp}/case.json", "--deadline", "1e300", "-o", "json"),
         3,  # a case without probe results or Azure view: no verdict (contract §5.1)
+        says="no verdict for",
         prepare=_case(),
     ),
     # -- case files ---------------------------------------------------------------------------------------
@@ -1515,6 +1516,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "case-file",
         ("explain", "-f", "{tmp}/case.json"),
         3,  # a case without probe results or Azure view: no verdict (contract §5.1)
+        says="no verdict for",
         prepare=_case(_set("nodes.0.metadata.name", "node-\ud800")),
     ),
     Fault(
