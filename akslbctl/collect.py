@@ -15,11 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from akslbctl.analysis.match import node_resource_group
+from akslbctl.analysis.events import newest_first
+from akslbctl.analysis.match import node_resource_group, vm_path
 from akslbctl.analysis.names import owns, service_prefix
 from akslbctl.errors import DeadlineExceeded, EvidenceError, MalformedAnswer, UsageError
 from akslbctl.model.case import Case, RawDocuments
-from akslbctl.model.kube import Service
+from akslbctl.model.kube import EXCLUDE_LB_LABEL, Node, Service
 from akslbctl.sources import normalize
 from akslbctl.sources.arm import ArmOptions
 from akslbctl.sources.kube import KubeOptions
@@ -63,22 +64,26 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
             nodes_f = pool.submit(kube.nodes)
             slices_f = pool.submit(kube.endpoint_slices, namespace, service.name)
             version_f = pool.submit(_version, kube)
+            events_f = pool.submit(_optional, kube.events, namespace, service.name, service.uid or None)
             node_docs, slice_docs, version = nodes_f.result(), slices_f.result(), version_f.result()
+            event_docs, events_note = events_f.result()
             warm.result()
     finally:
         kube.close()
+    observed = now()
     nodes = tuple(_normalised(normalize.node, d, f"Node #{i}") for i, d in enumerate(node_docs))
     endpoints = tuple(
         ep for i, d in enumerate(slice_docs) for ep in _normalised(normalize.endpoints, d, f"EndpointSlice #{i}")
     )
     subscription, resource_group = azure_scope(nodes, arm_opts)
 
-    arm_docs = _collect_arm([service], subscription, resource_group, arm_opts, secrets)
+    arm_docs = _collect_arm([service], subscription, resource_group, arm_opts, secrets, nodes=nodes)
     raw = arm_docs.raw(
         service=svc_doc,
         nodes=tuple(node_docs),
         endpoint_slices=tuple(slice_docs),
         version=version if isinstance(version, dict) else None,
+        events=None if event_docs is None else tuple(event_docs),
     )
     return case_from_raw(
         raw,
@@ -88,7 +93,20 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
         nodes=nodes,
         endpoints=endpoints,
         network_notes=tuple(arm_docs.notes),
+        events_note=_events_note(events_note),
+        observed_at=observed,
     )
+
+
+def now() -> str:
+    """The time the evidence was read, RFC 3339 UTC (event ages count from it)."""
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _events_note(note: str | None) -> str | None:
+    return f"cannot read the Service's events ({note})" if note else None
 
 
 def collect_many(
@@ -125,15 +143,18 @@ def collect_many(
             nodes_f = pool.submit(kube.nodes)
             version_f = pool.submit(_version, kube)
             slices_f = [pool.submit(kube.endpoint_slices, s.namespace, s.name) for _, s in picked]
+            events_f = [pool.submit(_optional, kube.events, s.namespace, s.name, s.uid or None) for _, s in picked]
             node_docs, version = nodes_f.result(), version_f.result()
             slice_docs = [f.result() for f in slices_f]
+            event_answers = [f.result() for f in events_f]
             warm.result()
     finally:
         kube.close()
+    observed = now()
     nodes = tuple(_normalised(normalize.node, d, f"Node #{i}") for i, d in enumerate(node_docs))
     subscription, resource_group = azure_scope(nodes, arm_opts)
     services = [s for _, s in picked]
-    arm_docs = _collect_arm(services, subscription, resource_group, arm_opts, secrets)
+    arm_docs = _collect_arm(services, subscription, resource_group, arm_opts, secrets, nodes=nodes)
     lbs = tuple(
         _normalised(normalize.load_balancer, d, f"LoadBalancer #{i}") for i, d in enumerate(arm_docs.load_balancers)
     )
@@ -146,12 +167,13 @@ def collect_many(
     )
     path = _path_objects(arm_docs.raw(service={}))
     cases = []
-    for (svc_doc, service), slices in zip(picked, slice_docs, strict=True):
+    for (svc_doc, service), slices, (event_docs, events_note) in zip(picked, slice_docs, event_answers, strict=True):
         raw = arm_docs.raw(
             service=svc_doc,
             nodes=tuple(node_docs),
             endpoint_slices=tuple(slices),
             version=version if isinstance(version, dict) else None,
+            events=None if event_docs is None else tuple(event_docs),
         )
         cases.append(
             case_from_raw(
@@ -165,6 +187,8 @@ def collect_many(
                 network_interfaces=nics,
                 path=path,
                 network_notes=tuple(arm_docs.notes),
+                events_note=_events_note(events_note),
+                observed_at=observed,
             )
         )
     return cases
@@ -187,6 +211,8 @@ def case_from_raw(
     recorded_azure=None,
     recorded_source: str | None = None,
     recorded_notes: tuple[str, ...] = (),
+    events_note: str | None = None,
+    observed_at: str | None = None,
 ) -> Case:
     """Normalise raw documents into a Case (the same path for live evidence and case files).
 
@@ -218,7 +244,17 @@ def case_from_raw(
     lbs, pips, nics = tuple(load_balancers), tuple(public_ips), tuple(network_interfaces)
     groups, vnets, subnets, links = path if path is not None else _path_objects(raw)
     version = raw.version.get("gitVersion") if isinstance(raw.version, dict) else None
+    events = None
+    if raw.events is not None:
+        events = tuple(newest_first(_normalised(normalize.event, d, f"Event #{i}") for i, d in enumerate(raw.events)))
+    vm_states = tuple(
+        _normalised(normalize.vm_state, d, f"InstanceView #{i}") for i, d in enumerate(raw.instance_views)
+    )
     return Case(
+        events=events,
+        events_note=events_note,
+        vm_states=vm_states,
+        observed_at=observed_at,
         security_groups=groups,
         virtual_networks=vnets,
         subnets=subnets,
@@ -313,6 +349,7 @@ class ArmDocuments:
     virtual_networks: list[dict[str, Any]] = field(default_factory=list)
     subnets: list[dict[str, Any]] = field(default_factory=list)
     private_link_services: list[dict[str, Any]] = field(default_factory=list)
+    instance_views: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def raw(self, **kube: Any) -> RawDocuments:
@@ -324,6 +361,7 @@ class ArmDocuments:
             virtual_networks=tuple(self.virtual_networks),
             subnets=tuple(self.subnets),
             private_link_services=tuple(self.private_link_services),
+            instance_views=tuple(self.instance_views),
             **kube,
         )
 
@@ -334,9 +372,12 @@ def _collect_arm(
     resource_group: str,
     arm_opts: ArmOptions,
     secrets: list[str] | None,
+    *,
+    nodes: Sequence[Node] = (),
 ) -> ArmDocuments:
-    """LBs and PIPs of the resource group, the PIPs and NICs that the Services' objects name, and the
-    network path of their pool members (NSGs, subnets, VNets, Private Link Services)."""
+    """LBs and PIPs of the resource group, the PIPs and NICs that the Services' objects name, the
+    network path of their pool members (NSGs, subnets, VNets, Private Link Services), and for nodes the
+    pools lack (or NotReady members) their scale set's NICs and their instance views (contract §5.2)."""
     from akslbctl.sources.arm import ArmSource, resolve_endpoint
 
     arm = ArmSource(
@@ -380,6 +421,9 @@ def _collect_arm(
                             scale_sets.add(vmss)
                         else:
                             nic_ids.add(_nic_of(m.ipconfig_id))
+            members = {vm_path(m.ipconfig_id) for lb in lbs for p in lb.pools for m in p.members if m.ipconfig_id}
+            gaps, asked = _nodes_to_ask(nodes, members, scale_sets)
+            scale_sets |= asked
             pip_futures = [pool.submit(arm.public_ip, pid) for pid in sorted(extra_pips)]
             nic_futures = [pool.submit(arm.network_interface, nid) for nid in sorted(n for n in nic_ids if n)]
             vmss_futures = [
@@ -393,6 +437,15 @@ def _collect_arm(
                 docs.network_interfaces.extend(listed or ())
                 if note:
                     docs.notes.append(f"NSG path: cannot list the scale set's network interfaces ({note})")
+            view_futures = [pool.submit(_optional, arm.instance_view, vm) for vm in gaps]
+            refused = None
+            for f in view_futures:
+                view, note = f.result()
+                if view:
+                    docs.instance_views.append(view)
+                refused = refused or note
+            if refused:
+                docs.notes.append(f"pool gaps: cannot read VM instance views ({refused})")
             listed, note = pls_f.result()
             docs.private_link_services = list(listed or ())
             if note:
@@ -401,6 +454,32 @@ def _collect_arm(
     finally:
         arm.close()
     return docs
+
+
+MAX_INSTANCE_VIEWS = 50  # one GET each: for the nodes a pool lacks and NotReady members, at most this many
+MAX_EXTRA_SCALE_SETS = 20
+
+
+def _nodes_to_ask(
+    nodes: Sequence[Node], members: set[str | None], scale_sets: set[tuple[str, str]]
+) -> tuple[list[str], set[tuple[str, str]]]:
+    """VMs whose instance view explains a pool gap or a NotReady member, and the scale sets of missing
+    nodes whose NICs are not being read yet (a NIC already in another LB's pool shows there)."""
+    views: list[str] = []
+    extra: set[tuple[str, str]] = set()
+    for n in sorted(nodes, key=lambda n: n.name):
+        key = vm_path(n.provider_id) if n.provider_id else None
+        if not key or EXCLUDE_LB_LABEL in n.labels:
+            continue
+        missing = key not in members
+        if (missing or n.ready is not True) and len(views) < MAX_INSTANCE_VIEWS:
+            views.append(n.provider_id.removeprefix("azure://"))
+        if missing:
+            vmss = _scale_set_of(n.provider_id)
+            known = {v.lower() for _, v in scale_sets | extra}
+            if vmss is not None and vmss[1].lower() not in known and len(extra) < MAX_EXTRA_SCALE_SETS:
+                extra.add(vmss)
+    return views, extra
 
 
 def _collect_path(arm, pool: ThreadPoolExecutor, docs: ArmDocuments) -> None:

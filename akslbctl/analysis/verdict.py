@@ -19,6 +19,7 @@ from akslbctl.analysis.engine import (
     probe_target,
     ready_endpoints_by_node,
 )
+from akslbctl.analysis.events import FAILED_REASONS, legacy_local_protocol_trap, provisioning_findings, silence
 from akslbctl.analysis.expect import ExpectedProbe, ExpectedRule, pool_membership
 from akslbctl.analysis.fusion import (
     AZURE_DOWN,
@@ -32,6 +33,7 @@ from akslbctl.analysis.fusion import (
 from akslbctl.analysis.hints import hint_findings
 from akslbctl.analysis.match import MatchedRule
 from akslbctl.analysis.netpath import evaluate_paths, pls_findings, proxy_blockers
+from akslbctl.analysis.poolgaps import Evidence, missing_reason, node_state
 from akslbctl.analysis.vantage import data_plane, family_findings, vantage_findings
 from akslbctl.model import probe as outcomes
 from akslbctl.model.azure import Probe
@@ -90,21 +92,36 @@ def diagnose(
             )
         )
     notes.extend(expectation.notes)
+    # The trap of CCM ≤ v1.23.3: flagged on those and on clusters whose 1.23 patch is only assumed.
+    risky = analysis.provider.legacy_probes or analysis.provider.ccm_version[:2] <= (1, 23)
+    trap = legacy_local_protocol_trap(service, risky, analysis.provider.name)
+    if trap is not None:
+        findings.append(trap)
+    provisioning, event_notes = provisioning_findings(case, has_lb=analysis.match.lb is not None)
+    findings.extend(provisioning)
+    notes.extend(event_notes)
 
     if analysis.match.lb is None:
-        findings.append(
-            Finding(
-                "lb-not-found",
-                ERROR,
-                f"no load balancer in resource group {case.resource_group or '?'} has a frontend or rule "
-                f"for this Service (prefix {analysis.match.prefix})"
-                + (
-                    "; the Service has no ingress IP yet: check its events for SyncLoadBalancerFailed"
-                    if not service.ingress_ips
-                    else ""
-                ),
+        if not any(f.code == "provisioning-failed" for f in provisioning):
+            # Contract §5.2: lb-not-found (exit 3) only when no event explains the absence.
+            quiet = silence(case)
+            findings.append(
+                Finding(
+                    "lb-not-found",
+                    ERROR,
+                    f"no load balancer in resource group {case.resource_group or '?'} has a frontend or rule "
+                    f"for this Service (prefix {analysis.match.prefix})"
+                    + (
+                        f"; {quiet}"
+                        if quiet
+                        else (
+                            "; the Service has no ingress IP yet: check its events for SyncLoadBalancerFailed"
+                            if not service.ingress_ips and case.events is None
+                            else ""
+                        )
+                    ),
+                )
             )
-        )
         return Diagnosis(
             service=service,
             load_balancer=None,
@@ -123,6 +140,15 @@ def diagnose(
     any_ready = bool(endpoints)
     any_serving = any(ep.serving for ep in case.endpoints)
     membership = {n.name: pool_membership(n, analysis.provider, analysis.cluster) for n in case.nodes}
+    evidence = Evidence(case)
+    gap_cache: dict[str, tuple[str, str]] = {}
+
+    def gap(node: Node) -> str:
+        if node.name not in gap_cache:
+            gap_cache[node.name] = missing_reason(node, evidence, analysis.match.lb)
+        return gap_cache[node.name][1]
+
+    nic_pool = not analysis.cluster.ip_based_pool
 
     planned = [results[t] for t in probe_plan(analysis) if results is not None and t in results]
     blind = blind_round(planned)
@@ -163,8 +189,13 @@ def diagnose(
                 membership[node.name],
                 not_probed_why,
                 eligibility=analysis.provider.healthz_checks_node_eligibility,
+                gap=gap,
             )
             v = fused(v, mr.rule.name)
+            if v.in_pool:
+                state = node_state(node, analysis.provider, in_pool=True, nic_pool=nic_pool)
+                if state:
+                    v = replace(v, detail=f"{v.detail} — node {state}")
             verdicts.append(v)
             disagreement = _expectation_finding(v, mr.rule.name)
             if disagreement is not None:
@@ -213,7 +244,7 @@ def diagnose(
         rules.append(rd)
 
     findings.extend(_missing_rules(analysis))
-    findings.extend(_pool_findings(analysis, membership))
+    findings.extend(_pool_findings(analysis, membership, gap))
     findings.extend(_service_findings(analysis, any_ready))
     findings.extend(hint_findings(analysis, results))
     findings.extend(vantage_findings(rules, blind=blind, source=source, azure=azure is not None))
@@ -252,11 +283,14 @@ def _node_verdict(
     membership,
     not_probed_why: str,
     eligibility: bool = True,
+    gap=None,
 ) -> NodeVerdict:
     member = mr.member_for(node)
     if member is None:
         if membership.state == "member":
-            why = f"not in backend pool {pool_label(mr)}, although the cloud provider would add it"
+            why = f"not in backend pool {pool_label(mr)}: " + (
+                gap(node) if gap is not None else "although the cloud provider would add it"
+            )
         else:
             why = f"not in backend pool {pool_label(mr)}: {membership.reason}"
         return NodeVerdict(node.name, node.address(mr.family), False, ABSENT, NOT_IN_BACKEND_POOL, why, None)
@@ -530,7 +564,7 @@ def _missing_rules(analysis: Analysis) -> list[Finding]:
     return out
 
 
-def _pool_findings(analysis: Analysis, membership) -> list[Finding]:
+def _pool_findings(analysis: Analysis, membership, gap) -> list[Finding]:
     out = []
     in_any_pool = {m.node.name for r in analysis.match.rules for m in r.members if m.node is not None}
     pools = sorted({p.name for r in analysis.match.rules for p in r.pools}) or ["?"]
@@ -543,8 +577,7 @@ def _pool_findings(analysis: Analysis, membership) -> list[Finding]:
                 Finding(
                     "node-not-in-pool",
                     WARNING,
-                    f"{node.name} is missing from backend pool {', '.join(pools)}: the cloud provider would add it "
-                    "(check the Service's events for 'ensure host in pool' errors, or a NIC already in another LB)",
+                    f"{node.name} is missing from backend pool {', '.join(pools)}: {gap(node)}",
                     node=node.name,
                 )
             )
@@ -589,12 +622,18 @@ def _service_findings(analysis: Analysis, any_ready: bool) -> list[Finding]:
             )
         )
     if not service.ingress_ips:
+        events = analysis.case.events
+        if events is None:
+            then = "check its events for SyncLoadBalancerFailed"
+        elif any(e.reason in FAILED_REASONS for e in events):
+            then = "see the provider's failure above"
+        else:
+            then = "no failure event from the provider (yet)"
         out.append(
             Finding(
                 "no-ingress-ip",
                 WARNING,
-                "the Service has no status.loadBalancer.ingress IP yet: the provider has not finished; "
-                "check its events for SyncLoadBalancerFailed",
+                f"the Service has no status.loadBalancer.ingress IP yet: the provider has not finished; {then}",
             )
         )
     for orphan in analysis.match.orphan_probes:

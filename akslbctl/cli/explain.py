@@ -105,6 +105,12 @@ def explain(
         show_pictures(diagnosis, case, output, tree=tree, svg=svg)
     else:
         render_diagnosis(diagnosis, output)
+    if diagnosis.load_balancer is None and diagnosis.provisioning_failed:
+        # Contract §5.2: the provider said why it has not built the LB — something wrong, found (exit 1).
+        term().error(
+            f"the cloud provider has not built the load balancer of {diagnosis.service.ref}: see provisioning-failed"
+        )
+        return ExitCode.PROBLEM
     if diagnosis.load_balancer is None:
         no_lb = next((f.message for f in diagnosis.findings if f.code == "lb-not-found"), None)
         term().error(no_lb or f"no load balancer found for service {diagnosis.service.ref}")  # exit 3: one line

@@ -77,6 +77,7 @@ SCOPES = {
     "defaultSecurityRules": "nsg",
     "privateLinkServices": "pls",
     "rule-health": "rule-health",
+    "instanceView": "vm",
 }
 # Child kinds whose read action sits under their parent's.
 _PARENT = {
@@ -216,6 +217,13 @@ class ArmApi(App):
             "arm.networkInterfaces.get",
             self._get_nic,
         )
+        r.add("GET", vmss + "/virtualMachines/{vm}/instanceView", "arm.instanceView.get", self._instance_view)
+        r.add(
+            "GET",
+            rg + "/providers/Microsoft.Compute/virtualMachines/{vm}/instanceView",
+            "arm.instanceView.get",
+            self._instance_view,
+        )
         vnets = rg + net + "/virtualNetworks"
         r.add("GET", sub + net + "/virtualNetworks", "arm.virtualNetworks.list", self._list_vnets)
         r.add("GET", vnets, "arm.virtualNetworks.list", self._list_vnets)
@@ -337,6 +345,9 @@ class ArmApi(App):
     def _forbidden(self, request: Request, route: str) -> Response:
         if route == "arm.rule-health":
             action = RULE_HEALTH_ACTION
+        elif route == "arm.instanceView.get":
+            vmss = "/virtualmachinescalesets/" in request.path.lower()
+            action = f"Microsoft.Compute/{'virtualMachineScaleSets/' if vmss else ''}virtualMachines/instanceView/read"
         elif "networkInterfaces" in route and "/virtualmachinescalesets/" in request.path.lower():
             action = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/networkInterfaces/read"
         else:
@@ -449,6 +460,35 @@ class ArmApi(App):
         if doc is None:
             return self._not_found("Microsoft.Network/networkInterfaces", name, rg)
         return json_response(200, doc)
+
+    def _instance_view(self, request: Request, sub: str, rg: str, vm: str, vmss: str | None = None) -> Response:
+        """A VM's instance view: provisioning and power state (``cluster.vm_power``, default running)."""
+        vm_id = request.path.rstrip("/").rsplit("/instanceView", 1)[0].lower()
+        known = {n["properties"]["virtualMachine"]["id"].lower() for n in self.cluster.nics}
+        if vm_id not in known:
+            return self._not_found(
+                "Microsoft.Compute/virtualMachineScaleSets/virtualMachines"
+                if vmss
+                else "Microsoft.Compute/virtualMachines",
+                vm,
+                rg,
+            )
+        power = self.cluster.vm_power.get(vm_id, "running")
+        return json_response(
+            200,
+            {
+                "platformUpdateDomain": 0,
+                "platformFaultDomain": 0,
+                "statuses": [
+                    {
+                        "code": "ProvisioningState/succeeded",
+                        "level": "Info",
+                        "displayStatus": "Provisioning succeeded",
+                    },
+                    {"code": f"PowerState/{power}", "level": "Info", "displayStatus": f"VM {power}"},
+                ],
+            },
+        )
 
     # -- the network path: VNets, subnets, peerings, NSGs, Private Link Services ---------------------
 

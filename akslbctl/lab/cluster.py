@@ -163,6 +163,8 @@ class LabCluster:
     # → (state, reason).
     rule_health_overrides: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    # VM / VMSS instance id (lower-cased) → power state of its instance view (default: running)
+    vm_power: dict[str, str] = field(default_factory=dict)
     kube_forbidden: set[str] = field(default_factory=set)  # resource plurals, e.g. {"nodes"}
     # {"*"}, or scopes: "rule-health", "lb", "pip", "nic", "vnet", "subnet", "nsg", "pls", "rg:<name>"
     arm_forbidden: set[str] = field(default_factory=set)
@@ -263,6 +265,9 @@ class _NodeDraft:
     proxy_healthy: bool = True
     taints: list[Doc] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    unschedulable: bool = False
+    provider_id: str | None = None  # None: the VM/VMSS instance the lab makes; "": no providerID at all
+    virtual: bool = False  # a virtual-kubelet node: no VM, no NIC, never in a pool
 
     @property
     def autoscaler_tainted(self) -> bool:
@@ -435,7 +440,7 @@ class AksBuilder:
         self._ops: list[Callable[[_Build], None]] = []
         # Ops that need the final layout (after every other op): Azure's verdicts derived from it.
         self._late_ops: list[Callable[[_Build], None]] = []
-        self._events: list[tuple[str, str, str, str, int]] = []
+        self._events: list[tuple[str, str, str, str, int, int | None]] = []
         self._nsg_rules: list[tuple[str, Doc]] = []  # (level, rule spec), written before the provider's
         self._subnet_nsg: str | None = None
         self._peerings: list[Doc] = []
@@ -483,6 +488,104 @@ class AksBuilder:
     def kube_proxy_unhealthy(self, node: str | int) -> AksBuilder:
         """kube-proxy on the node has stopped syncing: /healthz 503, serviceProxyHealthy false."""
         self._draft(node).proxy_healthy = False
+        return self
+
+    def cordon(self, node: str | int) -> AksBuilder:
+        """``kubectl cordon``: spec.unschedulable and the unschedulable taint; the pool keeps the node."""
+        d = self._draft(node)
+        d.unschedulable = True
+        d.taints.append({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"})
+        return self
+
+    def add_virtual_node(
+        self, name: str = "virtual-node-aci-linux", *, exclude_label: bool = True, provider_id: str = ""
+    ) -> AksBuilder:
+        """The AKS virtual node (virtual-kubelet on ACI): no VM, no NIC, never in a backend pool.
+
+        Today's virtual node carries the exclude label; older ones (Kubernetes 1.19/1.20) did not, and
+        the provider failed on them ("not a vmss instance").
+        """
+        d = _NodeDraft(index=len(self._nodes), name=name, instance_id="", provider_id=provider_id, virtual=True)
+        d.labels.update({"type": "virtual-kubelet", "kubernetes.io/role": "agent"})
+        if exclude_label:
+            d.labels.update({EXCLUDE_LABEL: "true", "kubernetes.azure.com/managed": "false"})
+        d.taints.append({"key": "virtual-kubelet.io/provider", "value": "azure", "effect": "NoSchedule"})
+        self._nodes.append(d)
+        return self
+
+    def stop_vm(self, node: str | int, state: str = "deallocated", *, in_pool: bool = False) -> AksBuilder:
+        """The node's VM is stopped (power state ``state``): NotReady, and — when the provider reconciled
+        after it stopped — no longer added to the pool (``in_pool=False``)."""
+        d = self._draft(node)
+        d.ready = False
+
+        def op(b: _Build) -> None:
+            b.cluster.vm_power[b.vm_id(d).lower()] = state
+            addr = b.address(d.index)
+            for key in [k for k in b.listeners if k[0] == addr]:
+                b.listeners[key] = Blackhole()  # a stopped VM answers nothing
+
+        self._ops.append(op)
+        return self if in_pool else self.remove_from_pool(node)
+
+    def nic_in_other_lb(self, node: str | int, lb: str = "corp-lb", pool: str = "corp-pool") -> AksBuilder:
+        """A user-made LB already holds the node's NIC ipConfiguration in one of its pools: the provider
+        skips the node silently, so it is missing from ``kubernetes``."""
+        self.remove_from_pool(node)
+
+        def op(b: _Build) -> None:
+            d = b.builder._draft(node)
+            lb_id = b.ids.lb(lb)
+            b.cluster.load_balancers.append(
+                {
+                    "name": lb,
+                    "id": lb_id,
+                    "etag": f'W/"{b.builder._uuid()}"',
+                    "type": "Microsoft.Network/loadBalancers",
+                    "location": b.builder.location,
+                    "sku": {"name": "Standard", "tier": "Regional"},
+                    "properties": {
+                        "provisioningState": "Succeeded",
+                        "resourceGuid": b.builder._uuid(),
+                        "frontendIPConfigurations": [],
+                        "backendAddressPools": [
+                            {
+                                "name": pool,
+                                "id": f"{lb_id}/backendAddressPools/{pool}",
+                                "type": "Microsoft.Network/loadBalancers/backendAddressPools",
+                                "properties": {
+                                    "provisioningState": "Succeeded",
+                                    "backendIPConfigurations": [{"id": b.ipconfig_id(d)}],
+                                },
+                            }
+                        ],
+                        "loadBalancingRules": [],
+                        "probes": [],
+                        "inboundNatRules": [],
+                        "outboundRules": [],
+                    },
+                }
+            )
+
+        self._ops.append(op)
+        return self
+
+    def unprovision(self, service: str) -> AksBuilder:
+        """The provider never built the Service: no frontend, rule, probe or PIP, no ingress IP (it is
+        ``<pending>``; its events say why)."""
+
+        def op(b: _Build) -> None:
+            s = b.builder._service_draft(service)
+            prefix = s.prefix.lower()
+            for lb in b.cluster.load_balancers:
+                props = lb["properties"]
+                for coll in ("frontendIPConfigurations", "loadBalancingRules", "probes"):
+                    props[coll] = [o for o in props[coll] if not o["name"].lower().startswith(prefix)]
+            b.cluster.public_ips[:] = [p for p in b.cluster.public_ips if not p["name"].lower().startswith(prefix)]
+            doc = next(d for d in b.cluster.services if d["metadata"]["uid"] == s.uid)
+            doc["status"] = {"loadBalancer": {}}
+
+        self._ops.append(op)
         return self
 
     # -- services ------------------------------------------------------------------------------
@@ -623,9 +726,14 @@ class AksBuilder:
                 return s
         raise KeyError(ref)
 
-    def add_event(self, service: str, reason: str, message: str, type: str = "Warning", count: int = 1) -> AksBuilder:
-        """A core/v1 Event about a Service (e.g. SyncLoadBalancerFailed from the service controller)."""
-        self._events.append((service, reason, message, type, count))
+    def add_event(
+        self, service: str, reason: str, message: str, type: str = "Warning", count: int = 1, *, ago: int | None = None
+    ) -> AksBuilder:
+        """A core/v1 Event about a Service (e.g. SyncLoadBalancerFailed from the service controller).
+
+        ``ago``: seconds before the lab is built that it was last seen (None: the lab's creation time).
+        """
+        self._events.append((service, reason, message, type, count, ago))
         return self
 
     # -- drift and faults (applied after the provider's layout is built) ------------------------
@@ -1346,6 +1454,12 @@ class _Build:
             )
         return f"{self.ids.net}/networkInterfaces/{self._nic_name(d)}/ipConfigurations/{ipc}"
 
+    def vm_id(self, d: _NodeDraft) -> str:
+        """The ARM id of the node's VM (VMSS instance or VMAS VM)."""
+        if self.builder.vm_type == "vmss":
+            return f"{self.ids.compute}/virtualMachineScaleSets/{self.builder.vmss}/virtualMachines/{d.instance_id}"
+        return f"{self.ids.compute}/virtualMachines/{d.name}"
+
     def all_rules(self) -> list[tuple[Doc, Doc]]:
         return [(lb, r) for lb in self.cluster.load_balancers for r in lb["properties"]["loadBalancingRules"]]
 
@@ -1401,7 +1515,8 @@ class _Build:
             c.namespaces.append(self.namespace_doc(ns, labels))
         for d in b._nodes:
             c.nodes.append(self.node_doc(d))
-            self.add_nic(d)
+            if not d.virtual:
+                self.add_nic(d)
         public = self.lb_doc(CLUSTER_NAME, outbound=True)
         c.load_balancers.append(public)
         internal = None
@@ -1417,8 +1532,8 @@ class _Build:
                 self.add_to_lb(internal, s)
             else:
                 self.add_to_lb(public, s)
-        for svc_ref, reason, message, etype, count in b._events:
-            c.events.append(self.event_doc(b._service_draft(svc_ref), reason, message, etype, count))
+        for svc_ref, reason, message, etype, count, ago in b._events:
+            c.events.append(self.event_doc(b._service_draft(svc_ref), reason, message, etype, count, ago))
         self.data_plane()
         self.network()
 
@@ -1555,13 +1670,17 @@ class _Build:
             provider_id = (
                 f"azure:///subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{d.name}"
             )
+        if d.provider_id is not None:
+            provider_id = d.provider_id
         cidr = self.pod_cidr(d.index)
         cidrs = [cidr, f"fd12:3456:789a:0:{d.index:x}::/80"] if self.dual_stack else [cidr]
         spec: Doc = {
             "podCIDR": cidr,
             "podCIDRs": cidrs,
-            "providerID": provider_id,
+            **({"providerID": provider_id} if provider_id else {}),
         }
+        if d.unschedulable:
+            spec["unschedulable"] = True
         if d.taints:
             spec["taints"] = [dict(t) for t in d.taints]
         if d.ready:
@@ -1711,7 +1830,14 @@ class _Build:
             ]
         return doc
 
-    def event_doc(self, s: _ServiceDraft, reason: str, message: str, etype: str, count: int) -> Doc:
+    def event_doc(
+        self, s: _ServiceDraft, reason: str, message: str, etype: str, count: int, ago: int | None = None
+    ) -> Doc:
+        last = CREATED
+        if ago is not None:
+            from datetime import datetime, timedelta, timezone
+
+            last = (datetime.now(timezone.utc) - timedelta(seconds=ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
         return {
             "kind": "Event",
             "apiVersion": "v1",
@@ -1728,7 +1854,7 @@ class _Build:
             "message": message,
             "source": {"component": "service-controller"},
             "firstTimestamp": CREATED,
-            "lastTimestamp": CREATED,
+            "lastTimestamp": last,
             "count": count,
             "type": etype,
             "eventTime": None,
@@ -1890,7 +2016,7 @@ class _Build:
 
     def in_pool(self, d: _NodeDraft) -> bool:
         """Would the provider have put the node into the pool (aks-lb-rules.md §7.3)?"""
-        if EXCLUDE_LABEL in d.labels:
+        if d.virtual or EXCLUDE_LABEL in d.labels:
             return False  # the provider excludes on presence, whatever the value
         # IP pools drop nodes the service controller filters; NIC pools keep them.
         return not (self.builder.pool_type == "nodeIP" and (d.deleting or d.autoscaler_tainted))

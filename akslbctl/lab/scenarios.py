@@ -469,3 +469,250 @@ def _nsg_byo_vnet_forbidden(_: str | None) -> LabCluster:
     b = _builder("nsg-byo-vnet-forbidden").byo_vnet("rg-network", "corp-vnet")
     b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
     return b.arm_forbidden("rg:rg-network").build()
+
+
+# -- why there is no LB, or no node (contract §5.2): events, pending Services, pool gaps, node state ---
+
+_SUB = "00000000-0000-0000-0000-000000000000"
+_NET_RG = f"/subscriptions/{_SUB}/resourceGroups/net-rg/providers/Microsoft.Network"
+_MC_RG = f"/subscriptions/{_SUB}/resourceGroups/mc_rg_aks_westeurope/providers/Microsoft.Network"
+_TRACK1 = (
+    "Error syncing load balancer: failed to ensure load balancer: Retriable: false, RetryAfter: {after}, "
+    "HTTPStatusCode: {status}, RawError: Retriable: false, RetryAfter: {after}, HTTPStatusCode: {status}, "
+    'RawError: {{"error":{{"code":"{code}","message":"{message}"}}}}'
+)
+_TRACK2 = (
+    "Error syncing load balancer: failed to ensure load balancer: RESPONSE {status}: {status} {phrase}\n"
+    "ERROR CODE: {code}\n"
+    "--------------------------------------------------------------------------------\n"
+    '{{\n  "error": {{\n    "code": "{code}",\n    "message": "{message}"\n  }}\n}}\n'
+    "--------------------------------------------------------------------------------\n"
+)
+
+
+def _pending(name: str, message: str, *, count: int = 12, ago: int = 180, **service) -> AksBuilder:
+    b = _builder(name, version=service.pop("version", "v1.29.4"))
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1], **service)
+    b.unprovision("web")
+    b.add_event("default/web", "EnsuringLoadBalancer", "Ensuring load balancer", type="Normal", count=count, ago=ago)
+    b.add_event("default/web", "SyncLoadBalancerFailed", message, count=count, ago=ago)
+    return b
+
+
+@scenario(
+    "pending-permission",
+    "Internal Service stuck <pending>: SyncLoadBalancerFailed ×12, AuthorizationFailed on subnet ilb-subnet "
+    "in resource group net-rg (track-1 message) — the cluster identity lacks Network Contributor there.",
+)
+def _pending_permission(_: str | None) -> LabCluster:
+    scope = f"{_NET_RG}/virtualNetworks/net-vnet/subnets/ilb-subnet"
+    message = _TRACK1.format(
+        after="0s",
+        status=403,
+        code="AuthorizationFailed",
+        message=(
+            "The client '6f1c0a52-0c1d-4d3a-9d4e-2b9f6f0a7c11' with object id '6f1c0a52-0c1d-4d3a-9d4e-2b9f6f0a7c11' "
+            "does not have authorization to perform action 'Microsoft.Network/virtualNetworks/subnets/read' over "
+            f"scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your "
+            "credentials."
+        ),
+    )
+    annotations = {"service.beta.kubernetes.io/azure-load-balancer-internal-subnet": "ilb-subnet"}
+    return _pending("pending-permission", message, internal=True, annotations=annotations).build()
+
+
+@scenario(
+    "pending-subnet-full",
+    "Internal Service stuck <pending>: SubnetIsFull (track-2 message, HTTP 400) — no free address in the "
+    "subnet for the frontend.",
+)
+def _pending_subnet_full(_: str | None) -> LabCluster:
+    message = _TRACK2.format(
+        status=400,
+        phrase="Bad Request",
+        code="SubnetIsFull",
+        message="Subnet aks-subnet with address prefix 10.224.0.0/28 does not have enough capacity for 1 IP addresses.",
+    )
+    return _pending("pending-subnet-full", message, internal=True, count=5, ago=600).build()
+
+
+@scenario(
+    "pending-pip-quota",
+    "Public Service stuck <pending>: PublicIPCountLimitReached (track-2, HTTP 400) — the subscription's "
+    "public IP quota in the region is used up.",
+)
+def _pending_pip_quota(_: str | None) -> LabCluster:
+    message = _TRACK2.format(
+        status=400,
+        phrase="Bad Request",
+        code="PublicIPCountLimitReached",
+        message="Cannot create more than 10 public IP addresses for this subscription in this region.",
+    )
+    return _pending("pending-pip-quota", message, count=3, ago=90).build()
+
+
+@scenario(
+    "pending-pip-missing",
+    "Public Service stuck <pending>: the azure-pip-name annotation names public IP web-pip in resource "
+    "group net-rg, which does not exist (ResourceNotFound, track-2, HTTP 404).",
+)
+def _pending_pip_missing(_: str | None) -> LabCluster:
+    message = _TRACK2.format(
+        status=404,
+        phrase="Not Found",
+        code="ResourceNotFound",
+        message="The Resource 'Microsoft.Network/publicIPAddresses/web-pip' under resource group 'net-rg' was "
+        "not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+    )
+    annotations = {
+        "service.beta.kubernetes.io/azure-pip-name": "web-pip",
+        "service.beta.kubernetes.io/azure-load-balancer-resource-group": "net-rg",
+    }
+    return _pending("pending-pip-missing", message, annotations=annotations).build()
+
+
+@scenario(
+    "pending-sku-mismatch",
+    "Public Service stuck <pending>: the Standard LB cannot use the Basic public IP that "
+    "azure-pip-name names (PublicIPAndLBSkuDoNotMatch, track-1, HTTP 400).",
+)
+def _pending_sku(_: str | None) -> LabCluster:
+    lb = f"{_MC_RG}/loadBalancers/kubernetes"
+    pip = f"{_MC_RG}/publicIPAddresses/basic-pip"
+    message = _TRACK1.format(
+        after="0s",
+        status=400,
+        code="PublicIPAndLBSkuDoNotMatch",
+        message=f"Standard sku load balancer {lb} cannot reference Basic sku publicIP {pip}.",
+    )
+    annotations = {"service.beta.kubernetes.io/azure-pip-name": "basic-pip"}
+    return _pending("pending-sku-mismatch", message, annotations=annotations).build()
+
+
+@scenario(
+    "pending-throttled",
+    "Public Service stuck <pending>: ARM throttles the cloud provider (HTTP 429 TooManyRequests, "
+    "RetryAfter 5m0s, track-1).",
+)
+def _pending_throttled(_: str | None) -> LabCluster:
+    message = _TRACK1.format(
+        after="5m0s",
+        status=429,
+        code="TooManyRequests",
+        message="The request is being throttled as the limit has been reached for operation type - "
+        "Write_ObservationWindow_00:05:00.",
+    )
+    return _pending("pending-throttled", message, count=40, ago=30).build()
+
+
+@scenario(
+    "pending-invalid-probe",
+    "Kubernetes 1.21 (cloud provider ≤ v1.23.3): externalTrafficPolicy Local with the global "
+    "health-probe-protocol annotation TCP; ARM rejects the probe (400 InvalidParameter) and the Service "
+    "stays <pending> (kubernetes/kubernetes#102803).",
+)
+def _pending_invalid_probe(_: str | None) -> LabCluster:
+    probe = (
+        f"/subscriptions/{_SUB}/resourceGroups/mc_rg_aks_westeurope/providers/Microsoft.Network/loadBalancers/"
+        "kubernetes/probes/a1b2c3d4e5f60718293a4b5c6d7e8f90-TCP-80"
+    )
+    message = (
+        "Error syncing load balancer: failed to ensure load balancer: network.LoadBalancersClient#CreateOrUpdate: "
+        'Failure sending request: StatusCode=400 -- Original Error: Code="InvalidParameter" '
+        f'Message="Required parameter \'requestPath\' is missing (null)." Target="{probe}"'
+    )
+    annotations = {"service.beta.kubernetes.io/azure-load-balancer-health-probe-protocol": "TCP"}
+    b = _pending("pending-invalid-probe", message, version="v1.21.14", policy="Local", annotations=annotations)
+    return b.build()
+
+
+@scenario(
+    "pending-no-events",
+    "Public Service stuck <pending> and the cloud provider has written no event at all: it may not be "
+    "able to authenticate to Azure. akslbctl cannot tell more (exit 3).",
+)
+def _pending_no_events(_: str | None) -> LabCluster:
+    b = _builder("pending-no-events")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    return b.unprovision("web").build()
+
+
+@scenario(
+    "update-failing",
+    "cluster-tcp whose last reconcile failed after it was built (UpdateLoadBalancerFailed, 409 "
+    "AnotherOperationInProgress): the LB works as it was; changes wait for the next reconcile.",
+)
+def _update_failing(_: str | None) -> LabCluster:
+    b = _cluster_tcp_builder("update-failing")
+    b.add_event("default/web", "EnsuredLoadBalancer", "Ensured load balancer", type="Normal", ago=3600)
+    message = _TRACK2.format(
+        status=409,
+        phrase="Conflict",
+        code="AnotherOperationInProgress",
+        message="Another operation on this or dependent resource is in progress.",
+    ).replace("failed to ensure load balancer", "failed to update load balancer")
+    b.add_event("default/web", "UpdateLoadBalancerFailed", message, count=2, ago=60)
+    return b.build()
+
+
+@scenario(
+    "pool-nic-other-lb",
+    "Node 2's NIC ipConfiguration is already in pool corp-pool of the user's load balancer corp-lb: the "
+    "provider skips it silently, so it is missing from kubernetes.",
+)
+def _pool_nic_other_lb(_: str | None) -> LabCluster:
+    return _cluster_tcp_builder("pool-nic-other-lb").nic_in_other_lb(2).build()
+
+
+@scenario(
+    "virtual-node",
+    "cluster-tcp plus an ACI virtual node (virtual-kubelet, no providerID) without the exclude label, as "
+    "older virtual nodes were: it is never in the pool because it is no VM.",
+)
+def _virtual_node(_: str | None) -> LabCluster:
+    return _cluster_tcp_builder("virtual-node").add_virtual_node(exclude_label=False).build()
+
+
+@scenario(
+    "vm-stopped",
+    "Node 2's VM is deallocated: the node is NotReady, answers nothing, and the provider left it out of "
+    "the pool (its instance view says PowerState/deallocated).",
+)
+def _vm_stopped(_: str | None) -> LabCluster:
+    return _cluster_tcp_builder("vm-stopped").stop_vm(2).build()
+
+
+@scenario(
+    "notready-new",
+    "Kubernetes 1.29: node 1 is NotReady but stays in the pool (StableLoadBalancerNodeSet); the probe "
+    "decides, and its kube-proxy still answers.",
+)
+def _notready_new(_: str | None) -> LabCluster:
+    return _cluster_tcp_builder("notready-new").mark_not_ready(1).build()
+
+
+@scenario(
+    "notready-old",
+    "Kubernetes 1.26: node 1 is NotReady and still in the pool; the v1.26 provider excludes NotReady nodes "
+    "itself, so the member is stale until the next reconcile of a Service on this LB.",
+)
+def _notready_old(_: str | None) -> LabCluster:
+    return _cluster_tcp_builder("notready-old", version="v1.26.15").mark_not_ready(1).build()
+
+
+@scenario(
+    "cordoned",
+    "Kubernetes 1.29: node 1 is cordoned (unschedulable); cordoned nodes stay in LB pools since 1.19 and "
+    "keep receiving traffic.",
+)
+def _cordoned(_: str | None) -> LabCluster:
+    return _cluster_tcp_builder("cordoned").cordon(1).build()
+
+
+@scenario(
+    "cordoned-old",
+    "Kubernetes 1.18: node 1 is cordoned; before 1.19 the service controller left cordoned nodes out of "
+    "the pool — here it has already been removed.",
+)
+def _cordoned_old(_: str | None) -> LabCluster:
+    return _cluster_tcp_builder("cordoned-old", version="v1.18.20").cordon(1).remove_from_pool(1).build()

@@ -128,3 +128,23 @@ class NetworkInterface:
     ipconfigs: Mapping[str, str | None] = field(default_factory=dict)  # ipconfig id (lower) → private IP
     nsg_id: str | None = None  # networkSecurityGroup.id: the NIC-level NSG
     subnets: Mapping[str, str | None] = field(default_factory=dict)  # ipconfig id (lower) → subnet id
+    # ipconfig id (lower) → loadBalancerBackendAddressPools ids: the pools (of any LB) it is in
+    pools: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VmState:
+    """A VM's (or VMSS instance's) instance view: what Azure says about whether it runs."""
+
+    id: str  # the VM or VMSS instance id, as ARM wrote it
+    power_state: str | None = None  # running | stopped | deallocated | starting | … (PowerState/…)
+    provisioning_state: str | None = None  # succeeded | deleting | failed | … (ProvisioningState/…)
+
+    @property
+    def running(self) -> bool | None:
+        """``IsNotActiveVMState`` of the provider, negated; None when the view says nothing."""
+        if self.provisioning_state and self.provisioning_state.lower() in ("deleting", "unknown"):
+            return False
+        if self.power_state is None:
+            return None
+        return self.power_state.lower() not in ("stopped", "stopping", "deallocated", "deallocating", "unknown")

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from akslbctl.model.azure import LoadBalancer, NetworkInterface, PublicIP
-from akslbctl.model.kube import Endpoint, Node, Service
+from akslbctl.model.azure import LoadBalancer, NetworkInterface, PublicIP, VmState
+from akslbctl.model.kube import Endpoint, Event, Node, Service
 from akslbctl.model.network import PrivateLinkService, SecurityGroup, Subnet, VirtualNetwork
 from akslbctl.model.probe import ProbeResult
 from akslbctl.model.report import AzureHealth
@@ -28,6 +28,8 @@ class RawDocuments:
     virtual_networks: tuple[Mapping[str, Any], ...] = ()
     subnets: tuple[Mapping[str, Any], ...] = ()
     private_link_services: tuple[Mapping[str, Any], ...] = ()
+    events: tuple[Mapping[str, Any], ...] | None = None  # None: not read (or not recorded)
+    instance_views: tuple[Mapping[str, Any], ...] = ()  # {"id": VM id, "statuses": [...]} per VM read
 
 
 @dataclass(frozen=True)
@@ -54,4 +56,11 @@ class Case:
     recorded_azure: Mapping[str, Mapping[str, AzureHealth]] | None = None
     recorded_source: str | None = None
     recorded_notes: tuple[str, ...] = ()  # notes recorded with Azure's view (why it was unavailable)
+    # Why the provider has not built (all of) it (contract §5.2): the Service's Events, newest first
+    # (None: not read — a case file without them, or the API refused), and the instance views read
+    # for nodes the pool lacks or that are NotReady.
+    events: tuple[Event, ...] | None = None
+    events_note: str | None = None  # why the Events could not be read
+    vm_states: tuple[VmState, ...] = ()
+    observed_at: str | None = None  # RFC 3339: when the evidence was read (event ages count from it)
     raw: RawDocuments | None = field(default=None, compare=False)

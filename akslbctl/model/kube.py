@@ -89,3 +89,16 @@ class Endpoint:
     serving: bool = True
     terminating: bool = False
     target_ref: str | None = None  # "Pod/ns/name"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One Event about the Service (core/v1 or events.k8s.io/v1, one shape)."""
+
+    reason: str
+    message: str
+    type: str = "Normal"  # Normal | Warning
+    count: int = 1
+    last_seen: str | None = None  # RFC 3339, as the API wrote it
+    first_seen: str | None = None
+    source: str = ""  # reporting component, e.g. service-controller

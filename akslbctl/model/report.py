@@ -95,6 +95,19 @@ class Diagnosis:
         return bool(members) and all(n.verdict == UNKNOWN for n in members)
 
     @property
+    def provisioning_failed(self) -> bool:
+        """Contract §5.2: the provider reported why it has not built the Service's LB."""
+        return any(f.code == "provisioning-failed" for f in self.findings)
+
+    @property
+    def no_evidence(self) -> bool:
+        """Contract §4 exit 3: no LB and no event that explains it (§5.2), or no verdict for any pool
+        member while nothing wrong was found for certain (§5.1)."""
+        if self.load_balancer is None:
+            return not self.provisioning_failed
+        return self.all_unknown and not self.has_error
+
+    @property
     def has_error(self) -> bool:
         return any(f.severity == ERROR for f in self.findings)
 

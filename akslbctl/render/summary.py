@@ -42,10 +42,8 @@ def summary_row(d: Diagnosis) -> ServiceRow:
         up = len(set.intersection(pool, *up_sets)) if up_sets else 0
         down = len({n.node for r in d.rules for n in r.nodes if n.verdict == DOWN})
     worst = max(d.findings, key=lambda f: _RANK.get(f.severity, 0), default=None)
-    if d.load_balancer is None or (d.all_unknown and not d.has_error):
-        code = ExitCode.NO_EVIDENCE  # no LB, or no verdict for any pool member (contract §5.1)
-    else:
-        code = ExitCode.OK if d.healthy else ExitCode.PROBLEM
+    # Exit 3: no LB nor an event that explains it, or no verdict at all (§5.1, §5.2).
+    code = ExitCode.NO_EVIDENCE if d.no_evidence else ExitCode.OK if d.healthy else ExitCode.PROBLEM
     return ServiceRow(
         namespace=d.service.namespace,
         name=d.service.name,
@@ -56,7 +54,7 @@ def summary_row(d: Diagnosis) -> ServiceRow:
         down=down,
         worst=worst.code if worst else ("lb-not-found" if d.load_balancer is None else None),
         severity=worst.severity if worst else (ERROR if d.load_balancer is None else None),
-        address=", ".join(d.service.ingress_ips) or "-",
+        address=", ".join(d.service.ingress_ips) or "<pending>",
         load_balancer=d.load_balancer.name if d.load_balancer else None,
         exit_code=int(code),
     )

@@ -283,6 +283,8 @@ def _azure_style(n: NodeVerdict) -> str:
 def _summary(d: Diagnosis):
     from rich.text import Text
 
+    if d.load_balancer is None and d.provisioning_failed:
+        return Text("The cloud provider has not built a load balancer for this Service: see above.", style="bold red")
     if d.load_balancer is None:
         return Text("No load balancer found for this Service.", style="bold red")
     if not d.rules:

@@ -31,6 +31,9 @@ DEFAULT_ENDPOINT = "https://management.azure.com"
 MAX_RETRY_AFTER = 10.0  # seconds we are willing to wait when ARM throttles
 
 
+COMPUTE_API_VERSION = "2024-07-01"
+
+
 @dataclass(frozen=True)
 class ArmOptions:
     subscription: str | None = None
@@ -182,6 +185,35 @@ class ArmSource:
             missing_ok=True,
             resource_group=rg,
         )
+
+    def instance_view(self, vm_id: str) -> dict[str, Any] | None:
+        """A VM's or VMSS instance's instance view as ``{"id": vm_id, "statuses": [...]}`` (None: no VM).
+
+        A plain GET through the network client's pipeline (same credential, retries and policies);
+        Microsoft.Compute needs no SDK of its own for this. Raises :class:`Forbidden` on a 403.
+        """
+        path = "/" + vm_id.strip().strip("/")
+        if "/providers/microsoft.compute/" not in path.lower() or "/virtualmachines/" not in path.lower():
+            return None
+
+        def get() -> dict[str, Any] | None:
+            from azure.core.exceptions import HttpResponseError, map_error
+            from azure.core.rest import HttpRequest
+
+            request = HttpRequest("GET", f"{path}/instanceView", params={"api-version": COMPUTE_API_VERSION})
+            response = self._client.send_request(request)
+            if response.status_code == 404:
+                return None
+            if response.status_code >= 400:
+                map_error(response.status_code, response, {})
+                raise HttpResponseError(response=response)
+            doc = response.json()
+            if not isinstance(doc, dict):
+                raise TypeError("instance view")
+            statuses = doc.get("statuses")
+            return {"id": vm_id, "statuses": statuses if isinstance(statuses, list) else []}
+
+        return self._call(f"read the instance view of {vm_id.rstrip('/').rsplit('/', 1)[-1]}", get, missing_ok=True)
 
     def private_link_services(self, resource_group: str) -> list[dict[str, Any]]:
         """Every Private Link Service of a resource group. Raises :class:`Forbidden` on a 403."""

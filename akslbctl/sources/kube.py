@@ -33,6 +33,7 @@ log = logging.getLogger("akslbctl.kube")
 DEFAULT_KUBECONFIG = os.path.join("~", ".kube", "config")
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 PAGE_SIZE = 500  # as kubectl pages its lists
+MAX_EVENTS = 1000  # a Service's events are deduplicated by count; more than this is noise
 
 
 @dataclass(frozen=True)
@@ -91,21 +92,51 @@ class KubeSource:
         path = f"/apis/discovery.k8s.io/v1/namespaces/{quote(namespace, safe='')}/endpointslices"
         return list(self._list(path, [("labelSelector", f"kubernetes.io/service-name={service_name}")]))
 
+    def events(self, namespace: str, name: str, uid: str | None = None) -> list[dict[str, Any]]:
+        """The Service's Events (``kubectl describe svc`` reads the same), at most ``MAX_EVENTS``.
+
+        core/v1 with an ``involvedObject`` field selector; events.k8s.io/v1 (``regarding``) where the
+        core group does not serve them. Raises :class:`Forbidden` on a 403.
+        """
+        ns = quote(namespace, safe="")
+        terms = ["involvedObject.kind=Service", f"involvedObject.name={name}"] + (
+            [f"involvedObject.uid={uid}"] if uid else []
+        )
+        try:
+            return list(self._list(f"/api/v1/namespaces/{ns}/events", [("fieldSelector", ",".join(terms))], MAX_EVENTS))
+        except _NotFound:
+            pass
+        terms = ["regarding.kind=Service", f"regarding.name={name}"] + ([f"regarding.uid={uid}"] if uid else [])
+        try:
+            return list(
+                self._list(
+                    f"/apis/events.k8s.io/v1/namespaces/{ns}/events", [("fieldSelector", ",".join(terms))], MAX_EVENTS
+                )
+            )
+        except _NotFound:
+            raise EvidenceError("this Kubernetes API serves no Events") from None
+
     def close(self) -> None:
         self._api.close()
 
     # -- transport ------------------------------------------------------------------------
 
-    def _list(self, path: str, query: list[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+    def _list(self, path: str, query: list[tuple[str, str]], max_items: int | None = None) -> Iterator[dict[str, Any]]:
         cont: str | None = None
         seen: set[str] = set()
+        given = 0
         while True:
             q = [*query, ("limit", str(PAGE_SIZE))] + ([("continue", cont)] if cont else [])
             doc = self._get(path, q)
             items = doc.get("items")
             if not isinstance(items, list):
                 raise MalformedAnswer(f"Kubernetes API answered {path} without an items list")
+            if max_items is not None:
+                items = items[: max_items - given]
+                given += len(items)
             yield from items
+            if max_items is not None and given >= max_items:
+                return
             meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
             cont = meta.get("continue") or None
             if not cont:

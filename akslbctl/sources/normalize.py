@@ -25,9 +25,10 @@ from akslbctl.model.azure import (
     Probe,
     PublicIP,
     Rule,
+    VmState,
     same_id,
 )
-from akslbctl.model.kube import Endpoint, Node, Service, ServicePort, Taint
+from akslbctl.model.kube import Endpoint, Event, Node, Service, ServicePort, Taint
 from akslbctl.model.network import PrivateLinkService, SecurityGroup, SecurityRule, Subnet, VirtualNetwork
 
 
@@ -450,6 +451,73 @@ def network_interface(doc: Any, path: str = "NetworkInterface") -> NetworkInterf
         ipconfigs={c.id.lower(): c.str("privateIPAddress") for c in configs},
         nsg_id=nic.ref("networkSecurityGroup"),
         subnets={c.id.lower(): c.ref("subnet") for c in configs},
+        pools={c.id.lower(): tuple(c.refs("loadBalancerBackendAddressPools")) for c in configs},
+    )
+
+
+def vm_state(doc: Any, path: str = "InstanceView") -> VmState:
+    """An instance view as akslbctl records it: ``{"id": VM id, "statuses": [{"code": …}, …]}``.
+
+    ``statuses[].code`` is ``PowerState/running``, ``ProvisioningState/succeeded`` … (VM and VMSS
+    instance views alike).
+    """
+    doc = _obj(doc, path, optional=False)
+    vm_id = _str(doc.get("id"), f"{path}.id", optional=False)
+    power = provisioning = None
+    for i, st in enumerate(_list(doc.get("statuses"), f"{path}.statuses")):
+        st = _obj(st, f"{path}.statuses[{i}]")
+        code = _str(st.get("code"), f"{path}.statuses[{i}].code") or ""
+        kind, _, value = code.partition("/")
+        if kind == "PowerState" and value:
+            power = value
+        elif kind == "ProvisioningState" and value:
+            provisioning = value
+    return VmState(id=vm_id, power_state=power, provisioning_state=provisioning)
+
+
+def event(doc: Any, path: str = "Event") -> Event:
+    """A core/v1 Event or an events.k8s.io/v1 Event, in one shape.
+
+    core/v1: ``reason``, ``message``, ``count``, ``lastTimestamp`` (or ``eventTime``), ``source.component``;
+    events.k8s.io/v1: ``reason``, ``note``, ``series.count`` (or ``deprecatedCount``), ``series.lastObservedTime``
+    / ``eventTime`` / ``deprecatedLastTimestamp``, ``reportingController``.
+    """
+    doc = _obj(doc, path, optional=False)
+    meta = _obj(doc.get("metadata"), f"{path}.metadata")
+    series = _obj(doc.get("series"), f"{path}.series")
+    source = _obj(doc.get("source"), f"{path}.source")
+    message = doc.get("message") if "message" in doc else doc.get("note")
+    count = _int(doc.get("count"), f"{path}.count")
+    if count is None:
+        count = _int(series.get("count"), f"{path}.series.count") or _int(
+            doc.get("deprecatedCount"), f"{path}.deprecatedCount"
+        )
+    last = None
+    for key, where in (
+        ("lastObservedTime", series),
+        ("lastTimestamp", doc),
+        ("deprecatedLastTimestamp", doc),
+        ("eventTime", doc),
+        ("creationTimestamp", meta),
+    ):
+        value = where.get(key)
+        if isinstance(value, str) and value:
+            last = value
+            break
+    first = doc.get("firstTimestamp") or doc.get("deprecatedFirstTimestamp") or doc.get("eventTime")
+    return Event(
+        reason=_str(doc.get("reason"), f"{path}.reason") or "",
+        message=_str(message, f"{path}.message") or "",
+        type=_str(doc.get("type"), f"{path}.type") or "Normal",
+        count=max(1, count or 1),
+        last_seen=last,
+        first_seen=first if isinstance(first, str) else None,
+        source=(
+            _str(source.get("component"), f"{path}.source.component")
+            or _str(doc.get("reportingController"), f"{path}.reportingController")
+            or _str(doc.get("reportingComponent"), f"{path}.reportingComponent")
+            or ""
+        ),
     )
 
 
