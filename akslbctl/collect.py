@@ -409,6 +409,7 @@ def _collect_arm(
                 if f.public_ip_id and ours(f.name) and f.public_ip_id.lower() not in known_pips
             }
             nic_ids, scale_sets = set(), set()
+            members: set[str | None] = set()
             for lb in lbs:
                 pool_ids = [pid for r in lb.rules if ours(r.name) for pid in r.backend_pool_ids]
                 for pid in pool_ids:
@@ -416,12 +417,12 @@ def _collect_arm(
                     for m in pool_obj.members if pool_obj else ():
                         if not m.ipconfig_id:
                             continue
+                        members.add(vm_path(m.ipconfig_id))
                         vmss = _scale_set_of(m.ipconfig_id)
                         if vmss is not None:
                             scale_sets.add(vmss)
                         else:
                             nic_ids.add(_nic_of(m.ipconfig_id))
-            members = {vm_path(m.ipconfig_id) for lb in lbs for p in lb.pools for m in p.members if m.ipconfig_id}
             gaps, asked = _nodes_to_ask(nodes, members, scale_sets)
             scale_sets |= asked
             pip_futures = [pool.submit(arm.public_ip, pid) for pid in sorted(extra_pips)]

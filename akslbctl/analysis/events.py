@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 
 from akslbctl.model.case import Case
 from akslbctl.model.kube import Event, Service
-from akslbctl.model.report import ERROR, WARNING, Finding
+from akslbctl.model.report import ERROR, WARNING, EventReport, Finding
 
 FAILED_REASONS = frozenset(
     {"SyncLoadBalancerFailed", "EnsureLoadBalancerFailed", "UpdateLoadBalancerFailed", "DeleteLoadBalancerFailed"}
@@ -346,7 +346,12 @@ def classify(err: ArmError, raw: str, service: Service | None = None) -> Classif
 
 def _missing_resource(low: str, text: str, err: ArmError, annotations) -> Classified | None:
     named = None
-    if (
+    kind = (err.resource or "").lower()
+    if "/publicipaddresses/" in kind and PIP_NAME in annotations:
+        named = PIP_NAME
+    elif "/subnets/" in kind and INTERNAL_SUBNET in annotations:
+        named = INTERNAL_SUBNET
+    elif (
         "user supplied ip address" in text
         or ("public ip" in text and "not found" in text)
         or "cannot find public ip" in text
@@ -527,3 +532,32 @@ def silence(case: Case) -> str | None:
         "able to authenticate to Azure (an expired service principal secret, a missing managed identity), or "
         "it does not run"
     )
+
+
+MAX_SHOWN = 20
+
+
+def event_reports(case: Case) -> tuple[EventReport, ...] | None:
+    """The Service's newest events (at most ``MAX_SHOWN``), masked, failures parsed."""
+    if case.events is None:
+        return None
+    out = []
+    for e in newest_first(case.events)[:MAX_SHOWN]:
+        err = cls = None
+        if e.reason in FAILED_REASONS:
+            err = parse(e.message)
+            cls = classify(err, e.message, case.service).cls
+        out.append(
+            EventReport(
+                reason=e.reason,
+                type=e.type,
+                count=e.count,
+                last_seen=e.last_seen,
+                message=mask(e.message),
+                status=err.status if err else None,
+                code=err.code if err else None,
+                resource=err.resource if err else None,
+                cls=cls,
+            )
+        )
+    return tuple(out)

@@ -19,7 +19,13 @@ from akslbctl.analysis.engine import (
     probe_target,
     ready_endpoints_by_node,
 )
-from akslbctl.analysis.events import FAILED_REASONS, legacy_local_protocol_trap, provisioning_findings, silence
+from akslbctl.analysis.events import (
+    FAILED_REASONS,
+    event_reports,
+    legacy_local_protocol_trap,
+    provisioning_findings,
+    silence,
+)
 from akslbctl.analysis.expect import ExpectedProbe, ExpectedRule, pool_membership
 from akslbctl.analysis.fusion import (
     AZURE_DOWN,
@@ -134,6 +140,7 @@ def diagnose(
             vantage=vantage,
             notes=tuple(notes),
             source=source,
+            events=event_reports(case),
         )
 
     endpoints = ready_endpoints_by_node(case)
@@ -266,6 +273,7 @@ def diagnose(
         vantage=vantage,
         notes=tuple(dict.fromkeys(notes)),
         source=source,
+        events=event_reports(case),
     )
 
 

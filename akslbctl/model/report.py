@@ -75,6 +75,21 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class EventReport:
+    """One Event about the Service as a diagnosis shows it (message masked; ARM error parsed)."""
+
+    reason: str
+    type: str
+    count: int
+    last_seen: str | None
+    message: str
+    status: int | None = None  # HTTP status of the ARM error the message carries
+    code: str | None = None  # ARM error code
+    resource: str | None = None
+    cls: str | None = None  # the failure class (permission, quota, …); None for other events
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     service: Service
     load_balancer: LoadBalancer | None
@@ -87,6 +102,7 @@ class Diagnosis:
     vantage: str | None = None  # where the probes came from
     notes: tuple[str, ...] = ()
     source: str | None = None  # the address this machine's probes left from (None: no route, or not probed)
+    events: tuple[EventReport, ...] | None = None  # the Service's Events, newest first (None: not read)
 
     @property
     def all_unknown(self) -> bool:

@@ -104,6 +104,21 @@ def diagnosis_doc(d: Diagnosis) -> dict[str, Any]:
         "vantage": d.vantage,
         "vantageSource": d.source,
         "notes": list(d.notes),
+        "events": None
+        if d.events is None
+        else [
+            {
+                "reason": e.reason,
+                "type": e.type,
+                "count": e.count,
+                "lastSeen": e.last_seen,
+                "message": e.message,
+                "armError": None
+                if e.cls is None
+                else {"status": e.status, "code": e.code, "resource": e.resource, "class": e.cls},
+            }
+            for e in d.events
+        ],
     }
 
 

@@ -61,6 +61,7 @@ _ROLES = {
         ("privatelinkservices", "private-link-services", "pls", "privatelinkservice"), "PrivateLinkService"
     ),
     **dict.fromkeys(("version", "kubectl-version", "server-version", "versions"), "Version"),
+    **dict.fromkeys(("events", "event"), "Event"),
     "probes": "Probes",
 }
 _ARM_KINDS = {
@@ -166,6 +167,9 @@ def case_document(
         "subnets": list(raw.subnets),
         "privateLinkServices": list(raw.private_link_services),
         "networkNotes": list(case.network_notes),
+        "events": None if raw.events is None else [scrub(d) for d in raw.events],
+        "eventsNote": case.events_note,
+        "instanceViews": list(raw.instance_views),
         "probes": [dict(p) for p in probes],
         "vantage": {"source": source},
         "azureHealth": None if azure is None else dict(azure),
@@ -298,6 +302,8 @@ def case_from_document(doc: Any, label: str, scope: Scope) -> Case:
             virtual_networks=tuple(_obj_items(doc, "virtualNetworks")),
             subnets=tuple(_obj_items(doc, "subnets")),
             private_link_services=tuple(_obj_items(doc, "privateLinkServices")),
+            events=None if doc.get("events") is None else tuple(_obj_items(doc, "events")),
+            instance_views=tuple(_obj_items(doc, "instanceViews")),
         )
         evidence = _Evidence(label=label)
         evidence.service = normalize.service(service_doc, "service")
@@ -317,6 +323,8 @@ def case_from_document(doc: Any, label: str, scope: Scope) -> Case:
         evidence.network_notes = tuple(_str_items(doc, "networkNotes"))
         vantage = normalize._obj(doc.get("vantage"), "vantage")
         evidence.source = normalize._str(vantage.get("source"), "vantage.source")
+        evidence.events_note = normalize._str(doc.get("eventsNote"), "eventsNote")
+        evidence.observed_at = normalize._str(doc.get("capturedAt"), "capturedAt")
     return evidence.case(raw, scope, recorded, subscription, resource_group)
 
 
@@ -420,6 +428,8 @@ class _Evidence:
     azure_notes: tuple[str, ...] = ()
     network_notes: tuple[str, ...] = ()
     source: str | None = None
+    events_note: str | None = None
+    observed_at: str | None = None
 
     def case(
         self,
@@ -454,6 +464,8 @@ class _Evidence:
             virtual_networks=raw.virtual_networks,
             subnets=raw.subnets,
             private_link_services=raw.private_link_services,
+            events=raw.events,
+            instance_views=raw.instance_views,
         )
         # The scope: flags, else what the case says, else the Nodes' providerIDs, else the LBs' ids.
         sub_from_nodes, rg_from_nodes = node_resource_group(self.nodes)
@@ -477,6 +489,8 @@ class _Evidence:
             recorded_azure=self.azure,
             recorded_source=self.source,
             recorded_notes=self.azure_notes,
+            events_note=self.events_note,
+            observed_at=self.observed_at,
         )
 
 
@@ -526,6 +540,7 @@ class _Found:
     links: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
     version: Mapping[str, Any] | None = None
     probes: list[tuple[Any, str]] = field(default_factory=list)  # (probes list, file)
+    events: list[tuple[Mapping[str, Any], str, str]] | None = None  # None: no events file
 
     def add(self, doc: Any, role: str | None, file: str) -> None:
         if role == "Version" or (isinstance(doc, dict) and ("serverVersion" in doc or "gitVersion" in doc)):
@@ -550,6 +565,7 @@ class _Found:
                 "Subnet": self.subnets,
                 "VirtualNetwork": self.vnets,
                 "PrivateLinkService": self.links,
+                "Event": self._events_bucket() if kind == "Event" else None,
             }.get(kind or "")
             if bucket is not None and (role is None or kind == role):
                 bucket.append((item, file, path))
@@ -563,6 +579,11 @@ class _Found:
             if role is not None:
                 raise CaseFileError(f"{file}: {path}.kind: expected {role}, got {_shown(kind)}")
             # Anything else in a file of another name (pods.json, events.json, …) is not ours to read.
+
+    def _events_bucket(self) -> list[tuple[Mapping[str, Any], str, str]]:
+        if self.events is None:
+            self.events = []
+        return self.events
 
     def case(self, label: str, scope: Scope) -> Case:
         chosen, service = self._service(label, scope)
@@ -609,6 +630,7 @@ class _Found:
             virtual_networks=tuple(d for d, _, _ in self.vnets),
             subnets=tuple(d for d, _, _ in self.subnets),
             private_link_services=tuple(d for d, _, _ in self.links),
+            events=None if self.events is None else tuple(d for d, _, _ in self.events if _about(d, service)),
         )
         label_of = {id(d): f for d, f, _ in self.slices}
         return evidence.case(raw, scope, tuple(recorded), None, None, label_of)
@@ -681,6 +703,15 @@ def _kind_of(item: Any, list_kind: str | None, role: str | None) -> str | None:
     if list_kind and list_kind != "List":
         return list_kind[: -len("List")]
     return role
+
+
+def _about(event: Mapping[str, Any], service) -> bool:
+    """An event of ``kubectl get events`` about this Service (involvedObject, or regarding in events.k8s.io)."""
+    ref = event.get("involvedObject") or event.get("regarding") or {}
+    if not isinstance(ref, Mapping):
+        return False
+    namespace = ref.get("namespace") or (event.get("metadata") or {}).get("namespace")
+    return ref.get("kind") == "Service" and ref.get("name") == service.name and namespace in (None, service.namespace)
 
 
 def _slice_of(doc: Mapping[str, Any], namespace: str, name: str) -> bool:
