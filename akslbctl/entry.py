@@ -14,13 +14,43 @@ def _prog_name() -> str:
     return PLUGIN_PROG if base.startswith("kubectl-aks_lb") else "akslbctl"
 
 
+# The signal that ended the run, when SIGTERM or SIGHUP did (they end it as Ctrl-C does).
+_terminated_by: int | None = None
+
+
 def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     _harden_process()
     try:
         code = run(list(sys.argv[1:] if argv is None else argv), prog or _prog_name())
     except KeyboardInterrupt:  # Ctrl-C before the command's own handling (while modules load)
         code = 130
+    finally:
+        _remove_private_files()
+    if code == 130 and _terminated_by is not None:
+        code = 128 + _terminated_by  # 143 for SIGTERM, 129 for SIGHUP, as a shell reports them
     finish(code)
+
+
+def _remove_private_files() -> None:
+    """The run's private folder (credential files of the kubernetes client), if one was made."""
+    private = sys.modules.get("akslbctl.private")
+    if private is not None:
+        private.remove()
+
+
+def _on_terminate(signum: int, frame) -> None:
+    """SIGTERM (timeout, CI cancellation, kill) and SIGHUP (a closed terminal): end the run the way
+    Ctrl-C does — the same unwinding, the same cleanup (no client key left on disk) — by delivering
+    SIGINT to whatever handles it now (Python's, or asyncio's while a probe round runs)."""
+    import signal
+
+    global _terminated_by
+    if _terminated_by is None:
+        _terminated_by = signum
+    if callable(signal.getsignal(signal.SIGINT)):
+        signal.raise_signal(signal.SIGINT)
+    else:  # SIGINT ignored (a job started with '&' by a script): unwind all the same
+        raise KeyboardInterrupt
 
 
 def _harden_process() -> None:
@@ -49,6 +79,14 @@ def _harden_process() -> None:
         default_hook(args)
 
     sys.unraisablehook = unraisable
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) in (signal.SIG_DFL, None):
+                with contextlib.suppress(OSError, ValueError):
+                    signal.signal(sig, _on_terminate)
 
 
 def finish(code: int) -> None:
@@ -66,8 +104,11 @@ def finish(code: int) -> None:
 
     code = int(code)
     main_thread = threading.current_thread() is threading.main_thread()
-    if code == 130 and main_thread:
+    if code in (129, 130, 143) and main_thread:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        for name in ("SIGTERM", "SIGHUP"):  # a second one during the last flush ends it at once
+            if getattr(signal, name, None) is not None:
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -84,6 +84,8 @@ class Context:
     inputs: set[Path] = field(default_factory=set)  # files that were there before the run
     stdout_path: Path | None = None  # a subprocess's stdout, while it runs
     answered_first: bool = False  # an interrupt entry's run answered (or ended) before SIGINT was sent
+    cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the entry's run is over
+    listener: Any = None  # a foreign origin's listener (Listener), when the entry has one
 
     def path(self, name: str) -> Path:
         return self.tmp / name
@@ -114,6 +116,7 @@ class Fault:
     # reported by benchmarks/fault_figures.py, never judged; a run past hang_limit(bound) is a hang
     process: bool = False  # the test runs it as a subprocess (time, memory or a signal matter)
     interrupt: Callable[[Context], bool] | None = None  # SIGINT once this says the moment has come
+    sig: int = signal.SIGINT  # the signal ``interrupt`` sends (SIGTERM, SIGHUP: they end a run as Ctrl-C does)
     settle: float = 0.2  # seconds between that moment and the signal (to be well inside the blocking call)
     # The exit of a run that gave its answer before SIGINT could be sent: a command with a time limit of
     # its own (completion's 2 s lookup) may reach it first on a loaded machine. None: it must not.
@@ -487,6 +490,189 @@ def _json_note(text: str) -> Callable[[Context, Outcome], str | None]:
         return None
 
     return check
+
+
+# ---------------------------------------------------------------------------------------------------
+# Round two: hostile servers (issue 13)
+
+
+class Listener:
+    """Another origin on the loopback (``127.0.0.2`` by default, or another port of ``127.0.0.1``):
+    it records every connection and the bytes sent on it, and answers nothing. A token must never
+    reach it, nor any request at all."""
+
+    def __init__(self, host: str = "127.0.0.2") -> None:
+        import socket
+
+        self.host = host
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((host, 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.received: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def url(self, scheme: str = "http") -> str:
+        return f"{scheme}://{self.host}:{self.port}"
+
+    def _serve(self) -> None:
+
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(1.0)
+                try:
+                    self.received.append(conn.recv(65536) or b"<connected>")
+                except OSError:
+                    self.received.append(b"<connected>")
+
+    def close(self) -> None:
+        self._stop.set()
+        self.sock.close()
+        self._thread.join(2)
+
+
+def _listener(ctx: Context, host: str = "127.0.0.2") -> Listener:
+    listener = Listener(host)
+    ctx.listener = listener
+    ctx.cleanups.append(listener.close)
+    return listener
+
+
+def _nothing_reached_the_listener(ctx: Context, out: Outcome) -> str | None:
+    got = ctx.listener.received if ctx.listener is not None else []
+    if got:
+        leaked = any(s and s.encode() in b"".join(got) for s in ctx.secrets)
+        return f"{len(got)} request(s) reached the foreign origin{' with a token' if leaked else ''}: {got[0][:80]!r}"
+    return None
+
+
+def _lb_list_url(ctx: Context, base: str, provider: str = "Microsoft.Network/loadBalancers") -> str:
+    assert ctx.lab is not None
+    c = ctx.lab.cluster
+    return (
+        f"{base}/subscriptions/{c.subscription}/resourceGroups/{c.node_resource_group}/providers/"
+        f"{provider}?api-version=2026-03-01&page=2"
+    )
+
+
+def _next_link(where: Callable[[Context], str]) -> Callable[[Context], None]:
+    """ARM answers the load balancer list with one page whose nextLink is ``where(ctx)``."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        body = json.dumps({"value": ctx.lab.cluster.load_balancers, "nextLink": where(ctx)}).encode()
+        ctx.lab.add_fault(LabFault(api="arm", route="arm.loadBalancers.list", status=200, body=body))
+
+    return prepare
+
+
+def _foreign(scheme: str = "http", host: str = "127.0.0.2") -> Callable[[Context], str]:
+    return lambda ctx: _lb_list_url(ctx, _listener(ctx, host).url(scheme))
+
+
+def _arm_answer(route: str, status: int, header: str, where: Callable[[Context], str], times: int | None = None):
+    """ARM answers ``route`` with ``status`` and ``header: where(ctx)`` (an LRO or redirect header)."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        headers = ((header, where(ctx)), ("Retry-After", "0"), ("Content-Type", "application/json"))
+        ctx.lab.add_fault(LabFault(api="arm", route=route, status=status, body=b"", headers=headers, times=times))
+
+    return prepare
+
+
+def _kube_answer(route: str, status: int, where: Callable[[Context], str]):
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        headers = (("Location", where(ctx)), ("Content-Type", "text/html"))
+        ctx.lab.add_fault(LabFault(api="kube", route=route, status=status, body=b"moved", headers=headers))
+
+    return prepare
+
+
+def _foreign_url(path: str = "/x") -> Callable[[Context], str]:
+    return lambda ctx: _listener(ctx).url() + path
+
+
+def _vmss_restart(ctx: Context) -> str:
+    """An ARM action that changes something: restarting the cluster's scale set, on the lab's ARM."""
+    assert ctx.lab is not None
+    c = ctx.lab.cluster
+    return (
+        f"{ctx.lab.arm_url}/subscriptions/{c.subscription}/resourceGroups/{c.node_resource_group}/providers/"
+        "Microsoft.Compute/virtualMachineScaleSets/aks-nodepool1-12345678-vmss/restart?api-version=2024-07-01"
+    )
+
+
+def _nothing_but_reads(ctx: Context, out: Outcome) -> str | None:
+    """Only GETs and the rule-health POST reached the lab, and no write attempt."""
+    assert ctx.lab is not None
+    others = [(r.method, r.path) for r in ctx.lab.requests if r.method != "GET" and r.route != "arm.rule-health"]
+    if ctx.lab.writes or others:
+        return f"a write reached the lab: {others or [(w.method, w.path) for w in ctx.lab.writes]}"
+    restarts = [r.path for r in ctx.lab.requests if "restart" in r.path.lower()]
+    return f"the redirect was followed: {restarts}" if restarts else None
+
+
+def _then(*prepares: Callable[[Context], None]) -> Callable[[Context], None]:
+    def prepare(ctx: Context) -> None:
+        for p in prepares:
+            p(ctx)
+
+    return prepare
+
+
+def _checks(*checks: Callable[[Context, Outcome], str | None]) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        for c in checks:
+            problem = c(ctx, out)
+            if problem:
+                return problem
+        return None
+
+    return check
+
+
+def _client_cert_kubeconfig(ctx: Context) -> None:
+    """The lab's API server, with a user that has client-key-data and client-certificate-data (as
+    'az aks get-credentials --admin' writes): the kubernetes client writes them to temporary files.
+    TMPDIR is a folder of the run, so that what is left in it after the run can be seen."""
+    import base64
+
+    from akslbctl.lab.httpserver import _generate_tls
+
+    assert ctx.lab is not None and ctx.lab.ca_file is not None
+    _, cert, key = _generate_tls()
+    user = {
+        "token": ctx.lab.kube_token,
+        "client-certificate-data": base64.b64encode(cert).decode(),
+        "client-key-data": base64.b64encode(key).decode(),
+    }
+    _kubeconfig(ctx, ctx.lab.kube_url, ca=str(ctx.lab.ca_file), user=user)
+    tmpdir = ctx.path("tmpdir")
+    tmpdir.mkdir()
+    ctx.env["TMPDIR"] = str(tmpdir)
+    ctx.secrets.append(key.decode().splitlines()[1])  # a line of the private key: never in any output
+
+
+def _no_key_left(ctx: Context, out: Outcome) -> str | None:
+    left = [str(p.relative_to(ctx.tmp)) for p in ctx.path("tmpdir").rglob("*")]
+    return f"left in TMPDIR after the run: {left}" if left else None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1667,6 +1853,213 @@ CATALOGUE: tuple[Fault, ...] = (
 )
 
 
+NOTE = "not the ARM endpoint"
+
+CATALOGUE += (
+    # -- a token goes only to its own origin (issue 13 §1) -----------------------------------------
+    Fault(
+        "arm-nextlink-foreign-host",
+        "ARM's load balancer list hands out a nextLink on another host (plain http)",
+        "arm",
+        EXPLAIN,
+        3,
+        NOTE,
+        cluster=_cluster("nlhost").build,
+        prepare=_next_link(_foreign()),
+        check=_nothing_reached_the_listener,
+    ),
+    Fault(
+        "arm-nextlink-foreign-https",
+        "ARM's load balancer list hands out a nextLink on another host over https",
+        "arm",
+        EXPLAIN,
+        3,
+        NOTE,
+        cluster=_cluster("nlhttps").build,
+        prepare=_next_link(_foreign("https")),
+        check=_nothing_reached_the_listener,
+    ),
+    Fault(
+        "arm-nextlink-other-port",
+        "ARM's nextLink names the endpoint's host with another port",
+        "arm",
+        EXPLAIN,
+        3,
+        NOTE,
+        cluster=_cluster("nlport").build,
+        prepare=_next_link(_foreign("http", "127.0.0.1")),
+        check=_nothing_reached_the_listener,
+    ),
+    Fault(
+        "arm-nextlink-other-provider",
+        "ARM's nextLink points at another resource provider's path on the endpoint itself",
+        "arm",
+        EXPLAIN,
+        3,
+        "refused to send GET",
+        cluster=_cluster("nlprov").build,
+        prepare=_next_link(lambda ctx: _lb_list_url(ctx, ctx.lab.arm_url, "Microsoft.Compute/virtualMachineScaleSets")),
+    ),
+    Fault(
+        "rule-health-location-foreign",
+        "The rule-health operation's Location points at another host",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("rhloc").build,
+        prepare=_arm_answer("arm.rule-health", 202, "Location", _foreign_url("/op")),
+        check=_checks(_nothing_reached_the_listener, _json_note(NOTE)),
+    ),
+    Fault(
+        "rule-health-async-foreign",
+        "The rule-health operation's Azure-AsyncOperation points at another host",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("rhaso").build,
+        prepare=_arm_answer("arm.rule-health", 202, "Azure-AsyncOperation", _foreign_url("/op")),
+        check=_checks(_nothing_reached_the_listener, _json_note(NOTE)),
+    ),
+    Fault(
+        "arm-302-foreign",
+        "ARM answers the load balancer list with a 302 to another host",
+        "arm",
+        EXPLAIN,
+        3,
+        "redirect (302 to 127.0.0.2)",
+        cluster=_cluster("a302").build,
+        prepare=_arm_answer("arm.loadBalancers.list", 302, "Location", _foreign_url()),
+        check=_nothing_reached_the_listener,
+    ),
+    Fault(
+        "kube-302-foreign",
+        "The Kubernetes API answers the Service GET with a 302 to another host",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "with a redirect (302 to 127.0.0.2)",
+        cluster=_cluster("k302").build,
+        prepare=_kube_answer("kube.services.get", 302, _foreign_url()),
+        check=_nothing_reached_the_listener,
+    ),
+    Fault(
+        "kube-307-nodes",
+        "The Kubernetes API answers the Node list with a 307 to another host",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "with a redirect (307 to 127.0.0.2)",
+        cluster=_cluster("k307").build,
+        prepare=_kube_answer("kube.nodes.list", 307, _foreign_url()),
+        check=_nothing_reached_the_listener,
+    ),
+    # -- read-only whatever the server answers (issue 13 §2) ---------------------------------------
+    Fault(
+        "rule-health-307-restart",
+        "ARM redirects the rule-health POST (307) to a scale-set restart",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("rh307").build,
+        prepare=_arm_answer("arm.rule-health", 307, "Location", _vmss_restart),
+        check=_checks(_nothing_but_reads, _json_note("not followed")),
+    ),
+    Fault(
+        "rule-health-308-restart",
+        "ARM redirects the rule-health POST (308) to a scale-set restart",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("rh308").build,
+        prepare=_arm_answer("arm.rule-health", 308, "Location", _vmss_restart),
+        check=_checks(_nothing_but_reads, _json_note("not followed")),
+    ),
+    Fault(
+        "rule-health-poll-restart",
+        "The rule-health operation's Location is a scale-set restart on ARM itself",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("rhpoll").build,
+        prepare=_arm_answer("arm.rule-health", 202, "Location", _vmss_restart),
+        check=_checks(_nothing_but_reads, _json_note("refused to send GET")),
+    ),
+    # -- no credential left on disk after any ending (issue 13 §3) ---------------------------------
+    Fault(
+        "client-key-normal-exit",
+        "A kubeconfig with client-key-data: nothing left in TMPDIR after the run",
+        "env",
+        EXPLAIN,
+        0,
+        cluster=_cluster("keyok").build,
+        prepare=_client_cert_kubeconfig,
+        process=True,
+        check=_no_key_left,
+    ),
+    Fault(
+        "sigterm-kube-hang",
+        "SIGTERM (timeout, CI cancellation) while the API hangs, with client-key-data in the kubeconfig",
+        "signal",
+        EXPLAIN,
+        143,
+        cluster=_kube_fault("termk", "kube.nodes.list", hang=True),
+        prepare=_client_cert_kubeconfig,
+        process=True,
+        bound=8,
+        interrupt=_after_request("kube.nodes.list"),
+        sig=signal.SIGTERM,
+        check=_checks(_stdout_whole_documents, _no_key_left),
+    ),
+    Fault(
+        "sighup-kube-hang",
+        "SIGHUP (the terminal closed) while the API hangs, with client-key-data in the kubeconfig",
+        "signal",
+        EXPLAIN,
+        129,
+        cluster=_kube_fault("hupk", "kube.services.get", hang=True),
+        prepare=_client_cert_kubeconfig,
+        process=True,
+        bound=8,
+        interrupt=_after_request("kube.services.get"),
+        sig=signal.SIGHUP,
+        check=_checks(_stdout_whole_documents, _no_key_left),
+    ),
+    Fault(
+        "sigterm-probe-round",
+        "SIGTERM during a probe round against a hanging node",
+        "signal",
+        (*EXPLAIN, *NI, "--timeout", "30"),
+        143,
+        cluster=_local("termp", B.Hang()),
+        prepare=_client_cert_kubeconfig,
+        process=True,
+        bound=8,
+        interrupt=_after_connection(1, HC),
+        sig=signal.SIGTERM,
+        check=_checks(_stdout_whole_documents, _no_key_left),
+    ),
+    Fault(
+        "sigterm-watch",
+        "SIGTERM during probe --watch",
+        "signal",
+        ("probe", "svc/web", "--watch", "--interval", "0.2", "-o", "json", *NI),
+        143,
+        cluster=_cluster("termw").build,
+        prepare=_client_cert_kubeconfig,
+        process=True,
+        bound=10,
+        interrupt=_after_output,
+        sig=signal.SIGTERM,
+        check=_checks(_stdout_whole_documents, _no_key_left),
+    ),
+)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Running one entry
 
@@ -1699,6 +2092,9 @@ def context(fault: Fault, tmp: Path) -> Iterator[Context]:
         ctx.inputs = set(tmp.rglob("*"))
         yield ctx
     finally:
+        for cleanup in reversed(ctx.cleanups):
+            with contextlib.suppress(Exception):
+                cleanup()
         if lab is not None:
             lab.stop()
             lab.cluster.release()
@@ -1834,7 +2230,7 @@ def _interrupt_when_ready(fault: Fault, ctx: Context, child: _Child, give_up: fl
         time.sleep(fault.settle)  # well inside the blocking call
     out = ctx.stdout_path
     ctx.answered_first = child.exited() or (out is not None and out.exists() and out.stat().st_size > 0)
-    child.send_signal(signal.SIGINT)
+    child.send_signal(fault.sig)
 
 
 def run(fault: Fault, tmp: Path, *, process: bool | None = None) -> tuple[Context, Outcome]:
