@@ -404,7 +404,13 @@ def origin_of(url: str) -> tuple[str, str, int | None]:
 
 # Every request akslbctl may send to ARM, below the endpoint's own path: GETs of Microsoft.Network
 # resources and operation results, and the one POST, rule health (contract §2).
-_ALLOWED_GET = re.compile(r"^/subscriptions/[^/]+/(resourcegroups/[^/]+/)?providers/microsoft\.network/[^?#]*$", re.I)
+_ALLOWED_GET = re.compile(
+    r"^/subscriptions/[^/]+/(resourcegroups/[^/]+/)?providers/"
+    r"(microsoft\.network/[^?#]*"  # Microsoft.Network reads and operation results
+    # a scale set's NICs, which Microsoft.Network serves under the Compute path
+    r"|microsoft\.compute/virtualmachinescalesets/[^/]+(/virtualmachines/[^/]+)?/networkinterfaces(/[^?#]*)?)$",
+    re.I,
+)
 _ALLOWED_POST = re.compile(
     r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.network/loadbalancers/[^/]+"
     r"/loadbalancingrules/[^/]+/health$",
@@ -437,7 +443,9 @@ def check_request(endpoint: str, method: str, url: str) -> None:
         path = path[len(base) :]
     method = method.upper()
     allowed = _ALLOWED_GET if method == "GET" else _ALLOWED_POST if method == "POST" else None
-    if allowed is None or not allowed.match(path):
+    segments = path.lower().split("/")
+    dotted = any(seg in (".", "..") or "%2e" in seg or "%2f" in seg or "%5c" in seg for seg in segments)
+    if allowed is None or dotted or not allowed.match(path):
         raise ForeignRequest(
             f"refused to send {method} {path[:120]} to ARM: akslbctl only reads (contract: read-only)",
             hint="ARM's answer pointed there; please report this with --debug output",
