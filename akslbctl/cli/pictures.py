@@ -29,6 +29,9 @@ def check_picture_options(output: str, *, tree: bool, svg: str | None) -> None:
 
 def show_pictures(diagnosis, case, output: str, *, tree: bool, svg: str | None) -> None:
     """Print the table (or the tree) as usual and, with ``svg``, save the same as a picture."""
+    from akslbctl.render.escape import human
+
+    diagnosis, case = human((diagnosis, case))
     if tree:
         from akslbctl.render.tree import render_tree
 
@@ -73,4 +76,6 @@ def save_svg(draw: Callable[[object], None], path: str, *, title: str, width: in
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     t = term()
-    t.stderr.write(f"saved the picture as {path}\n")
+    from akslbctl.render.escape import escape
+
+    t.stderr.write(escape(f"saved the picture as {path}") + "\n")

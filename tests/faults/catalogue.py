@@ -675,6 +675,72 @@ def _no_key_left(ctx: Context, out: Outcome) -> str | None:
     return f"left in TMPDIR after the run: {left}" if left else None
 
 
+# What must never reach a terminal from outside: C0 (but the line breaks of the output itself), DEL,
+# C1, bidi controls and line separators (issue 13 §4).
+_CONTROL = __import__("re").compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+OSC52 = "\x1b]52;c;ZWNobyBwd25lZA==\x07"  # a clipboard write
+CLEAR = "\x1b[2J\x1b[H"  # clear the screen, cursor home
+BIDI = "\u202egnp.exe"
+FORGED = "\naks-forged-vmss000009   up   probe-ok"  # a newline in a name: a table row of its own
+
+
+def _no_control(ctx: Context, out: Outcome) -> str | None:
+    """No control character, bidi override or forged line reached stdout or stderr raw."""
+    for name, text in (("stdout", out.stdout), ("stderr", out.stderr)):
+        found = _CONTROL.search(text)
+        if found:
+            at = found.start()
+            return f"{name} holds {found.group()!r} raw: {text[max(0, at - 30) : at + 10]!r}"
+        if any(line.lstrip().startswith("aks-forged") for line in text.splitlines()):
+            return f"{name} holds a forged row"
+    return None
+
+
+def _completion_safe(ctx: Context, out: Outcome) -> str | None:
+    """The completion protocol's tabs aside, nothing raw; the real Service is still offered."""
+    plain = Outcome(out.exit, out.stdout.replace("\t", " "), out.stderr, out.seconds)
+    if "svc/web " not in plain.stdout and "svc/web\n" not in plain.stdout:
+        return f"svc/web not offered: {out.stdout!r}"
+    return _no_control(ctx, plain)
+
+
+def _rename_node(value: str) -> Callable[[LabCluster], None]:
+    def change(c: LabCluster) -> None:
+        c.nodes[2]["metadata"]["name"] = value
+
+    return change
+
+
+def _label(value: str) -> Callable[[LabCluster], None]:
+    def change(c: LabCluster) -> None:
+        c.services[0]["metadata"].setdefault("labels", {})["app"] = value
+
+    return change
+
+
+def _forbidden_message(message: str):
+    body = json.dumps({"kind": "Status", "status": "Failure", "message": message, "code": 403}).encode()
+    return _kube_fault("kmsg", "kube.nodes.list", status=403, body=body)
+
+
+def _arm_error_message(message: str):
+    body = json.dumps({"error": {"code": "Conflict" + CLEAR, "message": message}}).encode()
+    return _arm_fault("amsg", "arm.loadBalancers.list", status=409, body=body)
+
+
+def _service_list_names(*names: str) -> Callable[[], LabCluster]:
+    def build() -> LabCluster:
+        c = _cluster("cnames").build()
+        for n in names:
+            extra = copy.deepcopy(c.services[0])
+            extra["metadata"]["name"] = n
+            extra["metadata"]["uid"] = extra["metadata"]["uid"][:-4] + f"{len(c.services):04d}"
+            c.services.append(extra)
+        return c
+
+    return build
+
+
 # ---------------------------------------------------------------------------------------------------
 # The catalogue
 
@@ -2056,6 +2122,127 @@ CATALOGUE += (
         interrupt=_after_output,
         sig=signal.SIGTERM,
         check=_checks(_stdout_whole_documents, _no_key_left),
+    ),
+)
+
+
+TABLE = ("explain", "svc/web", "-o", "wide")
+
+CATALOGUE += (
+    # -- nothing from outside reaches a terminal raw (issue 13 §4) --------------------------------
+    Fault(
+        "escape-node-name-osc52",
+        "A Node name carries an OSC 52 clipboard write and a clear-screen",
+        "cluster",
+        TABLE,
+        0,
+        cluster=_mutated("esc1", _rename_node("aks-nodepool1-12345678-vmss000002" + OSC52 + CLEAR)),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-node-name-newline",
+        "A Node name holds a newline and a forged table row",
+        "cluster",
+        TABLE,
+        0,
+        cluster=_mutated("esc2", _rename_node("aks-nodepool1-12345678-vmss000002" + FORGED)),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-node-name-bidi",
+        "A Node name holds a bidi override (U+202E) and C1 controls",
+        "cluster",
+        ("explain", "svc/web", "--tree"),
+        0,
+        cluster=_mutated("esc3", _rename_node("aks-" + BIDI + "\x9b2J\x85")),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-annotation-path",
+        "A probe-path annotation holds escape sequences and a newline (diff table)",
+        "cluster",
+        ("diff", "svc/web"),
+        1,
+        cluster=_mutated(
+            "esc4",
+            lambda c: (
+                _annotation("service.beta.kubernetes.io/azure-load-balancer-health-probe-protocol", "http")(c),
+                _annotation(
+                    "service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path", "/h" + CLEAR + FORGED
+                )(c),
+            ),
+        ),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-label",
+        "A Service label holds a bracketed rich markup and an escape",
+        "cluster",
+        TABLE,
+        0,
+        cluster=_mutated("esc5", _label("[/][blink]x\x1b[5m")),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-kube-error-message",
+        "The Kubernetes API's 403 message carries an OSC 52 write and a newline",
+        "kube-api",
+        TABLE,
+        3,
+        "403 Forbidden",
+        cluster=_forbidden_message("nodes is forbidden" + OSC52 + "\nerror: forged second line"),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-arm-error-message",
+        "ARM's error code and message carry a clear-screen",
+        "arm",
+        TABLE,
+        3,
+        "ARM could not list load balancers",
+        cluster=_arm_error_message("boom" + CLEAR),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-probe-body",
+        "A node's health answer is a 503 whose body is escape sequences",
+        "node",
+        ("explain", "svc/web", "-o", "wide", *NI),
+        0,  # two nodes of three answer 200
+        cluster=_local(
+            "esc8",
+            B.Http(default=B.Reply(503, (OSC52 + CLEAR + FORGED).encode(), (("Content-Type", "text/plain"),))),
+        ),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-case-file",
+        "A case file's Service and Node names carry escapes and bidi overrides",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json", "-o", "wide"),
+        3,
+        "no verdict for",
+        prepare=_case(_set("nodes.1.metadata.name", "aks-" + OSC52 + BIDI + FORGED)),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-probe-watch-table",
+        "probe's table while a Node name carries a clear-screen",
+        "cluster",
+        ("probe", "svc/web", "--count", "1", "--interval", "0", *NI),
+        0,
+        cluster=_mutated("esc10", _rename_node("aks-nodepool1-12345678-vmss000002" + CLEAR + FORGED)),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-completion",
+        "Completion candidates: Service names holding escapes are never offered",
+        "kube-api",
+        ("__complete", "explain", ""),
+        0,
+        cluster=_service_list_names("evil" + OSC52, "web2" + FORGED),
+        process=True,
+        check=_completion_safe,
     ),
 )
 
