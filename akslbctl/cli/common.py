@@ -44,9 +44,9 @@ class Terminal:
         )
 
     def redact(self, text: str) -> str:
-        for s in sorted((s for s in self.secrets if s and len(s) >= 6), key=len, reverse=True):
-            text = text.replace(s, "***")
-        return text
+        from akslbctl.masking import mask
+
+        return mask(text, self.secrets)
 
     def error(self, message: str) -> None:
         from akslbctl.render.escape import escape

@@ -178,9 +178,9 @@ def write_document(path: str, doc: Mapping[str, Any], *, secrets: Iterable[str] 
 
     ``secrets`` (credentials of the run) are masked should any answer ever have echoed one.
     """
-    text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
-    for s in sorted((s for s in secrets if s and len(s) >= 6), key=len, reverse=True):
-        text = text.replace(s, "***")
+    from akslbctl.masking import mask
+
+    text = mask(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", secrets)
     # A lone UTF-16 surrogate (an API or a case file may carry "\ud800" escapes) cannot be UTF-8: written
     # back as the same JSON escape, the document stays valid and reads back exactly.
     data = text.encode("utf-8", "backslashreplace")

@@ -741,6 +741,71 @@ def _service_list_names(*names: str) -> Callable[[], LabCluster]:
     return build
 
 
+JWT = (
+    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJhcGk6Ly9BenVyZUFEVG9rZW5FeGNoYW5nZSIsInRpZCI6IngifQ."
+    "Qm9ndXNTaWduYXR1cmVfb2ZfdGhlX2xhYl9YYjNfWnE4X3ZWNm1KcFl0Uk5zVTBfa0VjMl9oRDRfd0wx"
+)
+TENANT = "4b8c3d2e-1f0a-4e9b-8c7d-6a5b4c3d2e1f"
+
+
+def _no_fragment(ctx: Context, out: Outcome) -> str | None:
+    """No 15-character piece of any secret in the output or the files written (masking survives a cut)."""
+    texts = [out.stdout, out.stderr] + [p.read_bytes().decode("utf-8", "replace") for p in written_files(ctx)]
+    for secret in ctx.secrets:
+        for i in range(0, max(len(secret) - 14, 0)):
+            piece = secret[i : i + 15]
+            if any(piece in t for t in texts):
+                return f"a fragment of a secret reached the output: {piece[:4]}…"
+    return None
+
+
+def _echoing_403(route: str, message: Callable[[Context], str]) -> Callable[[Context], None]:
+    """The Kubernetes API answers ``route`` with a 403 whose message echoes (part of) a credential."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        body = json.dumps({"kind": "Status", "message": message(ctx), "code": 403}).encode()
+        ctx.lab.add_fault(LabFault(api="kube", route=route, status=403, body=body))
+
+    return prepare
+
+
+def _echoing_arm_error(message: Callable[[Context], str]) -> Callable[[Context], None]:
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        body = json.dumps({"error": {"code": "InvalidAuthenticationTokenTenant", "message": message(ctx)}}).encode()
+        ctx.lab.add_fault(LabFault(api="arm", route="arm.loadBalancers.list", status=400, body=body))
+
+    return prepare
+
+
+def _jwt_kubeconfig(ctx: Context) -> None:
+    """The kubeconfig's token is a JWT (as kubelogin's is)."""
+    assert ctx.lab is not None and ctx.lab.ca_file is not None
+    _kubeconfig(ctx, ctx.lab.kube_url, ca=str(ctx.lab.ca_file), user={"token": JWT})
+    ctx.secrets.append(JWT)
+
+
+def _tenant_in_free_text(c: LabCluster) -> None:
+    c.services[0]["metadata"].setdefault("annotations", {})["example.com/last-error"] = (
+        f"AADSTS700016: Application with identifier 'x' was not found in the directory '{TENANT}'. Tenant ID: {TENANT}"
+    )
+
+
+def _file_lacks(name: str, text: str) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        path = ctx.path(name)
+        if not path.exists():
+            return f"{name} was not written"
+        return f"{name} still holds {text}" if text in path.read_text() else None
+
+    return check
+
+
 # ---------------------------------------------------------------------------------------------------
 # The catalogue
 
@@ -2243,6 +2308,66 @@ CATALOGUE += (
         cluster=_service_list_names("evil" + OSC52, "web2" + FORGED),
         process=True,
         check=_completion_safe,
+    ),
+)
+
+
+CATALOGUE += (
+    # -- masking survives truncation; --redact and tenant ids in free text (issue 13 §5) ------------
+    Fault(
+        "mask-kube-message-cut",
+        "A 403 message echoes the kubeconfig token where the message is cut (300 characters)",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "403 Forbidden",
+        cluster=_cluster("mcut").build,
+        prepare=_echoing_403("kube.nodes.list", lambda ctx: "x" * 273 + " " + ctx.lab.kube_token),
+        check=_no_fragment,
+    ),
+    Fault(
+        "mask-kube-token-half",
+        "A 403 message echoes the second half of the kubeconfig token",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "403 Forbidden",
+        cluster=_cluster("mhalf").build,
+        prepare=_echoing_403("kube.nodes.list", lambda ctx: "token ending " + ctx.lab.kube_token[14:] + " refused"),
+        check=_no_fragment,
+    ),
+    Fault(
+        "mask-jwt-signature",
+        "A 403 message echoes only the signature segment of the kubeconfig's JWT",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "403 Forbidden",
+        cluster=_cluster("mjwt").build,
+        prepare=_then(
+            _jwt_kubeconfig, _echoing_403("kube.*", lambda ctx: "bad signature " + JWT.rsplit(".", 1)[1])
+        ),
+        check=_no_fragment,
+    ),
+    Fault(
+        "mask-arm-token-fragment",
+        "ARM's error message echoes a fragment of the bearer token",
+        "arm",
+        EXPLAIN,
+        3,
+        "InvalidAuthenticationTokenTenant",
+        cluster=_cluster("marm").build,
+        prepare=_echoing_arm_error(lambda ctx: f"token '{ctx.lab.arm_token[6:30]}…' is for another tenant"),
+        check=_no_fragment,
+    ),
+    Fault(
+        "redact-tenant-free-text",
+        "capture --redact: a tenant id standing in free text (an AADSTS message in an annotation)",
+        "cluster",
+        ("capture", "svc/web", "-f", "{tmp}/out.json", "--redact", *NI),
+        0,
+        cluster=_mutated("rten", _tenant_in_free_text),
+        check=_file_lacks("out.json", TENANT),
     ),
 )
 
