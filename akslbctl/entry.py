@@ -66,6 +66,7 @@ def _harden_process() -> None:
     import contextlib
     import signal
 
+    _fill_closed_standard_fds()
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     if reconfigure is not None:
         with contextlib.suppress(ValueError, OSError):
@@ -89,6 +90,27 @@ def _harden_process() -> None:
                     signal.signal(sig, _on_terminate)
 
 
+def _fill_closed_standard_fds() -> None:
+    """A run started with fd 0, 1 or 2 closed (``akslbctl … >&-``): each hole gets /dev/null, so that
+    no file the run opens (a key file, a socket) becomes 'stdout', and writes do not raise."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        try:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        except OSError:
+            continue
+        name = ("stdin", "stdout", "stderr")[fd]
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, "r" if fd == 0 else "w", closefd=False))  # noqa: SIM115
+
+
 def finish(code: int) -> None:
     """End the process with ``code`` now, whatever is still running.
 
@@ -99,6 +121,7 @@ def finish(code: int) -> None:
     workers, so with any other thread alive the process leaves through ``os._exit`` once the output
     is flushed.
     """
+    import contextlib
     import signal
     import threading
 
@@ -112,7 +135,14 @@ def finish(code: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
+            if stream is sys.stdout and isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+                # A full disk, an I/O error: the output is not whole — never exit 0 on that.
+                with contextlib.suppress(OSError, ValueError):
+                    sys.stderr.write(f"error: could not write the output ({exc.strerror or exc})\n")
+                    sys.stderr.flush()
+                if code in (0, 1):
+                    code = 3
             # A reader that went away (| head): point the descriptor at /dev/null so that the
             # interpreter's own last flush does not print "Exception ignored … BrokenPipeError".
             try:

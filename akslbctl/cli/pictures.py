@@ -69,12 +69,13 @@ def save_svg(draw: Callable[[object], None], path: str, *, title: str, width: in
         highlight=False,
         soft_wrap=False,
         emoji=False,
+        markup=False,
     )
     draw(recorder)
-    try:
-        recorder.save_svg(path, title=title)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    from akslbctl.sources.casefile import write_file
+
+    # The case files' writer: no planted link followed, a device or FIFO written through, never blocking.
+    write_file(path, recorder.export_svg(title=title).encode("utf-8", "backslashreplace"))
     t = term()
     from akslbctl.render.escape import escape
 

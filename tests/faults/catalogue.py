@@ -122,6 +122,7 @@ class Fault:
     # its own (completion's 2 s lookup) may reach it first on a loaded machine. None: it must not.
     answered_exit: int | None = None
     stdout_closed: bool = False  # stdout is a pipe nobody reads (| head -0)
+    streams: str | None = None  # "full": stdout is /dev/full; "no-fd1" / "no-fd2": started with fd 1 / 2 closed
     check: Callable[[Context, Outcome], str | None] | None = None  # one more condition: a problem or None
 
     @property
@@ -804,6 +805,48 @@ def _file_lacks(name: str, text: str) -> Callable[[Context, Outcome], str | None
         return f"{name} still holds {text}" if text in path.read_text() else None
 
     return check
+
+
+def _mkfifo(name: str) -> Callable[[Context], None]:
+    def prepare(ctx: Context) -> None:
+        os.mkfifo(ctx.path(name))
+
+    return prepare
+
+
+def _planted_link(name: str) -> Callable[[Context], None]:
+    """``name`` is a symbolic link to a file the run must not touch (``victim``)."""
+
+    def prepare(ctx: Context) -> None:
+        ctx.path("victim").write_text("precious\n")
+        ctx.path(name).symlink_to(ctx.path("victim"))
+
+    return prepare
+
+
+def _still(name: str, kind: str) -> Callable[[Context, Outcome], str | None]:
+    import stat as st
+
+    tests = {"fifo": st.S_ISFIFO, "chardev": st.S_ISCHR, "file": st.S_ISREG}
+
+    def check(ctx: Context, out: Outcome) -> str | None:
+        path = Path(name) if name.startswith("/") else ctx.path(name)
+        mode = os.lstat(path).st_mode
+        return None if tests[kind](mode) else f"{path} is no longer a {kind}"
+
+    return check
+
+
+def _victim_untouched(ctx: Context, out: Outcome) -> str | None:
+    return None if ctx.path("victim").read_text() == "precious\n" else "the planted link was followed"
+
+
+def _whole_document(ctx: Context, out: Outcome) -> str | None:
+    try:
+        json.loads(out.stdout)
+    except ValueError:
+        return f"stdout is not one JSON document: {out.stdout[:80]!r}"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -2372,6 +2415,97 @@ CATALOGUE += (
 )
 
 
+CATALOGUE += (
+    # -- files that are not regular files; write errors on stdout (issue 13 §6, §7) ---------------
+    Fault(
+        "capture-dev-null",
+        "capture -f /dev/null: written through, the device is never replaced",
+        "output",
+        ("capture", "svc/web", "-f", "/dev/null", *NI),
+        0,
+        cluster=_cluster("cnull").build,
+        process=True,
+        check=_still("/dev/null", "chardev"),
+    ),
+    Fault(
+        "capture-fifo-no-reader",
+        "capture -f onto a FIFO nobody reads: refused at once, never blocking",
+        "output",
+        ("capture", "svc/web", "-f", "{tmp}/pipe", *NI),
+        2,
+        "pipe nobody reads",
+        cluster=_cluster("cfifo").build,
+        prepare=_mkfifo("pipe"),
+        process=True,
+        check=_still("pipe", "fifo"),
+    ),
+    Fault(
+        "capture-planted-link",
+        "capture -f onto a planted symbolic link: the link is replaced, its target untouched",
+        "output",
+        ("capture", "svc/web", "-f", "{tmp}/out.json", *NI),
+        0,
+        cluster=_cluster("clink").build,
+        prepare=_planted_link("out.json"),
+        check=_checks(_victim_untouched, _still("out.json", "file")),
+    ),
+    Fault(
+        "svg-fifo-no-reader",
+        "--svg onto a FIFO nobody reads: refused, never blocking",
+        "output",
+        ("explain", "svc/web", "--svg", "{tmp}/pipe", *NI),
+        2,
+        "pipe nobody reads",
+        cluster=_cluster("sfifo").build,
+        prepare=_mkfifo("pipe"),
+        process=True,
+        check=_still("pipe", "fifo"),
+    ),
+    Fault(
+        "svg-planted-link",
+        "--svg onto a planted symbolic link: not followed",
+        "output",
+        ("explain", "svc/web", "--svg", "{tmp}/pic.svg", *NI),
+        0,
+        cluster=_cluster("slink").build,
+        prepare=_planted_link("pic.svg"),
+        check=_checks(_victim_untouched, _still("pic.svg", "file")),
+    ),
+    Fault(
+        "stdout-full-disk",
+        "stdout is a full disk (/dev/full): one line and a failing exit, never 0",
+        "output",
+        EXPLAIN,
+        3,
+        "could not write the output",
+        cluster=_cluster("ofull").build,
+        process=True,
+        streams="full",
+    ),
+    Fault(
+        "stdout-fd-closed",
+        "akslbctl started with fd 1 closed (>&-)",
+        "output",
+        EXPLAIN,
+        0,
+        cluster=_cluster("ofd1").build,
+        process=True,
+        streams="no-fd1",
+    ),
+    Fault(
+        "stderr-fd-closed",
+        "akslbctl started with fd 2 closed (2>&-)",
+        "output",
+        EXPLAIN,
+        0,
+        cluster=_cluster("ofd2").build,
+        process=True,
+        streams="no-fd2",
+        check=_whole_document,
+    ),
+)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Running one entry
 
@@ -2493,8 +2627,22 @@ def run_process(fault: Fault, ctx: Context) -> Outcome:
         if fault.stdout_closed:
             read_end, write_end = os.pipe()
             stdout = write_end
+        full = open(os.devnull if fault.streams != "full" else "/dev/full", "wb")  # noqa: SIM115
+        if fault.streams == "full":
+            stdout = full
+        closing = {"no-fd1": 1, "no-fd2": 2}.get(fault.streams or "")
         started = time.monotonic()
-        child = _Child(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err, env=ctx.env))
+        child = _Child(
+            subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=err,
+                env=ctx.env,
+                preexec_fn=(lambda: os.close(closing)) if closing else None,  # noqa: PLW1509
+            )
+        )
+        full.close()
         if fault.stdout_closed:
             os.close(stdout)
             os.close(read_end)  # nobody will ever read: the first write meets EPIPE
@@ -2610,8 +2758,10 @@ def judge(fault: Fault, ctx: Context, out: Outcome) -> list[str]:
         says = (fault.says,) if isinstance(fault.says, str) else fault.says or ()
         if says and not any(s in out.stderr for s in says):
             problems.append(f"stderr does not say {' or '.join(map(repr, says))}")
-    elif fault.exit in (0, 1) and out.stderr.strip():
-        problems.append(f"unexpected stderr: {out.stderr.strip()[:120]!r}")
+    elif fault.exit in (0, 1):
+        rest = [ln for ln in out.stderr.splitlines() if ln.strip() and not ln.startswith("saved the picture as ")]
+        if rest:  # (--svg says where it saved the picture)
+            problems.append(f"unexpected stderr: {rest[0][:120]!r}")
     if fault.verdict is not None:
         got = node_verdict(out.stdout)
         if got != fault.verdict:
