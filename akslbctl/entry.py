@@ -14,13 +14,43 @@ def _prog_name() -> str:
     return PLUGIN_PROG if base.startswith("kubectl-aks_lb") else "akslbctl"
 
 
+# The signal that ended the run, when SIGTERM or SIGHUP did (they end it as Ctrl-C does).
+_terminated_by: int | None = None
+
+
 def main(argv: list[str] | None = None, prog: str | None = None) -> None:
     _harden_process()
     try:
         code = run(list(sys.argv[1:] if argv is None else argv), prog or _prog_name())
     except KeyboardInterrupt:  # Ctrl-C before the command's own handling (while modules load)
         code = 130
+    finally:
+        _remove_private_files()
+    if code == 130 and _terminated_by is not None:
+        code = 128 + _terminated_by  # 143 for SIGTERM, 129 for SIGHUP, as a shell reports them
     finish(code)
+
+
+def _remove_private_files() -> None:
+    """The run's private folder (credential files of the kubernetes client), if one was made."""
+    private = sys.modules.get("akslbctl.private")
+    if private is not None:
+        private.remove()
+
+
+def _on_terminate(signum: int, frame) -> None:
+    """SIGTERM (timeout, CI cancellation, kill) and SIGHUP (a closed terminal): end the run the way
+    Ctrl-C does — the same unwinding, the same cleanup (no client key left on disk) — by delivering
+    SIGINT to whatever handles it now (Python's, or asyncio's while a probe round runs)."""
+    import signal
+
+    global _terminated_by
+    if _terminated_by is None:
+        _terminated_by = signum
+    if callable(signal.getsignal(signal.SIGINT)):
+        signal.raise_signal(signal.SIGINT)
+    else:  # SIGINT ignored (a job started with '&' by a script): unwind all the same
+        raise KeyboardInterrupt
 
 
 def _harden_process() -> None:
@@ -36,6 +66,7 @@ def _harden_process() -> None:
     import contextlib
     import signal
 
+    _fill_closed_standard_fds()
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     if reconfigure is not None:
         with contextlib.suppress(ValueError, OSError):
@@ -49,6 +80,35 @@ def _harden_process() -> None:
         default_hook(args)
 
     sys.unraisablehook = unraisable
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            sig = getattr(signal, name, None)
+            if sig is not None and signal.getsignal(sig) in (signal.SIG_DFL, None):
+                with contextlib.suppress(OSError, ValueError):
+                    signal.signal(sig, _on_terminate)
+
+
+def _fill_closed_standard_fds() -> None:
+    """A run started with fd 0, 1 or 2 closed (``akslbctl … >&-``): each hole gets /dev/null, so that
+    no file the run opens (a key file, a socket) becomes 'stdout', and writes do not raise."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        try:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        except OSError:
+            continue
+        name = ("stdin", "stdout", "stderr")[fd]
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, "r" if fd == 0 else "w", closefd=False))  # noqa: SIM115
 
 
 def finish(code: int) -> None:
@@ -61,17 +121,28 @@ def finish(code: int) -> None:
     workers, so with any other thread alive the process leaves through ``os._exit`` once the output
     is flushed.
     """
+    import contextlib
     import signal
     import threading
 
     code = int(code)
     main_thread = threading.current_thread() is threading.main_thread()
-    if code == 130 and main_thread:
+    if code in (129, 130, 143) and main_thread:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        for name in ("SIGTERM", "SIGHUP"):  # a second one during the last flush ends it at once
+            if getattr(signal, name, None) is not None:
+                signal.signal(getattr(signal, name), signal.SIG_DFL)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
+            if stream is sys.stdout and isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+                # A full disk, an I/O error: the output is not whole — never exit 0 on that.
+                with contextlib.suppress(OSError, ValueError):
+                    sys.stderr.write(f"error: could not write the output ({exc.strerror or exc})\n")
+                    sys.stderr.flush()
+                if code in (0, 1):
+                    code = 3
             # A reader that went away (| head): point the descriptor at /dev/null so that the
             # interpreter's own last flush does not print "Exception ignored … BrokenPipeError".
             try:

@@ -84,6 +84,9 @@ def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None =
     except Exception as exc:
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
             return _click_error(exc, t)
+        if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS:  # a full disk under stdout: not 0
+            t.error(f"could not write the output ({exc.strerror or exc})")
+            return ExitCode.NO_EVIDENCE
         t.error(f"internal error: {type(exc).__name__}: {exc} (please report this with --debug output)")
         if logging.getLogger("akslbctl").isEnabledFor(logging.DEBUG):
             import traceback
@@ -92,6 +95,15 @@ def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None =
         return ExitCode.NO_EVIDENCE
     finally:
         _restore_sigint(sigint)
+
+
+def _errnos(*names: str) -> frozenset[int]:
+    import errno
+
+    return frozenset(getattr(errno, n) for n in names if hasattr(errno, n))
+
+
+_OUTPUT_ERRNOS = _errnos("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS")
 
 
 def _sigint_handler():

@@ -108,7 +108,9 @@ def capture(
         "no probe results" if no_probe else _count(len(entries), "probe result"),
     ]
     redacted = ", redacted" if redact else ""
-    term().stdout.write(f"wrote {filename} ({', '.join(parts)}{redacted}; {size:,} bytes)\n")
+    from akslbctl.render.escape import escape
+
+    term().stdout.write(escape(f"wrote {filename} ({', '.join(parts)}{redacted}; {size:,} bytes)") + "\n")
     return ExitCode.OK
 
 

@@ -37,17 +37,30 @@ class Terminal:
         no_color = "NO_COLOR" in os.environ
         width = None
         if not self.isatty():
-            width = int(os.environ.get("COLUMNS", "0") or 0) or 120
-        return Console(file=stream, no_color=no_color, highlight=False, width=width, soft_wrap=False, emoji=False)
+            width = _columns() or 120
+        # markup off: a '[' in a name or a message is text, never a style (nor a MarkupError)
+        return Console(
+            file=stream, no_color=no_color, highlight=False, width=width, soft_wrap=False, emoji=False, markup=False
+        )
 
     def redact(self, text: str) -> str:
-        for s in sorted((s for s in self.secrets if s and len(s) >= 6), key=len, reverse=True):
-            text = text.replace(s, "***")
-        return text
+        from akslbctl.masking import mask
+
+        return mask(text, self.secrets)
 
     def error(self, message: str) -> None:
-        self.stderr.write(self.redact(f"error: {' '.join(message.split())}") + "\n")
+        from akslbctl.render.escape import escape
+
+        self.stderr.write(escape(self.redact(f"error: {' '.join(message.split())}")) + "\n")
         self.stderr.flush()
+
+
+def _columns() -> int | None:
+    """COLUMNS when it is a usable width (decimal, 1–10000); anything else (abc, -5, ٣) is ignored."""
+    value = os.environ.get("COLUMNS", "").strip()
+    if value.isascii() and value.isdigit() and 0 < int(value) <= 10000:
+        return int(value)
+    return None
 
 
 _term = Terminal(sys.stdout, sys.stderr)
@@ -145,7 +158,9 @@ def setup_logging(debug: bool) -> None:
 
     class _Redacting(logging.Filter):
         def filter(self, record: logging.LogRecord) -> bool:
-            record.msg = t.redact(record.getMessage())
+            from akslbctl.render.escape import escape
+
+            record.msg = escape(t.redact(record.getMessage()))
             record.args = ()
             return True
 

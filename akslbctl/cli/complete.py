@@ -258,10 +258,14 @@ def answer(request: str, args: list[str], *, api: bool = True) -> str:
         found, directive = complete(words, current, api=api)
     except Exception:  # an unreachable server, a broken kubeconfig, a bug: never in the command line
         found, directive = [], ERROR
+    from akslbctl.render.escape import escape, unsafe
+
     lines = []
     for value, desc in found:
+        if unsafe(str(value)):  # no real name holds a control character: never typed into the line
+            continue
         value = _one_line(value)
-        desc = _one_line(desc) if descriptions else ""
+        desc = escape(_one_line(desc)) if descriptions else ""
         lines.append(f"{value}\t{desc}" if desc else value)
     lines.append(f":{directive}")
     return "\n".join(lines) + "\n"

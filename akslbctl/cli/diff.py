@@ -77,5 +77,6 @@ def render_diff(result, output: str) -> None:
         write_document(diff_doc(result), output)
         return
     from akslbctl.render.diff_table import render_diff as render_table
+    from akslbctl.render.escape import human
 
-    render_table(result, t.console())
+    render_table(human(result), t.console())

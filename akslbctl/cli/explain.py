@@ -147,6 +147,7 @@ def render_diagnosis(diagnosis, output: str) -> None:
 
         write_document(diagnosis_doc(diagnosis), output)
         return
+    from akslbctl.render.escape import human
     from akslbctl.render.table import render_diagnosis
 
-    render_diagnosis(diagnosis, t.console(), wide=output == "wide")
+    render_diagnosis(human(diagnosis), t.console(), wide=output == "wide")

@@ -75,14 +75,17 @@ def explain_many(
         write_document([diagnosis_doc(d) for d in diagnoses], output)
     elif diagnoses:
         from akslbctl.cli.pictures import show
+        from akslbctl.render.escape import human
         from akslbctl.render.summary import render_summary, summary_row
 
-        rows = [summary_row(d) for d in diagnoses]
+        rows = [summary_row(d) for d in human(diagnoses)]
         show(lambda console: render_summary(rows, console, wide=output == "wide"), svg, title="akslbctl explain")
     if not diagnoses:
         where = "in any namespace" if all_namespaces else "in the namespace"
         match = f" matching {selector}" if selector else ""
-        t.stderr.write(f"No LoadBalancer Services found {where}{match}.\n")
+        from akslbctl.render.escape import escape
+
+        t.stderr.write(escape(f"No LoadBalancer Services found {where}{match}.") + "\n")
         return ExitCode.OK
     from akslbctl.render.summary import summary_row
 

@@ -29,6 +29,9 @@ def check_picture_options(output: str, *, tree: bool, svg: str | None) -> None:
 
 def show_pictures(diagnosis, case, output: str, *, tree: bool, svg: str | None) -> None:
     """Print the table (or the tree) as usual and, with ``svg``, save the same as a picture."""
+    from akslbctl.render.escape import human
+
+    diagnosis, case = human((diagnosis, case))
     if tree:
         from akslbctl.render.tree import render_tree
 
@@ -66,11 +69,14 @@ def save_svg(draw: Callable[[object], None], path: str, *, title: str, width: in
         highlight=False,
         soft_wrap=False,
         emoji=False,
+        markup=False,
     )
     draw(recorder)
-    try:
-        recorder.save_svg(path, title=title)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    from akslbctl.sources.casefile import write_file
+
+    # The case files' writer: no planted link followed, a device or FIFO written through, never blocking.
+    write_file(path, recorder.export_svg(title=title).encode("utf-8", "backslashreplace"))
     t = term()
-    t.stderr.write(f"saved the picture as {path}\n")
+    from akslbctl.render.escape import escape
+
+    t.stderr.write(escape(f"saved the picture as {path}") + "\n")

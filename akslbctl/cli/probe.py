@@ -93,14 +93,17 @@ def probe(
     )
     session = Watch(case, options, provider_version=provider_version)
     out = renderer(output, term())
-    out.start(session.plan)
+    from akslbctl.render.escape import human
+
+    shown = (lambda x: x) if output == "json" else human  # JSON Lines stay exact; tables are escaped
+    out.start(shown(session.plan))
     last = None
     try:
         for rnd in session.rounds():
-            out.round(rnd)
+            out.round(shown(rnd))
             last = rnd
     finally:
-        out.close(last)
+        out.close(shown(last))
     if last is not None and last.unknown:
         # No member has a state: this machine reached no node, and Azure's view is not there (§5.1).
         term().error("no verdict: no probe reached a node from here and Azure's view is unavailable")

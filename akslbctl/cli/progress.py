@@ -34,7 +34,9 @@ def progress(t: Terminal, message: str, *, enabled: bool = True) -> Iterator:
         yield _Quiet()
         return
     console = t.console(stderr=True)
-    with console.status(message, spinner="dots") as status:
+    from akslbctl.render.escape import escape
+
+    with console.status(escape(message), spinner="dots") as status:
         yield _Status(status)
 
 
@@ -43,4 +45,6 @@ class _Status:
         self._status = status
 
     def update(self, message: str) -> None:
-        self._status.update(message)
+        from akslbctl.render.escape import escape
+
+        self._status.update(escape(message))

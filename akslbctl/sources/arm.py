@@ -16,6 +16,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -248,6 +249,9 @@ class ArmSource:
                 raise RuleHealthUnavailable(
                     f"missing permission for the rule-health operation ({code or '403 Forbidden'})"
                 ) from None
+            if status is not None and 300 <= status < 400:
+                why = f"ARM redirected the rule-health operation ({_redirect(exc)}): not followed"
+                raise RuleHealthUnavailable(why) from None
             if status in (400, 404):
                 raise RuleHealthUnavailable(
                     f"ARM does not offer the rule-health operation here ({code or status})"
@@ -303,6 +307,11 @@ class ArmSource:
                     f"ARM refused to {what} ({code or '403 Forbidden'})",
                     hint=f"akslbctl needs Reader on resource group {resource_group or '?'}",
                 ) from None
+            if status is not None and 300 <= status < 400:
+                raise EvidenceError(
+                    f"ARM answered '{what}' with a redirect ({_redirect(exc)}), which akslbctl does not follow",
+                    hint="check --arm-endpoint / AKSLBCTL_ARM_ENDPOINT and any proxy in between",
+                ) from None
             if status == 429:
                 after = _retry_after(exc)
                 raise EvidenceError(
@@ -335,18 +344,23 @@ def _client(subscription: str, endpoint: str, token: str | None, timeout: float,
     scope = _scope(endpoint)
     credential = _StaticToken(token) if token else _default_credential()
     allow_http = urlsplit(endpoint).scheme == "http"  # validated loopback-only by resolve_endpoint
+    guard = _RequestGuard(endpoint)
     pipeline = [
         policies.RequestIdPolicy(),
         policies.HeadersPolicy(),
         policies.UserAgentPolicy(sdk_moniker=f"akslbctl/{__version__}"),
         policies.ProxyPolicy(),
         policies.ContentDecodePolicy(),
-        policies.RedirectPolicy(),
+        # No redirect is followed, for any method: a 307/308 would turn the rule-health POST into a
+        # POST anywhere (contract §2); a 3xx reaches the caller as an answer that says so.
+        policies.RedirectPolicy(permit_redirects=False),
         _BoundedRetryPolicy(retry_total=2, retry_backoff_factor=0.5, timeout=max(timeout * 2, 30), deadline=deadline),
-        _AllowLoopbackHttp() if allow_http else None,
+        _AllowLoopbackHttp(endpoint) if allow_http else None,
+        guard,  # before the bearer policy too: a foreign URL is refused before a token is attached
         ARMChallengeAuthenticationPolicy(credential, scope),
         _DebugLogPolicy(),
         policies.SensitiveHeaderCleanupPolicy(),
+        guard,  # last: nothing reaches the transport that it has not checked
     ]
     return NetworkManagementClient(
         credential,
@@ -396,10 +410,90 @@ def _policy_base():
 
 
 class _AllowLoopbackHttp(_policy_base()):
-    """Lets the bearer policy send to an http:// loopback endpoint (emulators, the lab)."""
+    """Lets the bearer policy send to the validated http:// loopback endpoint (emulators, the lab) —
+    to that origin only: any other URL keeps the https rule (and :class:`_RequestGuard` refuses it)."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.origin = origin_of(endpoint)
 
     def on_request(self, request) -> None:
-        request.context["enforce_https"] = False
+        if origin_of(request.http_request.url) == self.origin:
+            request.context["enforce_https"] = False
+
+
+def origin_of(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the port made explicit: what a token is bound to."""
+    parts = urlsplit(url)
+    scheme = (parts.scheme or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1  # unreadable: never equal to a validated endpoint's
+    if port is None:
+        port = {"https": 443, "http": 80}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+# Every request akslbctl may send to ARM, below the endpoint's own path: GETs of Microsoft.Network
+# resources and operation results, and the one POST, rule health (contract §2).
+_ALLOWED_GET = re.compile(
+    r"^/subscriptions/[^/]+/(resourcegroups/[^/]+/)?providers/"
+    r"(microsoft\.network/[^?#]*"  # Microsoft.Network reads and operation results
+    # a scale set's NICs, which Microsoft.Network serves under the Compute path
+    r"|microsoft\.compute/virtualmachinescalesets/[^/]+(/virtualmachines/[^/]+)?/networkinterfaces(/[^?#]*)?)$",
+    re.I,
+)
+_ALLOWED_POST = re.compile(
+    r"^/subscriptions/[^/]+/resourcegroups/[^/]+/providers/microsoft\.network/loadbalancers/[^/]+"
+    r"/loadbalancingrules/[^/]+/health$",
+    re.I,
+)
+
+
+class ForeignRequest(EvidenceError):
+    """ARM pointed a request (nextLink, an LRO header, a redirect) somewhere akslbctl does not send to."""
+
+
+def check_request(endpoint: str, method: str, url: str) -> None:
+    """The one place that decides whether a request may leave: same origin as the validated endpoint
+    (so the bearer token goes nowhere else, over no other scheme), and a read or rule health only.
+
+    Raises :class:`ForeignRequest` with one line naming the host or the request."""
+    want = origin_of(endpoint)
+    got = origin_of(url)
+    if got != want:
+        host = got[1] or "?"
+        shown = f"{got[0]}://{host}" + (f":{got[2]}" if got[2] not in (None, 443, 80) else "")
+        raise ForeignRequest(
+            f"ARM pointed a request at {shown}, which is not the ARM endpoint {endpoint}: not sent "
+            "(the token goes to that endpoint only)",
+            hint="check --arm-endpoint / AKSLBCTL_ARM_ENDPOINT and any proxy in between",
+        )
+    base = urlsplit(endpoint).path.rstrip("/")
+    path = urlsplit(url).path
+    if base and path.lower().startswith(base.lower() + "/"):
+        path = path[len(base) :]
+    method = method.upper()
+    allowed = _ALLOWED_GET if method == "GET" else _ALLOWED_POST if method == "POST" else None
+    segments = path.lower().split("/")
+    dotted = any(seg in (".", "..") or "%2e" in seg or "%2f" in seg or "%5c" in seg for seg in segments)
+    if allowed is None or dotted or not allowed.match(path):
+        raise ForeignRequest(
+            f"refused to send {method} {path[:120]} to ARM: akslbctl only reads (contract: read-only)",
+            hint="ARM's answer pointed there; please report this with --debug output",
+        )
+
+
+class _RequestGuard(_policy_base()):
+    """The last policy before the transport: :func:`check_request` on every request, the first one,
+    a ``nextLink`` page, an LRO poll (``Location`` / ``Azure-AsyncOperation``) and any retry alike."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+
+    def on_request(self, request) -> None:
+        http = request.http_request
+        check_request(self.endpoint, http.method, http.url)
 
 
 class _DebugLogPolicy(_policy_base()):
@@ -522,6 +616,15 @@ def _retry_after(exc: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return after if after is not None and 0 < after < 86400 else None
+
+
+def _redirect(exc: Any) -> str:
+    """``302 to host`` of a redirect answer (the host only: a Location may carry anything)."""
+    status = getattr(exc, "status_code", None)
+    response = getattr(exc, "response", None)
+    location = getattr(response, "headers", {}).get("Location") if response is not None else None
+    host = urlsplit(location).hostname if location else None
+    return f"{status} to {host}" if host else f"{status}"
 
 
 def _error_code(exc: Any) -> str | None:

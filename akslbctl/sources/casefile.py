@@ -182,15 +182,37 @@ def write_document(path: str, doc: Mapping[str, Any], *, secrets: Iterable[str] 
 
     ``secrets`` (credentials of the run) are masked should any answer ever have echoed one.
     """
-    text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
-    for s in sorted((s for s in secrets if s and len(s) >= 6), key=len, reverse=True):
-        text = text.replace(s, "***")
+    from akslbctl.masking import mask
+
+    text = mask(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", secrets)
     # A lone UTF-16 surrogate (an API or a case file may carry "\ud800" escapes) cannot be UTF-8: written
     # back as the same JSON escape, the document stays valid and reads back exactly.
     data = text.encode("utf-8", "backslashreplace")
+    return write_file(path, data)
+
+
+def write_file(path: str, data: bytes, *, timeout: float = 10.0) -> int:
+    """The one writer of files the user names (case files, ``--svg`` pictures); returns the size.
+
+    A regular file (or a new one) is written atomically: temp file + rename, mode 0600 — a symbolic
+    link planted at the path is replaced, never followed. A character device or a FIFO (``/dev/null``,
+    ``/dev/stdout``, a named pipe) is never replaced: it is written through, without blocking — a FIFO
+    nobody reads, or one that stops reading for ``timeout`` seconds, is one clear error. Anything else
+    (a folder, a socket, a block device) is refused. Errors are :class:`CaseFileError` (exit 2).
+    """
+    import stat
+
     target = os.path.abspath(os.path.expanduser(path))
-    if os.path.isdir(target):
-        raise CaseFileError(f"{path}: is a folder", hint="name the case file to write, e.g. -f case.json")
+    try:
+        st = os.stat(target)  # what the path finally names (through a link)
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise CaseFileError(f"{path}: is a folder", hint="name the file to write, e.g. -f case.json")
+    if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        return _write_through(path, target, data, timeout)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise CaseFileError(f"{path}: is not a regular file (a socket or a block device): not written")
     folder = os.path.dirname(target)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
@@ -211,6 +233,36 @@ def write_document(path: str, doc: Mapping[str, Any], *, secrets: Iterable[str] 
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return len(data)
+
+
+def _write_through(path: str, target: str, data: bytes, timeout: float) -> int:
+    """Write ``data`` into a character device or a FIFO, never blocking longer than ``timeout``."""
+    import errno
+    import select
+    import time
+
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise CaseFileError(f"cannot write {path}: it is a pipe nobody reads") from None
+        raise CaseFileError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        view, done, give_up = memoryview(data), 0, time.monotonic() + timeout
+        while done < len(view):
+            try:
+                done += os.write(fd, view[done : done + 65536])
+                continue
+            except BlockingIOError:
+                pass
+            left = give_up - time.monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                raise CaseFileError(f"cannot write {path}: its reader stopped reading for {timeout:g} s")
+    except OSError as exc:
+        raise CaseFileError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     return len(data)
 
 

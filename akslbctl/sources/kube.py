@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from akslbctl.errors import (
     AuthError,
@@ -157,6 +157,7 @@ class KubeSource:
             auth_settings=["BearerToken"],
         )
         method, url, headers = params[0], params[1], params[2]
+        _check_request(self.server, method, url)
         timeout = self.options.request_timeout
         if self.options.deadline is not None:
             self.options.deadline.check(f"GET {path}")
@@ -169,6 +170,14 @@ class KubeSource:
         log.debug("GET %s → %s (%d bytes)", path, resp.status, len(body or b""))
         if resp.status == 404:
             raise _NotFound(path)
+        if 300 <= resp.status < 400:
+            target = urlsplit(resp.headers.get("Location") or "").hostname if resp.headers else None
+            raise EvidenceError(
+                f"Kubernetes API answered GET {path} with a redirect ({resp.status}"
+                + (f" to {target}" if target else "")
+                + "), which akslbctl does not follow",
+                hint="check the server URL of the --context (a proxy or login page in between?)",
+            )
         if resp.status >= 400:
             raise _status_error(resp.status, body, path, self.server)
         try:
@@ -178,6 +187,13 @@ class KubeSource:
         if not isinstance(doc, dict):
             raise MalformedAnswer(f"Kubernetes API answered {path} with a JSON {type(doc).__name__}, not an object")
         return doc
+
+
+def _check_request(server: str, method: str, url: str) -> None:
+    """The one place every Kubernetes request passes: a GET, to the configured server's origin."""
+    want, got = urlsplit(server), urlsplit(url)
+    if method != "GET" or (want.scheme, want.netloc.lower()) != (got.scheme, got.netloc.lower()):
+        raise EvidenceError(f"refused to send {method} to {got.hostname or '?'}: akslbctl only reads from {server}")
 
 
 class _NotFound(EvidenceError):
@@ -271,7 +287,15 @@ def _connect(options: KubeOptions):
         if namespace is None:
             namespace = (chosen.get("context") or {}).get("namespace")
         try:
-            load_kube_config(config_file=joined, context=context, client_configuration=cfg, persist_config=False)
+            from akslbctl import private
+
+            load_kube_config(
+                config_file=joined,
+                context=context,
+                client_configuration=cfg,
+                persist_config=False,
+                temp_file_path=private.directory(),  # key files: in a 0700 folder removed at any ending
+            )
         except ConfigException as exc:
             raise AuthError(f"kubeconfig context {context!r} is not usable: {_one_line(exc)}") from None
         except Exception as exc:  # exec plugins failing, unreadable certificate files …
@@ -292,7 +316,9 @@ def _connect(options: KubeOptions):
             hint="pass --kubeconfig, set KUBECONFIG, or run 'az aks get-credentials'",
         )
     # One quick retry on a dropped connection, none on statuses: the caller reports those.
-    cfg.retries = Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0)
+    # No redirect is followed (credentials go to the configured server only): a 3xx is returned to
+    # _get, which says what it was.
+    cfg.retries = Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0, raise_on_redirect=False)
     return ApiClient(configuration=cfg), namespace or "default", cfg.host, context
 
 

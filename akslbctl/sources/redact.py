@@ -24,6 +24,11 @@ _TENANT_IN_TEXT = re.compile(
     r"(?:/tenants/|login\.microsoftonline\.com/|sts\.windows\.net/)([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",
     re.IGNORECASE,
 )
+# A tenant id standing in free text: an AADSTS message's "directory '…'", "Tenant ID: …", "tid=…".
+_TENANT_WORDS = re.compile(
+    r"(?:tenant|directory|\btid)(?:[\s\"':=(\[]|id)*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",
+    re.IGNORECASE,
+)
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 # Keys whose value is a resource-group name or a tenant id wherever they appear (az CLI output adds
@@ -112,6 +117,9 @@ class Redactor:
             for m in _RG_IN_ID.finditer(text):
                 self._add(self.resource_groups, m.group(1), "resource-group")
             for m in _TENANT_IN_TEXT.finditer(text):
+                self._add(self.tenants, m.group(1), "tenant")
+        if "-" in text:
+            for m in _TENANT_WORDS.finditer(text):
                 self._add(self.tenants, m.group(1), "tenant")
         if any(marker in text for marker in _POOL_MARKERS):
             # Only addresses inside the placeholder pools could collide with a placeholder.

@@ -84,6 +84,8 @@ class Context:
     inputs: set[Path] = field(default_factory=set)  # files that were there before the run
     stdout_path: Path | None = None  # a subprocess's stdout, while it runs
     answered_first: bool = False  # an interrupt entry's run answered (or ended) before SIGINT was sent
+    cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the entry's run is over
+    listener: Any = None  # a foreign origin's listener (Listener), when the entry has one
 
     def path(self, name: str) -> Path:
         return self.tmp / name
@@ -114,11 +116,13 @@ class Fault:
     # reported by benchmarks/fault_figures.py, never judged; a run past hang_limit(bound) is a hang
     process: bool = False  # the test runs it as a subprocess (time, memory or a signal matter)
     interrupt: Callable[[Context], bool] | None = None  # SIGINT once this says the moment has come
+    sig: int = signal.SIGINT  # the signal ``interrupt`` sends (SIGTERM, SIGHUP: they end a run as Ctrl-C does)
     settle: float = 0.2  # seconds between that moment and the signal (to be well inside the blocking call)
     # The exit of a run that gave its answer before SIGINT could be sent: a command with a time limit of
     # its own (completion's 2 s lookup) may reach it first on a loaded machine. None: it must not.
     answered_exit: int | None = None
     stdout_closed: bool = False  # stdout is a pipe nobody reads (| head -0)
+    streams: str | None = None  # "full": stdout is /dev/full; "no-fd1" / "no-fd2": started with fd 1 / 2 closed
     check: Callable[[Context, Outcome], str | None] | None = None  # one more condition: a problem or None
 
     @property
@@ -487,6 +491,374 @@ def _json_note(text: str) -> Callable[[Context, Outcome], str | None]:
         return None
 
     return check
+
+
+# ---------------------------------------------------------------------------------------------------
+# Round two: hostile servers (issue 13)
+
+
+class Listener:
+    """Another origin on the loopback (``127.0.0.2`` by default, or another port of ``127.0.0.1``):
+    it records every connection and the bytes sent on it, and answers nothing. A token must never
+    reach it, nor any request at all."""
+
+    def __init__(self, host: str = "127.0.0.2") -> None:
+        import socket
+
+        self.host = host
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind((host, 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.received: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def url(self, scheme: str = "http") -> str:
+        return f"{scheme}://{self.host}:{self.port}"
+
+    def _serve(self) -> None:
+
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(1.0)
+                try:
+                    self.received.append(conn.recv(65536) or b"<connected>")
+                except OSError:
+                    self.received.append(b"<connected>")
+
+    def close(self) -> None:
+        self._stop.set()
+        self.sock.close()
+        self._thread.join(2)
+
+
+def _listener(ctx: Context, host: str = "127.0.0.2") -> Listener:
+    listener = Listener(host)
+    ctx.listener = listener
+    ctx.cleanups.append(listener.close)
+    return listener
+
+
+def _nothing_reached_the_listener(ctx: Context, out: Outcome) -> str | None:
+    got = ctx.listener.received if ctx.listener is not None else []
+    if got:
+        leaked = any(s and s.encode() in b"".join(got) for s in ctx.secrets)
+        return f"{len(got)} request(s) reached the foreign origin{' with a token' if leaked else ''}: {got[0][:80]!r}"
+    return None
+
+
+def _lb_list_url(ctx: Context, base: str, provider: str = "Microsoft.Network/loadBalancers") -> str:
+    assert ctx.lab is not None
+    c = ctx.lab.cluster
+    return (
+        f"{base}/subscriptions/{c.subscription}/resourceGroups/{c.node_resource_group}/providers/"
+        f"{provider}?api-version=2026-03-01&page=2"
+    )
+
+
+def _next_link(where: Callable[[Context], str]) -> Callable[[Context], None]:
+    """ARM answers the load balancer list with one page whose nextLink is ``where(ctx)``."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        body = json.dumps({"value": ctx.lab.cluster.load_balancers, "nextLink": where(ctx)}).encode()
+        ctx.lab.add_fault(LabFault(api="arm", route="arm.loadBalancers.list", status=200, body=body))
+
+    return prepare
+
+
+def _foreign(scheme: str = "http", host: str = "127.0.0.2") -> Callable[[Context], str]:
+    return lambda ctx: _lb_list_url(ctx, _listener(ctx, host).url(scheme))
+
+
+def _arm_answer(route: str, status: int, header: str, where: Callable[[Context], str], times: int | None = None):
+    """ARM answers ``route`` with ``status`` and ``header: where(ctx)`` (an LRO or redirect header)."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        headers = ((header, where(ctx)), ("Retry-After", "0"), ("Content-Type", "application/json"))
+        ctx.lab.add_fault(LabFault(api="arm", route=route, status=status, body=b"", headers=headers, times=times))
+
+    return prepare
+
+
+def _kube_answer(route: str, status: int, where: Callable[[Context], str]):
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        headers = (("Location", where(ctx)), ("Content-Type", "text/html"))
+        ctx.lab.add_fault(LabFault(api="kube", route=route, status=status, body=b"moved", headers=headers))
+
+    return prepare
+
+
+def _foreign_url(path: str = "/x") -> Callable[[Context], str]:
+    return lambda ctx: _listener(ctx).url() + path
+
+
+def _vmss_restart(ctx: Context) -> str:
+    """An ARM action that changes something: restarting the cluster's scale set, on the lab's ARM."""
+    assert ctx.lab is not None
+    c = ctx.lab.cluster
+    return (
+        f"{ctx.lab.arm_url}/subscriptions/{c.subscription}/resourceGroups/{c.node_resource_group}/providers/"
+        "Microsoft.Compute/virtualMachineScaleSets/aks-nodepool1-12345678-vmss/restart?api-version=2024-07-01"
+    )
+
+
+def _nothing_but_reads(ctx: Context, out: Outcome) -> str | None:
+    """Only GETs and the rule-health POST reached the lab, and no write attempt."""
+    assert ctx.lab is not None
+    others = [(r.method, r.path) for r in ctx.lab.requests if r.method != "GET" and r.route != "arm.rule-health"]
+    if ctx.lab.writes or others:
+        return f"a write reached the lab: {others or [(w.method, w.path) for w in ctx.lab.writes]}"
+    restarts = [r.path for r in ctx.lab.requests if "restart" in r.path.lower()]
+    return f"the redirect was followed: {restarts}" if restarts else None
+
+
+def _then(*prepares: Callable[[Context], None]) -> Callable[[Context], None]:
+    def prepare(ctx: Context) -> None:
+        for p in prepares:
+            p(ctx)
+
+    return prepare
+
+
+def _checks(*checks: Callable[[Context, Outcome], str | None]) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        for c in checks:
+            problem = c(ctx, out)
+            if problem:
+                return problem
+        return None
+
+    return check
+
+
+def _client_cert_kubeconfig(ctx: Context) -> None:
+    """The lab's API server, with a user that has client-key-data and client-certificate-data (as
+    'az aks get-credentials --admin' writes): the kubernetes client writes them to temporary files.
+    TMPDIR is a folder of the run, so that what is left in it after the run can be seen."""
+    import base64
+
+    from akslbctl.lab.httpserver import _generate_tls
+
+    assert ctx.lab is not None and ctx.lab.ca_file is not None
+    _, cert, key = _generate_tls()
+    user = {
+        "token": ctx.lab.kube_token,
+        "client-certificate-data": base64.b64encode(cert).decode(),
+        "client-key-data": base64.b64encode(key).decode(),
+    }
+    _kubeconfig(ctx, ctx.lab.kube_url, ca=str(ctx.lab.ca_file), user=user)
+    tmpdir = ctx.path("tmpdir")
+    tmpdir.mkdir()
+    ctx.env["TMPDIR"] = str(tmpdir)
+    ctx.secrets.append(key.decode().splitlines()[1])  # a line of the private key: never in any output
+
+
+def _no_key_left(ctx: Context, out: Outcome) -> str | None:
+    left = [str(p.relative_to(ctx.tmp)) for p in ctx.path("tmpdir").rglob("*")]
+    return f"left in TMPDIR after the run: {left}" if left else None
+
+
+# What must never reach a terminal from outside: C0 (but the line breaks of the output itself), DEL,
+# C1, bidi controls and line separators (issue 13 §4).
+_CONTROL = __import__("re").compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+OSC52 = "\x1b]52;c;ZWNobyBwd25lZA==\x07"  # a clipboard write
+CLEAR = "\x1b[2J\x1b[H"  # clear the screen, cursor home
+BIDI = "\u202egnp.exe"
+FORGED = "\naks-forged-vmss000009   up   probe-ok"  # a newline in a name: a table row of its own
+
+
+def _no_control(ctx: Context, out: Outcome) -> str | None:
+    """No control character, bidi override or forged line reached stdout or stderr raw."""
+    for name, text in (("stdout", out.stdout), ("stderr", out.stderr)):
+        found = _CONTROL.search(text)
+        if found:
+            at = found.start()
+            return f"{name} holds {found.group()!r} raw: {text[max(0, at - 30) : at + 10]!r}"
+        if any(line.lstrip().startswith("aks-forged") for line in text.splitlines()):
+            return f"{name} holds a forged row"
+    return None
+
+
+def _completion_safe(ctx: Context, out: Outcome) -> str | None:
+    """The completion protocol's tabs aside, nothing raw; the real Service is still offered."""
+    plain = Outcome(out.exit, out.stdout.replace("\t", " "), out.stderr, out.seconds)
+    if "svc/web " not in plain.stdout and "svc/web\n" not in plain.stdout:
+        return f"svc/web not offered: {out.stdout!r}"
+    return _no_control(ctx, plain)
+
+
+def _rename_node(value: str) -> Callable[[LabCluster], None]:
+    def change(c: LabCluster) -> None:
+        c.nodes[2]["metadata"]["name"] = value
+
+    return change
+
+
+def _label(value: str) -> Callable[[LabCluster], None]:
+    def change(c: LabCluster) -> None:
+        c.services[0]["metadata"].setdefault("labels", {})["app"] = value
+
+    return change
+
+
+def _forbidden_message(message: str):
+    body = json.dumps({"kind": "Status", "status": "Failure", "message": message, "code": 403}).encode()
+    return _kube_fault("kmsg", "kube.nodes.list", status=403, body=body)
+
+
+def _arm_error_message(message: str):
+    body = json.dumps({"error": {"code": "Conflict" + CLEAR, "message": message}}).encode()
+    return _arm_fault("amsg", "arm.loadBalancers.list", status=409, body=body)
+
+
+def _service_list_names(*names: str) -> Callable[[], LabCluster]:
+    def build() -> LabCluster:
+        c = _cluster("cnames").build()
+        for n in names:
+            extra = copy.deepcopy(c.services[0])
+            extra["metadata"]["name"] = n
+            extra["metadata"]["uid"] = extra["metadata"]["uid"][:-4] + f"{len(c.services):04d}"
+            c.services.append(extra)
+        return c
+
+    return build
+
+
+JWT = (
+    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJhdWQiOiJhcGk6Ly9BenVyZUFEVG9rZW5FeGNoYW5nZSIsInRpZCI6IngifQ."
+    "Qm9ndXNTaWduYXR1cmVfb2ZfdGhlX2xhYl9YYjNfWnE4X3ZWNm1KcFl0Uk5zVTBfa0VjMl9oRDRfd0wx"
+)
+TENANT = "4b8c3d2e-1f0a-4e9b-8c7d-6a5b4c3d2e1f"
+
+
+def _no_fragment(ctx: Context, out: Outcome) -> str | None:
+    """No 15-character piece of any secret in the output or the files written (masking survives a cut)."""
+    texts = [out.stdout, out.stderr] + [p.read_bytes().decode("utf-8", "replace") for p in written_files(ctx)]
+    for secret in ctx.secrets:
+        for i in range(0, max(len(secret) - 14, 0)):
+            piece = secret[i : i + 15]
+            if any(piece in t for t in texts):
+                return f"a fragment of a secret reached the output: {piece[:4]}…"
+    return None
+
+
+def _echoing_403(route: str, message: Callable[[Context], str]) -> Callable[[Context], None]:
+    """The Kubernetes API answers ``route`` with a 403 whose message echoes (part of) a credential."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        body = json.dumps({"kind": "Status", "message": message(ctx), "code": 403}).encode()
+        ctx.lab.add_fault(LabFault(api="kube", route=route, status=403, body=body))
+
+    return prepare
+
+
+def _echoing_arm_error(message: Callable[[Context], str]) -> Callable[[Context], None]:
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        body = json.dumps({"error": {"code": "InvalidAuthenticationTokenTenant", "message": message(ctx)}}).encode()
+        ctx.lab.add_fault(LabFault(api="arm", route="arm.loadBalancers.list", status=400, body=body))
+
+    return prepare
+
+
+def _jwt_kubeconfig(ctx: Context) -> None:
+    """The kubeconfig's token is a JWT (as kubelogin's is)."""
+    assert ctx.lab is not None and ctx.lab.ca_file is not None
+    _kubeconfig(ctx, ctx.lab.kube_url, ca=str(ctx.lab.ca_file), user={"token": JWT})
+    ctx.secrets.append(JWT)
+
+
+def _tenant_in_free_text(c: LabCluster) -> None:
+    c.services[0]["metadata"].setdefault("annotations", {})["example.com/last-error"] = (
+        f"AADSTS700016: Application with identifier 'x' was not found in the directory '{TENANT}'. Tenant ID: {TENANT}"
+    )
+
+
+def _file_lacks(name: str, text: str) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        path = ctx.path(name)
+        if not path.exists():
+            return f"{name} was not written"
+        return f"{name} still holds {text}" if text in path.read_text() else None
+
+    return check
+
+
+def _null_device(ctx: Context) -> None:
+    """``{tmp}/null``: a null character device of the run's own (mknod, as root), so that a writer that
+    replaces what it is given harms nothing of the machine's; without the privilege, a link to
+    /dev/null (a writer that replaces the link leaves /dev/null alone)."""
+    import stat as st
+
+    try:
+        os.mknod(ctx.path("null"), st.S_IFCHR | 0o666, os.makedev(1, 3))
+    except (PermissionError, AttributeError):
+        ctx.path("null").symlink_to("/dev/null")
+
+
+def _mkfifo(name: str) -> Callable[[Context], None]:
+    def prepare(ctx: Context) -> None:
+        os.mkfifo(ctx.path(name))
+
+    return prepare
+
+
+def _planted_link(name: str) -> Callable[[Context], None]:
+    """``name`` is a symbolic link to a file the run must not touch (``victim``)."""
+
+    def prepare(ctx: Context) -> None:
+        ctx.path("victim").write_text("precious\n")
+        ctx.path(name).symlink_to(ctx.path("victim"))
+
+    return prepare
+
+
+def _still(name: str, kind: str) -> Callable[[Context, Outcome], str | None]:
+    import stat as st
+
+    tests = {"fifo": st.S_ISFIFO, "chardev": st.S_ISCHR, "file": st.S_ISREG}
+
+    def check(ctx: Context, out: Outcome) -> str | None:
+        path = Path(name) if name.startswith("/") else ctx.path(name)
+        mode = os.stat(path).st_mode
+        return None if tests[kind](mode) else f"{path} is no longer a {kind}"
+
+    return check
+
+
+def _victim_untouched(ctx: Context, out: Outcome) -> str | None:
+    return None if ctx.path("victim").read_text() == "precious\n" else "the planted link was followed"
+
+
+def _whole_document(ctx: Context, out: Outcome) -> str | None:
+    try:
+        json.loads(out.stdout)
+    except ValueError:
+        return f"stdout is not one JSON document: {out.stdout[:80]!r}"
+    return None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1667,6 +2039,486 @@ CATALOGUE: tuple[Fault, ...] = (
 )
 
 
+NOTE = "not the ARM endpoint"
+
+CATALOGUE += (
+    # -- a token goes only to its own origin (issue 13 §1) -----------------------------------------
+    Fault(
+        "arm-nextlink-foreign-host",
+        "ARM's load balancer list hands out a nextLink on another host (plain http)",
+        "arm",
+        EXPLAIN,
+        3,
+        NOTE,
+        cluster=_cluster("nlhost").build,
+        prepare=_next_link(_foreign()),
+        check=_nothing_reached_the_listener,
+    ),
+    Fault(
+        "arm-nextlink-foreign-https",
+        "ARM's load balancer list hands out a nextLink on another host over https",
+        "arm",
+        EXPLAIN,
+        3,
+        NOTE,
+        cluster=_cluster("nlhttps").build,
+        prepare=_next_link(_foreign("https")),
+        check=_nothing_reached_the_listener,
+    ),
+    Fault(
+        "arm-nextlink-other-port",
+        "ARM's nextLink names the endpoint's host with another port",
+        "arm",
+        EXPLAIN,
+        3,
+        NOTE,
+        cluster=_cluster("nlport").build,
+        prepare=_next_link(_foreign("http", "127.0.0.1")),
+        check=_nothing_reached_the_listener,
+    ),
+    Fault(
+        "arm-nextlink-other-provider",
+        "ARM's nextLink points at another resource provider's path on the endpoint itself",
+        "arm",
+        EXPLAIN,
+        3,
+        "refused to send GET",
+        cluster=_cluster("nlprov").build,
+        prepare=_next_link(lambda ctx: _lb_list_url(ctx, ctx.lab.arm_url, "Microsoft.Compute/virtualMachineScaleSets")),
+    ),
+    Fault(
+        "rule-health-location-foreign",
+        "The rule-health operation's Location points at another host",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("rhloc").build,
+        prepare=_arm_answer("arm.rule-health", 202, "Location", _foreign_url("/op")),
+        check=_checks(_nothing_reached_the_listener, _json_note(NOTE)),
+    ),
+    Fault(
+        "rule-health-async-foreign",
+        "The rule-health operation's Azure-AsyncOperation points at another host",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("rhaso").build,
+        prepare=_arm_answer("arm.rule-health", 202, "Azure-AsyncOperation", _foreign_url("/op")),
+        check=_checks(_nothing_reached_the_listener, _json_note(NOTE)),
+    ),
+    Fault(
+        "arm-302-foreign",
+        "ARM answers the load balancer list with a 302 to another host",
+        "arm",
+        EXPLAIN,
+        3,
+        "redirect (302 to 127.0.0.2)",
+        cluster=_cluster("a302").build,
+        prepare=_arm_answer("arm.loadBalancers.list", 302, "Location", _foreign_url()),
+        check=_nothing_reached_the_listener,
+    ),
+    Fault(
+        "kube-302-foreign",
+        "The Kubernetes API answers the Service GET with a 302 to another host",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "with a redirect (302 to 127.0.0.2)",
+        cluster=_cluster("k302").build,
+        prepare=_kube_answer("kube.services.get", 302, _foreign_url()),
+        check=_nothing_reached_the_listener,
+    ),
+    Fault(
+        "kube-307-nodes",
+        "The Kubernetes API answers the Node list with a 307 to another host",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "with a redirect (307 to 127.0.0.2)",
+        cluster=_cluster("k307").build,
+        prepare=_kube_answer("kube.nodes.list", 307, _foreign_url()),
+        check=_nothing_reached_the_listener,
+    ),
+    # -- read-only whatever the server answers (issue 13 §2) ---------------------------------------
+    Fault(
+        "rule-health-307-restart",
+        "ARM redirects the rule-health POST (307) to a scale-set restart",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("rh307").build,
+        prepare=_arm_answer("arm.rule-health", 307, "Location", _vmss_restart),
+        check=_checks(_nothing_but_reads, _json_note("not followed")),
+    ),
+    Fault(
+        "rule-health-308-restart",
+        "ARM redirects the rule-health POST (308) to a scale-set restart",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("rh308").build,
+        prepare=_arm_answer("arm.rule-health", 308, "Location", _vmss_restart),
+        check=_checks(_nothing_but_reads, _json_note("not followed")),
+    ),
+    Fault(
+        "rule-health-poll-restart",
+        "The rule-health operation's Location is a scale-set restart on ARM itself",
+        "rule-health",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("rhpoll").build,
+        prepare=_arm_answer("arm.rule-health", 202, "Location", _vmss_restart),
+        check=_checks(_nothing_but_reads, _json_note("refused to send GET")),
+    ),
+    # -- no credential left on disk after any ending (issue 13 §3) ---------------------------------
+    Fault(
+        "client-key-normal-exit",
+        "A kubeconfig with client-key-data: nothing left in TMPDIR after the run",
+        "env",
+        EXPLAIN,
+        0,
+        cluster=_cluster("keyok").build,
+        prepare=_client_cert_kubeconfig,
+        process=True,
+        check=_no_key_left,
+    ),
+    Fault(
+        "sigterm-kube-hang",
+        "SIGTERM (timeout, CI cancellation) while the API hangs, with client-key-data in the kubeconfig",
+        "signal",
+        EXPLAIN,
+        143,
+        cluster=_kube_fault("termk", "kube.nodes.list", hang=True),
+        prepare=_client_cert_kubeconfig,
+        process=True,
+        bound=8,
+        interrupt=_after_request("kube.nodes.list"),
+        sig=signal.SIGTERM,
+        check=_checks(_stdout_whole_documents, _no_key_left),
+    ),
+    Fault(
+        "sighup-kube-hang",
+        "SIGHUP (the terminal closed) while the API hangs, with client-key-data in the kubeconfig",
+        "signal",
+        EXPLAIN,
+        129,
+        cluster=_kube_fault("hupk", "kube.services.get", hang=True),
+        prepare=_client_cert_kubeconfig,
+        process=True,
+        bound=8,
+        interrupt=_after_request("kube.services.get"),
+        sig=signal.SIGHUP,
+        check=_checks(_stdout_whole_documents, _no_key_left),
+    ),
+    Fault(
+        "sigterm-probe-round",
+        "SIGTERM during a probe round against a hanging node",
+        "signal",
+        (*EXPLAIN, *NI, "--timeout", "30"),
+        143,
+        cluster=_local("termp", B.Hang()),
+        prepare=_client_cert_kubeconfig,
+        process=True,
+        bound=8,
+        interrupt=_after_connection(1, HC),
+        sig=signal.SIGTERM,
+        check=_checks(_stdout_whole_documents, _no_key_left),
+    ),
+    Fault(
+        "sigterm-watch",
+        "SIGTERM during probe --watch",
+        "signal",
+        ("probe", "svc/web", "--watch", "--interval", "0.2", "-o", "json", *NI),
+        143,
+        cluster=_cluster("termw").build,
+        prepare=_client_cert_kubeconfig,
+        process=True,
+        bound=10,
+        interrupt=_after_output,
+        sig=signal.SIGTERM,
+        check=_checks(_stdout_whole_documents, _no_key_left),
+    ),
+)
+
+
+TABLE = ("explain", "svc/web", "-o", "wide")
+
+CATALOGUE += (
+    # -- nothing from outside reaches a terminal raw (issue 13 §4) --------------------------------
+    Fault(
+        "escape-node-name-osc52",
+        "A Node name carries an OSC 52 clipboard write and a clear-screen",
+        "cluster",
+        TABLE,
+        0,
+        cluster=_mutated("esc1", _rename_node("aks-nodepool1-12345678-vmss000002" + OSC52 + CLEAR)),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-node-name-newline",
+        "A Node name holds a newline and a forged table row",
+        "cluster",
+        TABLE,
+        0,
+        cluster=_mutated("esc2", _rename_node("aks-nodepool1-12345678-vmss000002" + FORGED)),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-node-name-bidi",
+        "A Node name holds a bidi override (U+202E) and C1 controls",
+        "cluster",
+        ("explain", "svc/web", "--tree"),
+        0,
+        cluster=_mutated("esc3", _rename_node("aks-" + BIDI + "\x9b2J\x85")),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-annotation-path",
+        "A probe-path annotation holds escape sequences and a newline (diff table)",
+        "cluster",
+        ("diff", "svc/web"),
+        1,
+        cluster=_mutated(
+            "esc4",
+            lambda c: (
+                _annotation("service.beta.kubernetes.io/azure-load-balancer-health-probe-protocol", "http")(c),
+                _annotation(
+                    "service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path", "/h" + CLEAR + FORGED
+                )(c),
+            ),
+        ),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-label",
+        "A Service label holds a bracketed rich markup and an escape",
+        "cluster",
+        TABLE,
+        0,
+        cluster=_mutated("esc5", _label("[/][blink]x\x1b[5m")),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-kube-error-message",
+        "The Kubernetes API's 403 message carries an OSC 52 write and a newline",
+        "kube-api",
+        TABLE,
+        3,
+        "403 Forbidden",
+        cluster=_forbidden_message("nodes is forbidden" + OSC52 + "\nerror: forged second line"),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-arm-error-message",
+        "ARM's error code and message carry a clear-screen",
+        "arm",
+        TABLE,
+        3,
+        "ARM could not list load balancers",
+        cluster=_arm_error_message("boom" + CLEAR),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-probe-body",
+        "A node's health answer is a 503 whose body is escape sequences",
+        "node",
+        ("explain", "svc/web", "-o", "wide", *NI),
+        0,  # two nodes of three answer 200
+        cluster=_local(
+            "esc8",
+            B.Http(default=B.Reply(503, (OSC52 + CLEAR + FORGED).encode(), (("Content-Type", "text/plain"),))),
+        ),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-case-file",
+        "A case file's Service and Node names carry escapes and bidi overrides",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json", "-o", "wide"),
+        3,
+        "no verdict for",
+        prepare=_case(_set("nodes.1.metadata.name", "aks-" + OSC52 + BIDI + FORGED)),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-probe-watch-table",
+        "probe's table while a Node name carries a clear-screen",
+        "cluster",
+        ("probe", "svc/web", "--count", "1", "--interval", "0", *NI),
+        0,
+        cluster=_mutated("esc10", _rename_node("aks-nodepool1-12345678-vmss000002" + CLEAR + FORGED)),
+        check=_no_control,
+    ),
+    Fault(
+        "escape-completion",
+        "Completion candidates: Service names holding escapes are never offered",
+        "kube-api",
+        ("__complete", "explain", ""),
+        0,
+        cluster=_service_list_names("evil" + OSC52, "web2" + FORGED),
+        process=True,
+        check=_completion_safe,
+    ),
+)
+
+
+CATALOGUE += (
+    # -- masking survives truncation; --redact and tenant ids in free text (issue 13 §5) ------------
+    Fault(
+        "mask-kube-message-cut",
+        "A 403 message echoes the kubeconfig token where the message is cut (300 characters)",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "403 Forbidden",
+        cluster=_cluster("mcut").build,
+        prepare=_echoing_403("kube.nodes.list", lambda ctx: "x" * 273 + " " + ctx.lab.kube_token),
+        check=_no_fragment,
+    ),
+    Fault(
+        "mask-kube-token-half",
+        "A 403 message echoes the second half of the kubeconfig token",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "403 Forbidden",
+        cluster=_cluster("mhalf").build,
+        prepare=_echoing_403("kube.nodes.list", lambda ctx: "token ending " + ctx.lab.kube_token[14:] + " refused"),
+        check=_no_fragment,
+    ),
+    Fault(
+        "mask-jwt-signature",
+        "A 403 message echoes only the signature segment of the kubeconfig's JWT",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "403 Forbidden",
+        cluster=_cluster("mjwt").build,
+        prepare=_then(
+            _jwt_kubeconfig, _echoing_403("kube.*", lambda ctx: "bad signature " + JWT.rsplit(".", 1)[1])
+        ),
+        check=_no_fragment,
+    ),
+    Fault(
+        "mask-arm-token-fragment",
+        "ARM's error message echoes a fragment of the bearer token",
+        "arm",
+        EXPLAIN,
+        3,
+        "InvalidAuthenticationTokenTenant",
+        cluster=_cluster("marm").build,
+        prepare=_echoing_arm_error(lambda ctx: f"token '{ctx.lab.arm_token[6:30]}…' is for another tenant"),
+        check=_no_fragment,
+    ),
+    Fault(
+        "redact-tenant-free-text",
+        "capture --redact: a tenant id standing in free text (an AADSTS message in an annotation)",
+        "cluster",
+        ("capture", "svc/web", "-f", "{tmp}/out.json", "--redact", *NI),
+        0,
+        cluster=_mutated("rten", _tenant_in_free_text),
+        check=_file_lacks("out.json", TENANT),
+    ),
+)
+
+
+CATALOGUE += (
+    # -- files that are not regular files; write errors on stdout (issue 13 §6, §7) ---------------
+    Fault(
+        "capture-dev-null",
+        "capture -f /dev/null: written through, the device is never replaced",
+        "output",
+        ("capture", "svc/web", "-f", "{tmp}/null", *NI),
+        0,
+        cluster=_cluster("cnull").build,
+        prepare=_null_device,
+        process=True,
+        check=_checks(_still("null", "chardev"), _still("/dev/null", "chardev")),
+    ),
+    Fault(
+        "capture-fifo-no-reader",
+        "capture -f onto a FIFO nobody reads: refused at once, never blocking",
+        "output",
+        ("capture", "svc/web", "-f", "{tmp}/pipe", *NI),
+        2,
+        "pipe nobody reads",
+        cluster=_cluster("cfifo").build,
+        prepare=_mkfifo("pipe"),
+        process=True,
+        check=_still("pipe", "fifo"),
+    ),
+    Fault(
+        "capture-planted-link",
+        "capture -f onto a planted symbolic link: the link is replaced, its target untouched",
+        "output",
+        ("capture", "svc/web", "-f", "{tmp}/out.json", *NI),
+        0,
+        cluster=_cluster("clink").build,
+        prepare=_planted_link("out.json"),
+        check=_checks(_victim_untouched, _still("out.json", "file")),
+    ),
+    Fault(
+        "svg-fifo-no-reader",
+        "--svg onto a FIFO nobody reads: refused, never blocking",
+        "output",
+        ("explain", "svc/web", "--svg", "{tmp}/pipe", *NI),
+        2,
+        "pipe nobody reads",
+        cluster=_cluster("sfifo").build,
+        prepare=_mkfifo("pipe"),
+        process=True,
+        check=_still("pipe", "fifo"),
+    ),
+    Fault(
+        "svg-planted-link",
+        "--svg onto a planted symbolic link: not followed",
+        "output",
+        ("explain", "svc/web", "--svg", "{tmp}/pic.svg", *NI),
+        0,
+        cluster=_cluster("slink").build,
+        prepare=_planted_link("pic.svg"),
+        check=_checks(_victim_untouched, _still("pic.svg", "file")),
+    ),
+    Fault(
+        "stdout-full-disk",
+        "stdout is a full disk (/dev/full): one line and a failing exit, never 0",
+        "output",
+        EXPLAIN,
+        3,
+        "could not write the output",
+        cluster=_cluster("ofull").build,
+        process=True,
+        streams="full",
+    ),
+    Fault(
+        "stdout-fd-closed",
+        "akslbctl started with fd 1 closed (>&-)",
+        "output",
+        EXPLAIN,
+        0,
+        cluster=_cluster("ofd1").build,
+        process=True,
+        streams="no-fd1",
+    ),
+    Fault(
+        "stderr-fd-closed",
+        "akslbctl started with fd 2 closed (2>&-)",
+        "output",
+        EXPLAIN,
+        0,
+        cluster=_cluster("ofd2").build,
+        process=True,
+        streams="no-fd2",
+        check=_whole_document,
+    ),
+)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Running one entry
 
@@ -1699,6 +2551,9 @@ def context(fault: Fault, tmp: Path) -> Iterator[Context]:
         ctx.inputs = set(tmp.rglob("*"))
         yield ctx
     finally:
+        for cleanup in reversed(ctx.cleanups):
+            with contextlib.suppress(Exception):
+                cleanup()
         if lab is not None:
             lab.stop()
             lab.cluster.release()
@@ -1785,8 +2640,22 @@ def run_process(fault: Fault, ctx: Context) -> Outcome:
         if fault.stdout_closed:
             read_end, write_end = os.pipe()
             stdout = write_end
+        full = open(os.devnull if fault.streams != "full" else "/dev/full", "wb")  # noqa: SIM115
+        if fault.streams == "full":
+            stdout = full
+        closing = {"no-fd1": 1, "no-fd2": 2}.get(fault.streams or "")
         started = time.monotonic()
-        child = _Child(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err, env=ctx.env))
+        child = _Child(
+            subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
+                stderr=err,
+                env=ctx.env,
+                preexec_fn=(lambda: os.close(closing)) if closing else None,  # noqa: PLW1509
+            )
+        )
+        full.close()
         if fault.stdout_closed:
             os.close(stdout)
             os.close(read_end)  # nobody will ever read: the first write meets EPIPE
@@ -1834,7 +2703,7 @@ def _interrupt_when_ready(fault: Fault, ctx: Context, child: _Child, give_up: fl
         time.sleep(fault.settle)  # well inside the blocking call
     out = ctx.stdout_path
     ctx.answered_first = child.exited() or (out is not None and out.exists() and out.stat().st_size > 0)
-    child.send_signal(signal.SIGINT)
+    child.send_signal(fault.sig)
 
 
 def run(fault: Fault, tmp: Path, *, process: bool | None = None) -> tuple[Context, Outcome]:
@@ -1902,8 +2771,10 @@ def judge(fault: Fault, ctx: Context, out: Outcome) -> list[str]:
         says = (fault.says,) if isinstance(fault.says, str) else fault.says or ()
         if says and not any(s in out.stderr for s in says):
             problems.append(f"stderr does not say {' or '.join(map(repr, says))}")
-    elif fault.exit in (0, 1) and out.stderr.strip():
-        problems.append(f"unexpected stderr: {out.stderr.strip()[:120]!r}")
+    elif fault.exit in (0, 1):
+        rest = [ln for ln in out.stderr.splitlines() if ln.strip() and not ln.startswith("saved the picture as ")]
+        if rest:  # (--svg says where it saved the picture)
+            problems.append(f"unexpected stderr: {rest[0][:120]!r}")
     if fault.verdict is not None:
         got = node_verdict(out.stdout)
         if got != fault.verdict:
