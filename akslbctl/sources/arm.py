@@ -440,7 +440,9 @@ _ALLOWED_GET = re.compile(
     r"^/subscriptions/[^/]+/(resourcegroups/[^/]+/)?providers/"
     r"(microsoft\.network/[^?#]*"  # Microsoft.Network reads and operation results
     # a scale set's NICs, which Microsoft.Network serves under the Compute path
-    r"|microsoft\.compute/virtualmachinescalesets/[^/]+(/virtualmachines/[^/]+)?/networkinterfaces(/[^?#]*)?)$",
+    r"|microsoft\.compute/virtualmachinescalesets/[^/]+(/virtualmachines/[^/]+)?/networkinterfaces(/[^?#]*)?"
+    # a VM's (or VMSS instance's) instance view: power state for the causes of pool gaps
+    r"|microsoft\.compute/(virtualmachinescalesets/[^/]+/)?virtualmachines/[^/]+/instanceview)$",
     re.I,
 )
 _ALLOWED_POST = re.compile(

@@ -20,6 +20,9 @@ LB = "/subscriptions/s/resourceGroups/mc_rg/providers/Microsoft.Network/loadBala
         ("GET", EP + "/subscriptions/s/providers/Microsoft.Network/locations/westeurope/operationResults/x"),
         ("GET", EP + "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/virtualMachineScaleSets/v/"
          "networkInterfaces?api-version=1"),
+        ("GET", EP + "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/virtualMachineScaleSets/v/"
+         "virtualMachines/3/instanceView?api-version=2024-07-01"),
+        ("GET", EP + "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/virtualMachines/vm1/instanceView"),
         ("POST", EP + LB + "/kubernetes/loadBalancingRules/r1/health?api-version=2024-05-01"),
     ],
 )
@@ -53,6 +56,8 @@ def test_another_origin_is_refused_naming_the_host(url, says):
         ("POST", LB + "/kubernetes/loadBalancingRules/r1/health/../../../delete"),
         ("GET", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/virtualMachineScaleSets/v"),
         ("GET", "/providers/Microsoft.Authorization/roleAssignments"),
+        ("GET", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/virtualMachines/vm1"),
+        ("POST", "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/virtualMachines/vm1/instanceView"),
         ("POST", LB + "/../loadBalancingRules/r1/health"),
         ("POST", LB + "/x/loadBalancingRules/%2e%2e/health"),
         ("GET", LB + "/../../Microsoft.Compute/virtualMachineScaleSets/v"),
