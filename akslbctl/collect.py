@@ -426,13 +426,24 @@ def _collect_arm(
             gaps, asked = _nodes_to_ask(nodes, members, scale_sets)
             scale_sets |= asked
             pip_futures = [pool.submit(arm.public_ip, pid) for pid in sorted(extra_pips)]
-            nic_futures = [pool.submit(arm.network_interface, nid) for nid in sorted(n for n in nic_ids if n)]
+            # Optional evidence: a NIC we may not read (403) becomes a note, as the scale sets' lists do.
+            nic_futures = [
+                pool.submit(_optional, arm.network_interface, nid) for nid in sorted(n for n in nic_ids if n)
+            ]
             vmss_futures = [
                 pool.submit(_optional, arm.vmss_network_interfaces, rg, name) for rg, name in sorted(scale_sets)
             ]
             pip_docs = list(pip_docs) + [d for d in (f.result() for f in pip_futures) if d]
-            nic_docs = [d for d in (f.result() for f in nic_futures) if d]
+            nic_docs, nic_notes = [], set()
+            for f in nic_futures:
+                doc, note = f.result()
+                if doc:
+                    nic_docs.append(doc)
+                elif note:
+                    nic_notes.add(note)
             docs = ArmDocuments(lb_docs, pip_docs, nic_docs)
+            for note in sorted(nic_notes):
+                docs.notes.append(f"cannot read network interfaces of pool members ({note})")
             for f in vmss_futures:
                 listed, note = f.result()
                 docs.network_interfaces.extend(listed or ())

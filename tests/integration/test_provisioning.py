@@ -241,3 +241,19 @@ def test_cordoned_node_before_1_19_is_out_by_design(lab):
     row = node_rows(doc)[NODES[1]]
     assert row["inBackendPool"] is False and "cordoned" in row["detail"]
     assert "node-not-in-pool" not in codes(doc)
+
+
+def test_vmas_nic_that_cannot_be_read_is_a_note_not_a_failure(lab):
+    from akslbctl.lab.cluster import AksBuilder
+
+    b = AksBuilder(name="vmas-nic-forbidden", vm_type="vmas")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    cluster = b.build()
+    cluster.arm_forbidden.add("nic")
+    lab(cluster)
+    result, doc = explain()
+    # Members are still matched by address fallbacks or left as unmatched: never a crash, never exit 3.
+    assert result.exit_code != ExitCode.NO_EVIDENCE or "no verdict" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert doc is not None and doc["kind"] == "ServiceDiagnosis"
+    assert any("cannot read network interfaces" in n and "403" in n for n in doc["notes"]), doc["notes"]
