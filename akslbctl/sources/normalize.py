@@ -451,7 +451,7 @@ def network_interface(doc: Any, path: str = "NetworkInterface") -> NetworkInterf
         ipconfigs={c.id.lower(): c.str("privateIPAddress") for c in configs},
         nsg_id=nic.ref("networkSecurityGroup"),
         subnets={c.id.lower(): c.ref("subnet") for c in configs},
-        pools={c.id.lower(): tuple(c.refs("loadBalancerBackendAddressPools")) for c in configs},
+        pools={c.id.lower(): refs for c in configs if (refs := tuple(c.refs("loadBalancerBackendAddressPools")))},
     )
 
 
