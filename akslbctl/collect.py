@@ -63,7 +63,9 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
             nodes_f = pool.submit(kube.nodes)
             slices_f = pool.submit(kube.endpoint_slices, namespace, service.name)
             version_f = pool.submit(_version, kube)
+            inside_f = pool.submit(_inside, kube, service)
             node_docs, slice_docs, version = nodes_f.result(), slices_f.result(), version_f.result()
+            pod_docs, policy_docs, inside_notes = inside_f.result()
             warm.result()
     finally:
         kube.close()
@@ -79,6 +81,9 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
         nodes=tuple(node_docs),
         endpoint_slices=tuple(slice_docs),
         version=version if isinstance(version, dict) else None,
+        pods=None if pod_docs is None else tuple(pod_docs),
+        network_policies=None if policy_docs is None else tuple(policy_docs),
+        workload_notes=tuple(inside_notes),
     )
     return case_from_raw(
         raw,
@@ -218,7 +223,12 @@ def case_from_raw(
     lbs, pips, nics = tuple(load_balancers), tuple(public_ips), tuple(network_interfaces)
     groups, vnets, subnets, links = path if path is not None else _path_objects(raw)
     version = raw.version.get("gitVersion") if isinstance(raw.version, dict) else None
+    pods, policies = _workload_objects(raw)
     return Case(
+        pods=pods,
+        network_policies=policies,
+        workload_read=raw.pods is not None or raw.network_policies is not None,
+        workload_notes=tuple(raw.workload_notes),
         security_groups=groups,
         virtual_networks=vnets,
         subnets=subnets,
@@ -239,6 +249,23 @@ def case_from_raw(
         recorded_probes=recorded,
         raw=raw,
     )
+
+
+def _inside(kube, service):
+    from akslbctl.sources.workload import read_workload
+
+    return read_workload(kube, service)
+
+
+def _workload_objects(raw: RawDocuments) -> tuple[tuple, tuple]:
+    """The pods and NetworkPolicies of the raw documents, normalised (issue 12)."""
+    from akslbctl.sources import workload
+
+    pods = tuple(_normalised(workload.pod, d, f"Pod #{i}") for i, d in enumerate(raw.pods or ()))
+    policies = tuple(
+        _normalised(workload.network_policy, d, f"NetworkPolicy #{i}") for i, d in enumerate(raw.network_policies or ())
+    )
+    return pods, policies
 
 
 def _path_objects(raw: RawDocuments) -> tuple[tuple, tuple, tuple, tuple]:

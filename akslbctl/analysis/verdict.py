@@ -30,6 +30,7 @@ from akslbctl.analysis.fusion import (
     reached,
 )
 from akslbctl.analysis.hints import hint_findings
+from akslbctl.analysis.inside import inside_cluster
 from akslbctl.analysis.match import MatchedRule
 from akslbctl.analysis.netpath import evaluate_paths, pls_findings, proxy_blockers
 from akslbctl.analysis.vantage import data_plane, family_findings, vantage_findings
@@ -221,6 +222,11 @@ def diagnose(
     findings.extend(path.findings)
     findings.extend(pls_findings(analysis, path, rules))
     notes.extend(path.notes)
+    inside = inside_cluster(analysis, results, rules)  # app answers, NetworkPolicy, the share (issue 12)
+    findings.extend(inside.findings)
+    notes.extend(inside.notes)
+    if inside.explained:  # a NetworkPolicy names why these nodes fail: no separate disagreement
+        findings = [f for f in findings if not (f.code == "endpoint-probe-disagreement" and f.node in inside.explained)]
 
     frontends = tuple((f.name, analysis.match.frontend_ips.get(f.id.lower())) for f in analysis.match.frontends)
     return Diagnosis(
@@ -235,6 +241,7 @@ def diagnose(
         vantage=vantage,
         notes=tuple(dict.fromkeys(notes)),
         source=source,
+        shares=inside.shares,
     )
 
 

@@ -11,6 +11,7 @@ from akslbctl.model.kube import Endpoint, Node, Service
 from akslbctl.model.network import PrivateLinkService, SecurityGroup, Subnet, VirtualNetwork
 from akslbctl.model.probe import ProbeResult
 from akslbctl.model.report import AzureHealth
+from akslbctl.model.workload import NetworkPolicy, Pod
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,10 @@ class RawDocuments:
     virtual_networks: tuple[Mapping[str, Any], ...] = ()
     subnets: tuple[Mapping[str, Any], ...] = ()
     private_link_services: tuple[Mapping[str, Any], ...] = ()
+    # Inside the cluster (issue 12): None when not read (an older case file, a dump without them).
+    pods: tuple[Mapping[str, Any], ...] | None = None
+    network_policies: tuple[Mapping[str, Any], ...] | None = None  # NetworkPolicy and CiliumNetworkPolicy
+    workload_notes: tuple[str, ...] = ()  # what of pods / policies could not be read (403, CRD not served)
 
 
 @dataclass(frozen=True)
@@ -54,4 +59,10 @@ class Case:
     recorded_azure: Mapping[str, Mapping[str, AzureHealth]] | None = None
     recorded_source: str | None = None
     recorded_notes: tuple[str, ...] = ()  # notes recorded with Azure's view (why it was unavailable)
+    # The pods behind the Service and the NetworkPolicies of its namespace (model/workload.py);
+    # ``workload_read``: whether they were read at all (an empty tuple then means "none").
+    pods: tuple[Pod, ...] = ()
+    network_policies: tuple[NetworkPolicy, ...] = ()
+    workload_read: bool = False
+    workload_notes: tuple[str, ...] = ()
     raw: RawDocuments | None = field(default=None, compare=False)

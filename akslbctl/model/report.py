@@ -87,6 +87,7 @@ class Diagnosis:
     vantage: str | None = None  # where the probes came from
     notes: tuple[str, ...] = ()
     source: str | None = None  # the address this machine's probes left from (None: no route, or not probed)
+    shares: tuple = ()  # analysis.share.RuleShare per rule: the expected split of traffic (C17)
 
     @property
     def all_unknown(self) -> bool:
