@@ -214,7 +214,7 @@ def read_workload(kube, service) -> tuple[list | None, list | None, list[str]]:
     selector = selector_text(service.selector)
     if selector:
         try:
-            pods = kube.pods(service.namespace, selector)
+            pods = [slim_pod(d) for d in kube.pods(service.namespace, selector)]
         except DeadlineExceeded:
             raise
         except EvidenceError as exc:
@@ -245,3 +245,45 @@ def read_workload(kube, service) -> tuple[list | None, list | None, list[str]]:
 def _why(exc) -> str:
     text = getattr(exc, "message", None) or str(exc)
     return "403 Forbidden" if "403" in text else " ".join(text.split())[:120]
+
+
+REDACTED = "<redacted>"
+
+
+def slim_pod(doc: Any) -> Any:
+    """What akslbctl needs of a Pod, nothing more: a pod's env, volumes and commands can hold secrets,
+    and so can a readinessProbe's header values (kept: the header names)."""
+    if not isinstance(doc, dict):
+        return doc
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    spec = doc.get("spec") if isinstance(doc.get("spec"), dict) else {}
+    status = doc.get("status") if isinstance(doc.get("status"), dict) else {}
+    containers = []
+    for c in spec.get("containers") or []:
+        if not isinstance(c, dict):
+            continue
+        slim = {k: c[k] for k in ("name", "image", "ports") if k in c}
+        probe = c.get("readinessProbe")
+        if isinstance(probe, dict):
+            probe = {k: v for k, v in probe.items() if k != "exec"}
+            get = probe.get("httpGet")
+            if isinstance(get, dict) and isinstance(get.get("httpHeaders"), list):
+                probe["httpGet"] = dict(
+                    get,
+                    httpHeaders=[
+                        {"name": h.get("name"), "value": REDACTED} for h in get["httpHeaders"] if isinstance(h, dict)
+                    ],
+                )
+            slim["readinessProbe"] = probe
+        containers.append(slim)
+    out: dict[str, Any] = {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "labels") if k in meta},
+        "spec": {
+            **{k: spec[k] for k in ("nodeName", "hostNetwork") if k in spec},
+            "containers": containers,
+        },
+        "status": {k: status[k] for k in ("phase", "podIP", "podIPs", "conditions") if k in status},
+    }
+    return out
