@@ -118,8 +118,8 @@ def probe_round(case, timeout: float, *, deadline=None, analysis=None) -> tuple[
 
     ``deadline``: the command's; a round that cannot finish before it is an error (no file is written).
     """
-    from akslbctl.analysis.engine import analyse, probe_plan
     from akslbctl.analysis.app import app_targets
+    from akslbctl.analysis.engine import analyse, probe_plan
     from akslbctl.analysis.hints import hint_targets
     from akslbctl.pipeline import ProbeOptions, run_probes, vantage_source
     from akslbctl.sources.casefile import probe_entry
