@@ -67,6 +67,9 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
             events_f = pool.submit(_optional, kube.events, namespace, service.name, service.uid or None)
             node_docs, slice_docs, version = nodes_f.result(), slices_f.result(), version_f.result()
             event_docs, events_note = events_f.result()
+            inside_f = pool.submit(_inside, kube, service)
+            node_docs, slice_docs, version = nodes_f.result(), slices_f.result(), version_f.result()
+            pod_docs, policy_docs, inside_notes = inside_f.result()
             warm.result()
     finally:
         kube.close()
@@ -84,6 +87,9 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
         endpoint_slices=tuple(slice_docs),
         version=version if isinstance(version, dict) else None,
         events=None if event_docs is None else tuple(event_docs),
+        pods=None if pod_docs is None else tuple(pod_docs),
+        network_policies=None if policy_docs is None else tuple(policy_docs),
+        workload_notes=tuple(inside_notes),
     )
     return case_from_raw(
         raw,
@@ -250,11 +256,16 @@ def case_from_raw(
     vm_states = tuple(
         _normalised(normalize.vm_state, d, f"InstanceView #{i}") for i, d in enumerate(raw.instance_views)
     )
+    pods, policies = _workload_objects(raw)
     return Case(
         events=events,
         events_note=events_note,
         vm_states=vm_states,
         observed_at=observed_at,
+        pods=pods,
+        network_policies=policies,
+        workload_read=raw.pods is not None or raw.network_policies is not None,
+        workload_notes=tuple(raw.workload_notes),
         security_groups=groups,
         virtual_networks=vnets,
         subnets=subnets,
@@ -275,6 +286,23 @@ def case_from_raw(
         recorded_probes=recorded,
         raw=raw,
     )
+
+
+def _inside(kube, service):
+    from akslbctl.sources.workload import read_workload
+
+    return read_workload(kube, service)
+
+
+def _workload_objects(raw: RawDocuments) -> tuple[tuple, tuple]:
+    """The pods and NetworkPolicies of the raw documents, normalised (issue 12)."""
+    from akslbctl.sources import workload
+
+    pods = tuple(_normalised(workload.pod, d, f"Pod #{i}") for i, d in enumerate(raw.pods or ()))
+    policies = tuple(
+        _normalised(workload.network_policy, d, f"NetworkPolicy #{i}") for i, d in enumerate(raw.network_policies or ())
+    )
+    return pods, policies
 
 
 def _path_objects(raw: RawDocuments) -> tuple[tuple, tuple, tuple, tuple]:

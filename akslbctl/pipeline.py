@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from akslbctl.analysis.app import app_targets
 from akslbctl.analysis.engine import Analysis, analyse, probe_plan
 from akslbctl.analysis.hints import hint_targets
 from akslbctl.analysis.verdict import diagnose
@@ -117,7 +118,7 @@ def explain(
         replay = AzureResult(view=case.recorded_azure, notes=case.recorded_notes)
         return analysis, with_azure(diagnosis, replay, source=source)
     fetch = start_azure_fetch(case, analysis, azure)  # ARM in threads while the prober runs
-    results = run_probes(targets + hint_targets(analysis), probe) if probe.enabled else None
+    results = run_probes(targets + hint_targets(analysis) + app_targets(analysis), probe) if probe.enabled else None
     seen = None
     if fetch is not None:
         limit = None if deadline is None else deadline.bound(azure.wait + 10.0, reserve=AZURE_RESERVE)

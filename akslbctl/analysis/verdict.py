@@ -37,6 +37,7 @@ from akslbctl.analysis.fusion import (
     reached,
 )
 from akslbctl.analysis.hints import hint_findings
+from akslbctl.analysis.inside import inside_cluster
 from akslbctl.analysis.match import MatchedRule
 from akslbctl.analysis.netpath import evaluate_paths, pls_findings, proxy_blockers
 from akslbctl.analysis.poolgaps import Evidence, missing_reason, node_state
@@ -259,6 +260,11 @@ def diagnose(
     findings.extend(path.findings)
     findings.extend(pls_findings(analysis, path, rules))
     notes.extend(path.notes)
+    inside = inside_cluster(analysis, results, rules)  # app answers, NetworkPolicy, the share (issue 12)
+    findings.extend(inside.findings)
+    notes.extend(inside.notes)
+    if inside.explained:  # a NetworkPolicy names why these nodes fail: no separate disagreement
+        findings = [f for f in findings if not (f.code == "endpoint-probe-disagreement" and f.node in inside.explained)]
 
     frontends = tuple((f.name, analysis.match.frontend_ips.get(f.id.lower())) for f in analysis.match.frontends)
     return Diagnosis(
@@ -274,6 +280,7 @@ def diagnose(
         notes=tuple(dict.fromkeys(notes)),
         source=source,
         events=event_reports(case),
+        shares=inside.shares,
     )
 
 

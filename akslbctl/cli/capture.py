@@ -120,6 +120,7 @@ def probe_round(case, timeout: float, *, deadline=None, analysis=None) -> tuple[
 
     ``deadline``: the command's; a round that cannot finish before it is an error (no file is written).
     """
+    from akslbctl.analysis.app import app_targets
     from akslbctl.analysis.engine import analyse, probe_plan
     from akslbctl.analysis.hints import hint_targets
     from akslbctl.pipeline import ProbeOptions, run_probes, vantage_source
@@ -129,7 +130,7 @@ def probe_round(case, timeout: float, *, deadline=None, analysis=None) -> tuple[
     if analysis.match.lb is None:
         return [], None
     plan = probe_plan(analysis)
-    targets = list(dict.fromkeys(plan + hint_targets(analysis)))
+    targets = list(dict.fromkeys(plan + hint_targets(analysis) + app_targets(analysis)))
     results = run_probes(targets, ProbeOptions(timeout=timeout, deadline=deadline))
     node_of: dict[str, str] = {}
     for node in case.nodes:

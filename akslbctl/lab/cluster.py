@@ -156,6 +156,12 @@ class LabCluster:
     virtual_networks: list[Doc] = field(default_factory=list)
     security_groups: list[Doc] = field(default_factory=list)
     private_link_services: list[Doc] = field(default_factory=list)
+    # Inside the cluster (issue 12): the Services' pods and the NetworkPolicies (and Cilium ones, when
+    # ``cilium_crd`` says the CRD is served).
+    pods: list[Doc] = field(default_factory=list)
+    network_policies: list[Doc] = field(default_factory=list)
+    cilium_network_policies: list[Doc] = field(default_factory=list)
+    cilium_crd: bool = False
     data_plane: str = "kube-proxy"  # or "cilium" (kube-proxy replacement)
     # What each node address answers.
     listeners: list[ListenerSpec] = field(default_factory=list)
@@ -445,6 +451,7 @@ class AksBuilder:
         self._subnet_nsg: str | None = None
         self._peerings: list[Doc] = []
         self._unreachable = False
+        self._pod_specs: dict[str, tuple[list[Doc], dict[str, str]]] = {}  # service ref → (containers, labels)
 
     # -- nodes ---------------------------------------------------------------------------------
 
@@ -858,6 +865,56 @@ class AksBuilder:
 
         def op(b: _Build) -> None:
             b.listeners[(b.address(b.builder._draft(node).index), port)] = behaviour
+
+        self._ops.append(op)
+        return self
+
+    def pod_spec(
+        self, service: str, containers: Iterable[Mapping[str, Any]], labels: Mapping[str, str] | None = None
+    ) -> AksBuilder:
+        """The containers (ports, readinessProbe …) of the pods behind ``service``, and extra labels."""
+        ref = service if "/" in service else f"default/{service}"
+        self._pod_specs[ref] = ([dict(c) for c in containers], dict(labels or {}))
+        return self
+
+    def add_network_policy(
+        self, name: str, spec: Mapping[str, Any], namespace: str = "default", *, cilium: bool = False
+    ) -> AksBuilder:
+        """A NetworkPolicy (or, with ``cilium``, a CiliumNetworkPolicy: the CRD is then served)."""
+
+        def op(b: _Build) -> None:
+            kind, api = ("CiliumNetworkPolicy", "cilium.io/v2") if cilium else ("NetworkPolicy", "networking.k8s.io/v1")
+            doc = {
+                "kind": kind,
+                "apiVersion": api,
+                "metadata": b.meta(name, namespace),
+                "spec": json.loads(json.dumps(spec)),
+            }
+            if cilium:
+                b.cluster.cilium_crd = True
+                b.cluster.cilium_network_policies.append(doc)
+            else:
+                b.cluster.network_policies.append(doc)
+
+        self._ops.append(op)
+        return self
+
+    def drop_forwarded(self, service: str) -> AksBuilder:
+        """The data plane under a policy that admits no node IP (field case C09): a node without a local
+        endpoint forwards every connection SNAT'd to its own IP, and the pod's node drops it — the
+        Service's nodePorts on those nodes time out, for our probes and Azure's alike."""
+        ref = service if "/" in service else f"default/{service}"
+
+        def op(b: _Build) -> None:
+            s = b.builder._service_draft(ref)
+            local = {idx for idx, _ready, serving, _t in s.endpoint_states() if serving}
+            hole = Blackhole()
+            for d in b.builder._nodes:
+                if d.index in local:
+                    continue
+                for p in s.ports:
+                    if p.get("nodePort") and p["protocol"] == "TCP":
+                        b.listeners[(b.address(d.index), p["nodePort"])] = hole
 
         self._ops.append(op)
         return self
@@ -1776,6 +1833,7 @@ class _Build:
             d = self.builder._nodes[idx]
             pod_ip = _ip4(0x0AF40000 + idx * 256 + 10 + k)
             pod = f"{s.name}-7d4b9c8f6-{_base36(self.builder._rng.getrandbits(24), 5)}"
+            self.cluster.pods.append(self.pod_doc(s, pod, d, pod_ip, ready))
             endpoints.append(
                 {
                     "addresses": [pod_ip],
@@ -1829,6 +1887,34 @@ class _Build:
                 for p in s.ports
             ]
         return doc
+
+    def pod_doc(self, s: _ServiceDraft, name: str, d: _NodeDraft, pod_ip: str, ready: bool) -> Doc:
+        """The pod behind one endpoint: the Service's selector labels, its node, IP and containers."""
+        containers, labels = self.builder._pod_specs.get(s.ref, (None, {}))
+        if containers is None:
+            ports = []
+            for p in s.ports:
+                tp = p["targetPort"]
+                ports.append(
+                    {
+                        "name": p["name"][:15],
+                        "containerPort": tp if isinstance(tp, int) else p["port"],
+                        "protocol": p["protocol"],
+                    }
+                )
+            containers = [{"name": "app", "image": "mcr.microsoft.com/azuredocs/aks-helloworld:v1", "ports": ports}]
+        return {
+            "kind": "Pod",
+            "apiVersion": "v1",
+            "metadata": self.meta(name, s.namespace, labels={"app": s.name, **labels}),
+            "spec": {"nodeName": d.name, "containers": json.loads(json.dumps(containers))},
+            "status": {
+                "phase": "Running",
+                "podIP": pod_ip,
+                "podIPs": [{"ip": pod_ip}],
+                "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+            },
+        }
 
     def event_doc(
         self, s: _ServiceDraft, reason: str, message: str, etype: str, count: int, ago: int | None = None

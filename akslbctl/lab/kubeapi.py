@@ -70,6 +70,8 @@ RESOURCES = (
     ),
     Resource("endpointslices", "EndpointSlice", "discovery.k8s.io", "v1", True),
     Resource("networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", True),
+    Resource("pods", "Pod", "", "v1", True, ("spec.nodeName", "status.phase")),
+    Resource("ciliumnetworkpolicies", "CiliumNetworkPolicy", "cilium.io", "v2", True),
 )
 _BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
 
@@ -237,7 +239,9 @@ class KubeApi(App):
             "services": cluster.services,
             "events": cluster.events,
             "endpointslices": cluster.endpointslices,
-            "networkpolicies": [],
+            "networkpolicies": cluster.network_policies,
+            "pods": cluster.pods,
+            "ciliumnetworkpolicies": cluster.cilium_network_policies,
         }
         max_rv = 1
         for plural, items in docs.items():
@@ -299,8 +303,8 @@ class KubeApi(App):
                     return ns_res, None, namespace
             return None
         resource = _BY_PATH.get((group, version, rest[0]))
-        if resource is None:
-            return None
+        if resource is None or (resource.group == "cilium.io" and not self.cluster.cilium_crd):
+            return None  # a CRD that is not installed is not served
         name = rest[1] if len(rest) == 2 else None
         if namespace is not None and not resource.namespaced:
             return None
@@ -341,7 +345,10 @@ class KubeApi(App):
         )
 
     def _api_groups(self) -> Response:
-        groups = sorted({r.group for r in RESOURCES if r.group})
+        served = {
+            r.group: r.version for r in RESOURCES if r.group and (r.group != "cilium.io" or self.cluster.cilium_crd)
+        }
+        groups = sorted(served)
         return json_response(
             200,
             {
@@ -350,8 +357,8 @@ class KubeApi(App):
                 "groups": [
                     {
                         "name": g,
-                        "versions": [{"groupVersion": f"{g}/v1", "version": "v1"}],
-                        "preferredVersion": {"groupVersion": f"{g}/v1", "version": "v1"},
+                        "versions": [{"groupVersion": f"{g}/{served[g]}", "version": served[g]}],
+                        "preferredVersion": {"groupVersion": f"{g}/{served[g]}", "version": served[g]},
                     }
                     for g in groups
                 ],

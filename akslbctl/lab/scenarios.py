@@ -716,3 +716,142 @@ def _cordoned(_: str | None) -> LabCluster:
 )
 def _cordoned_old(_: str | None) -> LabCluster:
     return _cluster_tcp_builder("cordoned-old", version="v1.18.20").cordon(1).remove_from_pool(1).build()
+
+
+# -- inside the cluster: the application, a gateway, NetworkPolicy, the share (C02, C03, C09, C17) ----
+
+_FORBIDDEN_PAGE = Reply(
+    403,
+    b"<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n"
+    b"<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+    (("Server", "nginx"), ("Content-Type", "text/html")),
+)
+
+
+@scenario(
+    "app-403-header",
+    "The probe is Http /healthz on nodePort 31380, but an ingress rule answers 403 to any request without "
+    "X-Azure-FDID (Front Door): every node down, and the pods are Ready.",
+)
+def _app_403_header(_: str | None) -> LabCluster:
+    b = _builder("app-403-header")
+    b.add_service(
+        "web",
+        ports=[{"port": 80, "nodePort": 31380, "appProtocol": "http", "targetPort": 8080}],
+        endpoints_on=[0, 1],
+        app=Http(default=_FORBIDDEN_PAGE),
+        annotations={_PROBE_REQUEST_PATH: "/healthz"},
+    )
+    b.pod_spec(
+        "web",
+        [
+            {
+                "name": "controller",
+                "image": "registry.k8s.io/ingress-nginx/controller:v1.10.1",
+                "ports": [{"name": "http", "containerPort": 8080}],
+                "readinessProbe": {
+                    "httpGet": {
+                        "path": "/ready",
+                        "port": 8080,
+                        "httpHeaders": [{"name": "X-Azure-FDID", "value": "0f0e0d0c-lab"}],
+                    }
+                },
+            }
+        ],
+    )
+    return b.build()
+
+
+_ENVOY_404 = Reply(404, b"", (("Server", "istio-envoy"),))
+
+
+@scenario(
+    "gateway-data-port",
+    "An Istio-like gateway: appProtocol http makes the probe Http / on data nodePort 31080, where Envoy "
+    "answers 404; the pods answer readiness on status-port 15021 /healthz/ready (nodePort 31021).",
+)
+def _gateway_data_port(_: str | None) -> LabCluster:
+    b = _builder("gateway-data-port")
+    b.add_service(
+        "web",
+        ports=[
+            {"name": "status-port", "port": 15021, "targetPort": 15021, "nodePort": 31021},
+            {"name": "http2", "port": 80, "targetPort": 8080, "nodePort": 31080, "appProtocol": "http"},
+        ],
+        endpoints_on=[0, 1],
+        app={
+            80: Http(default=_ENVOY_404),
+            15021: Http(default=_ENVOY_404, routes={"/healthz/ready": Reply(200, b"", (("Server", "envoy"),))}),
+        },
+    )
+    b.pod_spec(
+        "web",
+        [
+            {
+                "name": "istio-proxy",
+                "image": "docker.io/istio/proxyv2:1.22.0",
+                "ports": [
+                    {"name": "http2", "containerPort": 8080},
+                    {"name": "status-port", "containerPort": 15021},
+                    {"name": "http-envoy-prom", "containerPort": 15090},
+                ],
+                "readinessProbe": {"httpGet": {"path": "/healthz/ready", "port": 15021, "scheme": "HTTP"}},
+            }
+        ],
+        labels={"istio": "ingressgateway"},
+    )
+    return b.build()
+
+
+_ALLOW_CLIENTS = {
+    "podSelector": {"matchLabels": {"app": "web"}},
+    "policyTypes": ["Ingress"],
+    "ingress": [{"from": [{"ipBlock": {"cidr": "10.1.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 8080}]}],
+}
+
+
+@scenario(
+    "netpol-cross-node",
+    "5 nodes, Cluster policy, pods on nodes 0 and 1; NetworkPolicy allow-clients admits only 10.1.0.0/16, "
+    "so traffic the other 3 nodes forward (SNAT'd to their IPs) is dropped: their Tcp probe times out.",
+)
+def _netpol_cross_node(_: str | None) -> LabCluster:
+    b = _builder("netpol-cross-node", nodes=5)
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396, "targetPort": 8080}], endpoints_on=[0, 1])
+    b.add_network_policy("allow-clients", _ALLOW_CLIENTS)
+    return b.drop_forwarded("web").build()
+
+
+@scenario(
+    "netpol-local-clients",
+    "Local policy with loadBalancerSourceRanges 203.0.113.0/24, but NetworkPolicy allow-clients admits only "
+    "10.1.0.0/16: client addresses are kept, so the intended clients are dropped at the pods.",
+)
+def _netpol_local_clients(_: str | None) -> LabCluster:
+    b = _builder("netpol-local-clients")
+    b.add_service(
+        "web",
+        ports=[{"port": 80, "nodePort": 31080, "targetPort": 8080}],
+        policy="Local",
+        health_check_node_port=32649,
+        endpoints_on=[0, 1],
+        source_ranges=["203.0.113.0/24"],
+    )
+    return b.add_network_policy("allow-clients", _ALLOW_CLIENTS).build()
+
+
+@scenario(
+    "local-uneven-share",
+    "Local policy with 1, 3 and 2 pods on nodes 0, 1 and 2: the LB gives each node a third, so the lone pod "
+    "on node 0 takes 33 % of the traffic and each of node 1's pods 11 %.",
+)
+def _local_uneven_share(_: str | None) -> LabCluster:
+    b = _builder("local-uneven-share")
+    b.add_service(
+        "web",
+        ports=[{"port": 80, "nodePort": 31080}],
+        policy="Local",
+        health_check_node_port=32649,
+        endpoints_on=[0, 1, 1, 1, 2, 2],
+    )
+    return b.build()

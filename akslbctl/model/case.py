@@ -11,6 +11,7 @@ from akslbctl.model.kube import Endpoint, Event, Node, Service
 from akslbctl.model.network import PrivateLinkService, SecurityGroup, Subnet, VirtualNetwork
 from akslbctl.model.probe import ProbeResult
 from akslbctl.model.report import AzureHealth
+from akslbctl.model.workload import NetworkPolicy, Pod
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class RawDocuments:
     private_link_services: tuple[Mapping[str, Any], ...] = ()
     events: tuple[Mapping[str, Any], ...] | None = None  # None: not read (or not recorded)
     instance_views: tuple[Mapping[str, Any], ...] = ()  # {"id": VM id, "statuses": [...]} per VM read
+    # Inside the cluster (issue 12): None when not read (an older case file, a dump without them).
+    pods: tuple[Mapping[str, Any], ...] | None = None
+    network_policies: tuple[Mapping[str, Any], ...] | None = None  # NetworkPolicy and CiliumNetworkPolicy
+    workload_notes: tuple[str, ...] = ()  # what of pods / policies could not be read (403, CRD not served)
 
 
 @dataclass(frozen=True)
@@ -63,4 +68,10 @@ class Case:
     events_note: str | None = None  # why the Events could not be read
     vm_states: tuple[VmState, ...] = ()
     observed_at: str | None = None  # RFC 3339: when the evidence was read (event ages count from it)
+    # The pods behind the Service and the NetworkPolicies of its namespace (model/workload.py);
+    # ``workload_read``: whether they were read at all (an empty tuple then means "none").
+    pods: tuple[Pod, ...] = ()
+    network_policies: tuple[NetworkPolicy, ...] = ()
+    workload_read: bool = False
+    workload_notes: tuple[str, ...] = ()
     raw: RawDocuments | None = field(default=None, compare=False)

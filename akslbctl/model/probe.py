@@ -45,6 +45,7 @@ class ProbeResult:
     body_excerpt: str | None = None
     error: str | None = None  # short text for failures ("connection refused", …)
     at: str | None = None  # RFC 3339 time the probe finished (recorded results)
+    server: str | None = None  # the answer's Server header, sanitised and short (non-200 HTTP answers)
 
     @property
     def up(self) -> bool:

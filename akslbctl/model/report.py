@@ -103,6 +103,7 @@ class Diagnosis:
     notes: tuple[str, ...] = ()
     source: str | None = None  # the address this machine's probes left from (None: no route, or not probed)
     events: tuple[EventReport, ...] | None = None  # the Service's Events, newest first (None: not read)
+    shares: tuple = ()  # analysis.share.RuleShare per rule: the expected split of traffic (C17)
 
     @property
     def all_unknown(self) -> bool:

@@ -534,6 +534,7 @@ async def probe_http(
     started = time.perf_counter()
     response: httpx.Response | None = None
     status: int | None = None
+    server: str | None = None
     latency = 0.0
     raw = bytearray()
     try:
@@ -545,6 +546,7 @@ async def probe_http(
             response = await transport.handle_async_request(request)
             response.request = request
             status = response.status_code
+            server = response.headers.get("server")
             latency = round((time.perf_counter() - started) * 1000.0, 3)
             with contextlib.suppress(httpx.HTTPError):
                 await _read_capped(response, body_cap, raw)
@@ -573,6 +575,7 @@ async def probe_http(
         body_excerpt=None if up else body_excerpt(body),
         error=None if up else f"HTTP {status}",
         at=now_rfc3339(),
+        server=None if (up or not server) else (body_excerpt(server.encode("utf-8", "replace")) or "")[:60] or None,
     )
 
 

@@ -92,6 +92,7 @@ def diagnosis_doc(d: Diagnosis) -> dict[str, Any]:
                 "nodes": [_node_doc(v) for v in r.nodes],
                 "up": r.up,
                 "down": r.down,
+                "share": share_doc(next((s for s in d.shares if s.rule == r.name), None)),
             }
             for r in d.rules
         ],
@@ -119,6 +120,29 @@ def diagnosis_doc(d: Diagnosis) -> dict[str, Any]:
             }
             for e in d.events
         ],
+    }
+
+
+def share_doc(s: Any) -> dict[str, Any] | None:
+    """The expected split of a rule's traffic (analysis/share.py): fractions 0–1, 4 decimals."""
+    if s is None:
+        return None
+    return {
+        "externalTrafficPolicy": s.policy,
+        "loadDistribution": s.load_distribution,
+        "basis": s.basis,
+        "nodes": [
+            {
+                "name": n.node,
+                "share": round(n.share, 4),
+                "pods": n.pods,
+                "perPod": None if n.per_pod is None else round(n.per_pod, 4),
+            }
+            for n in s.nodes
+        ],
+        "pods": [{"name": p.pod, "node": p.node, "share": round(p.share, 4)} for p in s.pods],
+        "skew": None if s.skew is None else round(s.skew, 2),
+        "sharedModeDrains": list(s.shared_mode_drains),
     }
 
 

@@ -108,6 +108,10 @@ def render_diagnosis(d: Diagnosis, console, *, wide: bool = False) -> None:
         console.print()
         console.print(Text(title, style="bold"), no_wrap=True, overflow="ignore", crop=False)
         console.print(_node_table(group[0].nodes, width, wide), no_wrap=True, overflow="ignore", crop=False)
+        if wide:
+            share = share_lines(d, group, width)
+            if share is not None:
+                console.print(share, no_wrap=True, overflow="ignore", crop=False)
 
     if d.findings:
         console.print()
@@ -306,3 +310,26 @@ def _summary(d: Diagnosis):
         return Text(f"{len(nodes)} nodes in the backend pool; not probed.", style="magenta")
     style = "bold green" if d.healthy else "bold yellow"
     return Text(f"{len(up_all)} of {len(nodes)} pool members up for the LB on every rule.", style=style)
+
+
+def share_lines(d: Diagnosis, group: Sequence[RuleDiagnosis], width: int):
+    """``-o wide``: the expected share per node and per pod of the group's first rule (analysis/share.py)."""
+    from rich.text import Text
+
+    s = next((x for x in d.shares if x.rule == group[0].name), None)
+    if s is None:
+        return None
+
+    def pct(x: float) -> str:
+        return f"{100 * x:.1f} %"
+
+    how = "each up node an equal share" + (
+        ", split among its local pods" if s.policy == "Local" else "; kube-proxy spreads again over every ready pod"
+    )
+    basis = "" if s.basis == "verdict" else " (no verdict known: from cluster state)"
+    head = f"Expected share ({s.policy}, loadDistribution {s.load_distribution}{basis}): {how}"
+    lines = [kv_line("Share", head, width)]
+    for n in s.nodes:
+        per = "-" if n.per_pod is None else pct(n.per_pod)
+        lines.append(Text(f"  {n.node}  {pct(n.share)} of flows · {n.pods} pod(s) · {per} per pod"))
+    return Text("\n").join(lines)

@@ -63,6 +63,11 @@ _ROLES = {
     **dict.fromkeys(("version", "kubectl-version", "server-version", "versions"), "Version"),
     **dict.fromkeys(("events", "event"), "Event"),
     "probes": "Probes",
+    **dict.fromkeys(("pods", "pod"), "Pod"),
+    **dict.fromkeys(
+        ("networkpolicies", "networkpolicy", "network-policies", "netpol", "netpols", "ciliumnetworkpolicies", "cnp"),
+        "NetworkPolicy",
+    ),
 }
 _ARM_KINDS = {
     "microsoft.network/loadbalancers": "LoadBalancer",
@@ -117,6 +122,8 @@ def probe_entry(result: ProbeResult, node: str | None, at: str | None = None) ->
         "localEndpoints": result.local_endpoints,
         "at": result.at or at,
         "error": result.error,
+        "server": result.server,
+        "bodyExcerpt": result.body_excerpt,
     }
 
 
@@ -170,6 +177,7 @@ def case_document(
         "events": None if raw.events is None else [scrub(d) for d in raw.events],
         "eventsNote": case.events_note,
         "instanceViews": list(raw.instance_views),
+        **_workload_keys(raw),
         "probes": [dict(p) for p in probes],
         "vantage": {"source": source},
         "azureHealth": None if azure is None else dict(azure),
@@ -321,6 +329,18 @@ def read_case_file(path: str, scope: Scope | None = None, *, label: str | None =
     return case_from_document(doc, label, scope or Scope())
 
 
+def _workload_keys(raw: RawDocuments) -> dict[str, Any]:
+    """``pods``, ``networkPolicies``, ``workloadNotes`` (issue 12); left out when they were not read."""
+    out: dict[str, Any] = {}
+    if raw.pods is not None:
+        out["pods"] = [scrub(d) for d in raw.pods]
+    if raw.network_policies is not None:
+        out["networkPolicies"] = [scrub(d) for d in raw.network_policies]
+    if raw.pods is not None or raw.network_policies is not None:
+        out["workloadNotes"] = list(raw.workload_notes)
+    return out
+
+
 def case_from_document(doc: Any, label: str, scope: Scope) -> Case:
     """A Case from a parsed §7 document; ``label`` names its file in errors."""
     if not isinstance(doc, dict):
@@ -356,6 +376,11 @@ def case_from_document(doc: Any, label: str, scope: Scope) -> Case:
             private_link_services=tuple(_obj_items(doc, "privateLinkServices")),
             events=None if doc.get("events") is None else tuple(_obj_items(doc, "events")),
             instance_views=tuple(_obj_items(doc, "instanceViews")),
+            pods=tuple(_obj_items(doc, "pods")) if doc.get("pods") is not None else None,
+            network_policies=tuple(_obj_items(doc, "networkPolicies"))
+            if doc.get("networkPolicies") is not None
+            else None,
+            workload_notes=tuple(_str_items(doc, "workloadNotes")),
         )
         evidence = _Evidence(label=label)
         evidence.service = normalize.service(service_doc, "service")
@@ -427,6 +452,8 @@ def recorded_probes(value: Any, path: str) -> tuple[ProbeResult, ...]:
                 local_endpoints=normalize._int(entry.get("localEndpoints"), f"{p}.localEndpoints"),
                 error=normalize._str(entry.get("error"), f"{p}.error"),
                 at=normalize._str(entry.get("at"), f"{p}.at"),
+                server=normalize._str(entry.get("server"), f"{p}.server"),
+                body_excerpt=normalize._str(entry.get("bodyExcerpt"), f"{p}.bodyExcerpt"),
             )
         )
     return tuple(out)
@@ -518,6 +545,9 @@ class _Evidence:
             private_link_services=raw.private_link_services,
             events=raw.events,
             instance_views=raw.instance_views,
+            pods=raw.pods,
+            network_policies=raw.network_policies,
+            workload_notes=raw.workload_notes,
         )
         # The scope: flags, else what the case says, else the Nodes' providerIDs, else the LBs' ids.
         sub_from_nodes, rg_from_nodes = node_resource_group(self.nodes)
@@ -593,6 +623,8 @@ class _Found:
     version: Mapping[str, Any] | None = None
     probes: list[tuple[Any, str]] = field(default_factory=list)  # (probes list, file)
     events: list[tuple[Mapping[str, Any], str, str]] | None = None  # None: no events file
+    pods: list[tuple[Mapping[str, Any], str, str]] | None = None  # None: no pods.json (not read)
+    policies: list[tuple[Mapping[str, Any], str, str]] | None = None
 
     def add(self, doc: Any, role: str | None, file: str) -> None:
         if role == "Version" or (isinstance(doc, dict) and ("serverVersion" in doc or "gitVersion" in doc)):
@@ -604,6 +636,19 @@ class _Found:
             return
         if isinstance(doc, dict) and doc.get("kind") == KIND and doc.get("apiVersion") == API_VERSION:
             raise CaseFileError(f"{file}: is a case file, not a raw dump", hint=f"pass it on its own: -f {file}")
+        if role in ("Pod", "NetworkPolicy"):
+            # kubectl get pods / networkpolicies (and ciliumnetworkpolicies) -o json: issue 12.
+            bucket = self.pods if role == "Pod" else self.policies
+            if bucket is None:
+                bucket = []
+                setattr(self, "pods" if role == "Pod" else "policies", bucket)
+            allowed = ("Pod",) if role == "Pod" else ("NetworkPolicy", "CiliumNetworkPolicy")
+            for item, path, list_kind in _items(doc, file):
+                kind = _kind_of(item, list_kind, role)
+                if kind not in allowed:
+                    raise CaseFileError(f"{file}: {path}.kind: expected {' or '.join(allowed)}, got {_shown(kind)}")
+                bucket.append((item, file, path))
+            return
         for item, path, list_kind in _items(doc, file):
             kind = _kind_of(item, list_kind, role)
             bucket = {
@@ -630,7 +675,7 @@ class _Found:
                 )
             if role is not None:
                 raise CaseFileError(f"{file}: {path}.kind: expected {role}, got {_shown(kind)}")
-            # Anything else in a file of another name (pods.json, events.json, …) is not ours to read.
+            # Anything else in a file of another name (events.json, …) is not ours to read.
 
     def _events_bucket(self) -> list[tuple[Mapping[str, Any], str, str]]:
         if self.events is None:
@@ -683,6 +728,8 @@ class _Found:
             subnets=tuple(d for d, _, _ in self.subnets),
             private_link_services=tuple(d for d, _, _ in self.links),
             events=None if self.events is None else tuple(d for d, _, _ in self.events if _about(d, service)),
+            pods=None if self.pods is None else tuple(d for d, _, _ in self.pods),
+            network_policies=None if self.policies is None else tuple(d for d, _, _ in self.policies),
         )
         label_of = {id(d): f for d, f, _ in self.slices}
         return evidence.case(raw, scope, tuple(recorded), None, None, label_of)

@@ -34,6 +34,8 @@ DEFAULT_KUBECONFIG = os.path.join("~", ".kube", "config")
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 PAGE_SIZE = 500  # as kubectl pages its lists
 MAX_EVENTS = 1000  # a Service's events are deduplicated by count; more than this is noise
+MAX_PODS = 1000  # pods behind one Service read for readiness probes and the share (bounded)
+MAX_POLICIES = 500  # NetworkPolicies of one namespace
 
 
 @dataclass(frozen=True)
@@ -116,17 +118,44 @@ class KubeSource:
         except _NotFound:
             raise EvidenceError("this Kubernetes API serves no Events") from None
 
+    def pods(self, namespace: str, selector: str, limit: int = MAX_PODS) -> list[dict[str, Any]]:
+        """The pods a Service selects: one list with its label selector, at most ``limit`` of them."""
+        path = f"/api/v1/namespaces/{quote(namespace, safe='')}/pods"
+        return self._bounded(path, [("labelSelector", selector)], limit)
+
+    def network_policies(self, namespace: str, limit: int = MAX_POLICIES) -> list[dict[str, Any]]:
+        path = f"/apis/networking.k8s.io/v1/namespaces/{quote(namespace, safe='')}/networkpolicies"
+        return self._bounded(path, [], limit)
+
+    def cilium_network_policies(self, namespace: str, limit: int = MAX_POLICIES) -> list[dict[str, Any]]:
+        """CiliumNetworkPolicies; raises NotFoundError where the CRD is not served (no Cilium)."""
+        path = f"/apis/cilium.io/v2/namespaces/{quote(namespace, safe='')}/ciliumnetworkpolicies"
+        try:
+            return self._bounded(path, [], limit)
+        except _NotFound:
+            raise NotFoundError("the CiliumNetworkPolicy CRD is not served (no Cilium)") from None
+
+    def _bounded(self, path: str, query: list[tuple[str, str]], limit: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for item in self._list(path, query, page=min(PAGE_SIZE, limit)):
+            out.append(item)
+            if len(out) >= limit:
+                break
+        return out
+
     def close(self) -> None:
         self._api.close()
 
     # -- transport ------------------------------------------------------------------------
 
-    def _list(self, path: str, query: list[tuple[str, str]], max_items: int | None = None) -> Iterator[dict[str, Any]]:
+    def _list(
+        self, path: str, query: list[tuple[str, str]], max_items: int | None = None, page: int = PAGE_SIZE
+    ) -> Iterator[dict[str, Any]]:
         cont: str | None = None
         seen: set[str] = set()
         given = 0
         while True:
-            q = [*query, ("limit", str(PAGE_SIZE))] + ([("continue", cont)] if cont else [])
+            q = [*query, ("limit", str(page))] + ([("continue", cont)] if cont else [])
             doc = self._get(path, q)
             items = doc.get("items")
             if not isinstance(items, list):
