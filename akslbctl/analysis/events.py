@@ -84,6 +84,9 @@ _JSON_CODE = re.compile(r'"code"\s*:\s*"([A-Za-z][\w.]*)"')
 _JSON_MESSAGE = re.compile(r'"message"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _RETRIABLE = re.compile(r"Retriable:\s*(true|false)")
 _RETRY_AFTER = re.compile(r"RetryAfter:\s*([\w.]+)")
+_LINKED = re.compile(
+    r"does not have permission to perform action(?:\(s\))? '([^']+)' on the linked scope(?:\(s\))? '([^']+)'"
+)
 _SCOPE = re.compile(r"over scope '([^']+)'")
 _ACTION = re.compile(r"perform action '([^']+)'")
 _CLIENT = re.compile(r"client '([^']+)'(?: with object id '([^']+)')?")
@@ -129,8 +132,9 @@ def parse(message: str) -> ArmError:
     if code is None and _AADSTS.search(message):
         code = "AADSTS" + _AADSTS.search(message).group(1)
     text = arm_message or message
+    linked = _LINKED.search(text) or _LINKED.search(message)
     scope = _SCOPE.search(text) or _SCOPE.search(message)
-    resource = scope.group(1) if scope else None
+    resource = linked.group(2) if linked else (scope.group(1) if scope else None)
     if resource is None:
         ids = _ARM_ID.findall(text) or _ARM_ID.findall(message)
         resource = ids[0].rstrip(".") if ids else None
@@ -141,7 +145,7 @@ def parse(message: str) -> ArmError:
     if resource is None:
         m = _SUBNET_NAMED.search(text)
         resource = f"subnets/{m.group(1)}" if m else None
-    action = _ACTION.search(text)
+    action = linked or _ACTION.search(text)
     client = _CLIENT.search(text)
     retriable = _RETRIABLE.findall(message)
     retry_after = _RETRY_AFTER.findall(message)

@@ -220,3 +220,12 @@ def test_virtual_kubelet_is_no_vm():
         Node("vk", provider_id="virtual-kubelet://vk", labels={"type": "virtual-kubelet"})
     )
     assert not_a_vm(_node()) is None
+
+
+def test_linked_authorization_names_the_refused_action_and_linked_scope():
+    sample = next(s for s in _samples() if s["code"] == "LinkedAuthorizationFailed")
+    err = ev.parse(sample["message"])
+    assert err.status == 403  # the innermost status, not the wrapper's 0
+    assert err.action == "Microsoft.Network/virtualNetworks/subnets/join/action"
+    assert err.resource.endswith("/subnets/privatek8s-sponsorship-infraci-ctrl-tier")
+    assert "subnet privatek8s-sponsorship-infraci-ctrl-tier" in ev.classify(err, sample["message"]).fix
