@@ -78,9 +78,9 @@ _TRACK2_STATUS = re.compile(r"RESPONSE\s+(\d{3})\b")
 _TRACK2_CODE = re.compile(r"ERROR CODE:\s*([A-Za-z][\w.]*)")
 _TRACK1_STATUS = re.compile(r"HTTPStatusCode:\s*(\d{3})\b")
 _AUTOREST_STATUS = re.compile(r"StatusCode=(\d{3})\b")
-_AUTOREST_CODE = re.compile(r'Code="([A-Za-z][\w.]*)"')
+_AUTOREST_CODE = re.compile(r'Code=\\*"([A-Za-z][\w.]*)\\*"')
 _AUTOREST_MESSAGE = re.compile(r'Message="((?:[^"\\]|\\.)*)"')
-_JSON_CODE = re.compile(r'"code"\s*:\s*"([A-Za-z][\w.]*)"')
+_JSON_CODE = re.compile(r'\\*"[Cc]ode\\*"\s*:\s*\\*"([A-Za-z][\w.]*)\\*"')
 _JSON_MESSAGE = re.compile(r'"message"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _RETRIABLE = re.compile(r"Retriable:\s*(true|false)")
 _RETRY_AFTER = re.compile(r"RetryAfter:\s*([\w.]+)")
@@ -272,7 +272,11 @@ def classify(err: ArmError, raw: str, service: Service | None = None) -> Classif
             "renew the cluster's credentials (az aks update-credentials --reset-service-principal, or check its "
             "managed identity)",
         )
-    if low == "subnetisfull" or low == "insufficientfreeaddresses" or "subnet is full" in text:
+    if (
+        low in ("subnetisfull", "insufficientfreeaddresses")
+        or "subnet is full" in text
+        or ("subnet" in text and "does not have enough capacity" in text)
+    ):
         return Classified(
             ADDRESS_SPACE,
             f"{code or 'SubnetIsFull'}: no free address{on or ' in the subnet'}",
