@@ -27,7 +27,16 @@ from akslbctl.model.kube import Event, Service
 from akslbctl.model.report import ERROR, WARNING, EventReport, Finding
 
 FAILED_REASONS = frozenset(
-    {"SyncLoadBalancerFailed", "EnsureLoadBalancerFailed", "UpdateLoadBalancerFailed", "DeleteLoadBalancerFailed"}
+    {
+        "SyncLoadBalancerFailed",
+        "EnsureLoadBalancerFailed",
+        "UpdateLoadBalancerFailed",
+        "DeleteLoadBalancerFailed",
+        # the in-tree service controller before Kubernetes 1.14
+        "CreatingLoadBalancerFailed",
+        "LoadBalancerUpdateFailed",
+        "DeletingLoadBalancerFailed",
+    }
 )
 SUCCESS_REASONS = frozenset({"EnsuredLoadBalancer", "UpdatedLoadBalancer"})
 LB_REASONS = FAILED_REASONS | SUCCESS_REASONS | {"EnsuringLoadBalancer", "DeletingLoadBalancer", "DeletedLoadBalancer"}

@@ -235,3 +235,9 @@ def test_linked_authorization_names_the_refused_action_and_linked_scope():
     assert err.action == "Microsoft.Network/virtualNetworks/subnets/join/action"
     assert err.resource.endswith("/subnets/privatek8s-sponsorship-infraci-ctrl-tier")
     assert "subnet privatek8s-sponsorship-infraci-ctrl-tier" in ev.classify(err, sample["message"]).fix
+
+
+def test_old_in_tree_failure_reasons_count_as_failures():
+    sample = next(s for s in _samples() if s.get("reason") == "CreatingLoadBalancerFailed")
+    found = ev.failures([Event(sample["reason"], sample["message"], "Warning")])
+    assert len(found) == 1 and found[0].error.status == 403
