@@ -454,13 +454,6 @@ def age(value: str | None, now: str | None) -> str | None:
     return f"{seconds // 86400}d"
 
 
-def when(event: Event, now: str | None) -> str:
-    """``3m ago, ×12`` (or the timestamp when no clock is known)."""
-    a = age(event.last_seen, now)
-    at = f"{a} ago" if a else (f"at {event.last_seen}" if event.last_seen else "time unknown")
-    return f"{at}, ×{event.count}" if event.count > 1 else at
-
-
 def newest_first(events: Iterable[Event]) -> list[Event]:
     return sorted(
         events, key=lambda e: parse_time(e.last_seen) or datetime.min.replace(tzinfo=timezone.utc), reverse=True
@@ -502,7 +495,7 @@ def provisioning_findings(case: Case, *, has_lb: bool) -> tuple[list[Finding], l
     if case.events is None:
         return [], notes
     service = case.service
-    current = current_failures(newest_first(case.events), service)
+    current = current_failures(case.events, service)  # Case.events is newest first
     if not current:
         return [], notes
     pending = not has_lb or not service.ingress_ips
@@ -559,7 +552,7 @@ def event_reports(case: Case) -> tuple[EventReport, ...] | None:
     if case.events is None:
         return None
     out = []
-    for e in newest_first(case.events)[:MAX_SHOWN]:
+    for e in case.events[:MAX_SHOWN]:
         err = cls = None
         if e.reason in FAILED_REASONS:
             err = parse(e.message)

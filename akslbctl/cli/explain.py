@@ -111,15 +111,14 @@ def explain(
             f"the cloud provider has not built the load balancer of {diagnosis.service.ref}: see provisioning-failed"
         )
         return ExitCode.PROBLEM
-    if diagnosis.load_balancer is None:
-        no_lb = next((f.message for f in diagnosis.findings if f.code == "lb-not-found"), None)
-        term().error(no_lb or f"no load balancer found for service {diagnosis.service.ref}")  # exit 3: one line
-        return ExitCode.NO_EVIDENCE
-    if diagnosis.all_unknown and not diagnosis.has_error:
-        # Contract §5.1: no verdict for any pool member — the evidence could not be had. An error that
-        # was found for certain (a probe the provider would not write, an NSG that denies the probe)
-        # still says "something is wrong" (exit 1).
-        term().error(no_verdict_line(diagnosis))
+    if diagnosis.no_evidence:
+        # Exit 3, one line: no LB and nothing explains it (§5.2), or no verdict for any pool member while
+        # nothing wrong was found for certain (§5.1).
+        if diagnosis.load_balancer is None:
+            no_lb = next((f.message for f in diagnosis.findings if f.code == "lb-not-found"), None)
+            term().error(no_lb or f"no load balancer found for service {diagnosis.service.ref}")
+        else:
+            term().error(no_verdict_line(diagnosis))
         return ExitCode.NO_EVIDENCE
     return ExitCode.OK if diagnosis.healthy else ExitCode.PROBLEM
 
