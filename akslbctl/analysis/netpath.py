@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from akslbctl.analysis import annotations as ann
 from akslbctl.analysis.engine import Analysis
-from akslbctl.analysis.fusion import AZURE_SOURCE, BLOCKED_BEFORE_NODE
+from akslbctl.analysis.fusion import BLOCKED_BEFORE_NODE
 from akslbctl.analysis.match import Member
 from akslbctl.analysis.nsg import Decision, Flow, Level, PathDecision, Source, describe, evaluate
 from akslbctl.model.azure import NetworkInterface
@@ -184,7 +184,7 @@ def evaluate_paths(analysis: Analysis) -> PathReport:
                 if decision.allowed is False and decision.blocker is not None:
                     b = decision.blocker
                     blockers[(rule.name.lower(), m.address)] = describe(b) + " denies it"
-                    probe_groups.setdefault((rule.name, mr.probe.port, _key(b)), []).append(who)
+                    probe_groups.setdefault((rule.name, mr.probe.port, flow.source.label, _key(b)), []).append(who)
             if source is None:
                 continue
             floating = rule.enable_floating_ip is not False
@@ -236,10 +236,10 @@ def _level_words(level: str) -> str:
 
 
 def _probe_finding(key: tuple, who: list[str], total: int) -> Finding:
-    rule, port, (level, nsg, name, priority) = key
+    rule, port, source, (level, nsg, name, priority) = key
     text = (
-        f"{rule}: {_level_words(level)} NSG {nsg} rule {name} (priority {priority}, Deny) denies {AZURE_SOURCE} "
-        f"(AzureLoadBalancer) → :{port}/Tcp on {len(who)}/{total} pool member(s) ({_first(sorted(who))}) before "
+        f"{rule}: {_level_words(level)} NSG {nsg} rule {name} (priority {priority}, Deny) denies {source} "
+        f"→ :{port}/Tcp on {len(who)}/{total} pool member(s) ({_first(sorted(who))}) before "
         "AllowAzureLoadBalancerInBound (priority 65001): the LB's probes never reach those nodes. Allow the "
         "AzureLoadBalancer tag on the probe port with a priority below the deny"
     )

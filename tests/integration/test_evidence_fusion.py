@@ -243,6 +243,24 @@ def test_dual_stack_ipv6_rule_down_while_ipv4_up(lab):
     assert "azure-probe-disagreement" not in codes(doc)
 
 
+def test_nsg_denying_the_lb_tag_on_a_dual_stack_service_names_each_familys_probe_source(lab):
+    cluster = (
+        AksBuilder(name="dual-nsg", data_plane="cilium")
+        .add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1], ip_families=("IPv4", "IPv6"))
+        .block_probe_source("nic", "DenyAzureLB", 400, source="AzureLoadBalancer")
+        .build()
+    )
+    lab(cluster)
+    result, doc = explain()
+    assert result.exit_code == ExitCode.PROBLEM
+    blocked = {f["rule"]: f["message"] for f in doc["findings"] if f["code"] == "nsg-blocks-probe"}
+    (v6,) = [r for r in blocked if r.endswith("-IPv6")]
+    (v4,) = [r for r in blocked if not r.endswith("-IPv6")]
+    # Azure's IPv6 probes come from a link-local source, not the IPv4 host address.
+    assert "denies 168.63.129.16 (AzureLoadBalancer)" in blocked[v4]
+    assert "168.63.129.16" not in blocked[v6] and "denies fe80::/10 (AzureLoadBalancer)" in blocked[v6]
+
+
 def test_private_link_proxy_protocol_is_named(lab):
     lab("pls-proxy-protocol")
     result, doc = explain()
