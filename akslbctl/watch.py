@@ -137,6 +137,7 @@ class RuleRound:
     probe: str | None  # probe name
     up: int  # pool members the LB would send to after this round
     members: int
+    unknown: int = 0  # pool members with no state: neither our probe nor Azure's view reached them
 
 
 @dataclass(frozen=True)
@@ -342,6 +343,7 @@ class Watch:
         probes = []
         disagreements = []
         up_by_probe: dict[str, set[str]] = {}  # probe key → addresses in state up
+        unknown_by_probe: dict[str, set[str]] = {}  # probe key → addresses with no state from either source
         # A round in which nothing reached any node says where this machine is, not what the nodes do:
         # such results do not move the LB's state machine (contract §5.1).
         blind = blind_round(results.values())
@@ -366,12 +368,14 @@ class Watch:
                 nodes.append(NodeRound(m.node, m.address, result, state, health, way, lb, lb_from))
             probes.append(ProbeRound(p, tuple(nodes)))
             up_by_probe[p.key] = {n.address for n in nodes if n.up}
+            unknown_by_probe[p.key] = {n.address for n in nodes if n.lb is None}
         rules = tuple(
             RuleRound(
                 r.name,
                 next((p.probe.name for p in self.plan.probes if p.key == r.probe_key), None),
                 r.members if r.probe_key is None else len(r.addresses & up_by_probe.get(r.probe_key, set())),
                 r.members,
+                0 if r.probe_key is None else len(r.addresses & unknown_by_probe.get(r.probe_key, set())),
             )
             for r in self.plan.rules
         )

@@ -104,8 +104,8 @@ def unavailable_note(reasons: Mapping[str, str]) -> str | None:
     distinct = list(dict.fromkeys(reasons.values()))
     which = "" if len(reasons) == 1 else f" for {len(reasons)} rules"
     return (
-        f"Azure's own view (rule health) is unavailable{which}: {'; '.join(distinct)}. The verdicts come from "
-        "akslbctl's probes alone."
+        f"Azure's own view (rule health) is unavailable{which}: {'; '.join(distinct)}. A node has a verdict only "
+        "where akslbctl's probe reached it."
     )
 
 

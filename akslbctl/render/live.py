@@ -151,10 +151,22 @@ def summary_text(rnd: Round | None) -> tuple[str, bool]:
     """The closing line and whether it is good news."""
     if rnd is None:
         return "no round ran.", False
-    dark = [r for r in rnd.rules if r.up == 0]
+    blind = [r for r in rnd.rules if r.up == 0 and r.members and r.unknown == r.members]
+    dark = [r for r in rnd.rules if r.up == 0 and not r.unknown]
     if dark:
         names = ", ".join(r.name for r in dark)
         return f"After round {rnd.number}: DARK — no member is up for the LB on {names}.", False
+    unsure = [r for r in rnd.rules if r.up == 0 and r.unknown and r not in blind]
+    if unsure:
+        names = ", ".join(f"{r.name} ({r.unknown} of {r.members} not seen from here or by Azure)" for r in unsure)
+        return f"After round {rnd.number}: no member is known to be up for the LB on {names}.", False
+    if blind:
+        names = ", ".join(r.name for r in blind)
+        return (
+            f"After round {rnd.number}: NO VERDICT for {names} — no probe reached a node from here and Azure's "
+            "view is unavailable.",
+            False,
+        )
     parts = ", ".join(f"{r.name} {r.up}/{r.members}" for r in rnd.rules)
     return f"After round {rnd.number}: every rule has a member up for the LB ({parts}).", True
 

@@ -454,3 +454,12 @@ def test_ctrl_c_while_waiting_for_azure_exits_130(lab):
     assert proc.returncode == 130
     assert out == ""  # interrupted inside the first round, before any output
     assert "Traceback" not in err
+
+
+def test_probe_from_a_laptop_without_azures_view_closes_with_no_verdict_not_dark(lab):
+    lab("laptop-no-azure")
+    result = cli("probe", "svc/web", "--count", "1", "--timeout", "1")
+    assert result.exit_code == 3, result.stderr
+    assert "DARK" not in result.stdout  # nothing reached a node: no state, not "no member is up"
+    assert "After round 1: NO VERDICT for " in result.stdout
+    assert "A node has a verdict only where akslbctl's probe reached it" in result.stdout
