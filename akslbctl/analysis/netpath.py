@@ -26,7 +26,7 @@ from akslbctl.analysis.match import Member
 from akslbctl.analysis.nsg import Decision, Flow, Level, PathDecision, Source, describe, evaluate
 from akslbctl.model.azure import NetworkInterface
 from akslbctl.model.network import PrivateLinkService, SecurityGroup, Subnet, VirtualNetwork
-from akslbctl.model.report import ERROR, WARNING, Finding, RuleDiagnosis
+from akslbctl.model.report import DOWN, ERROR, WARNING, Finding, RuleDiagnosis
 
 NSG_BLOCKS_PROBE = "nsg-blocks-probe"
 NSG_BLOCKS_CLIENTS = "nsg-blocks-clients"
@@ -47,6 +47,9 @@ class PathReport:
     notes: tuple[str, ...] = ()
     proxy_pls: Mapping[str, PrivateLinkService] = field(default_factory=dict)
     evaluated: bool = False
+    # client flows denied: (rule, source, dest, port, protocol, blocker key) → (members, what allows it elsewhere);
+    # they become findings once the verdicts say which members the LB sends to (client_findings)
+    client_groups: Mapping[tuple, tuple[tuple[str, ...], frozenset[str]]] = field(default_factory=dict)
 
 
 class _Network:
@@ -204,9 +207,6 @@ def evaluate_paths(analysis: Analysis) -> PathReport:
                 group[0].append(who)
                 group[1].update(_allowing(decision))
     findings = [_probe_finding(k, v, len(_in_pool(analysis, k[0]))) for k, v in probe_groups.items()]
-    findings += [
-        _client_finding(k, who, len(_in_pool(analysis, k[0])), allowed) for k, (who, allowed) in client_groups.items()
-    ]
     for text, who in uncertain.items():
         notes.append(text + (f" (for {_first(sorted(set(who)))})" if who else ""))
     return PathReport(
@@ -215,6 +215,7 @@ def evaluate_paths(analysis: Analysis) -> PathReport:
         notes=tuple(dict.fromkeys(notes)),
         proxy_pls=proxy,
         evaluated=True,
+        client_groups={k: (tuple(who), frozenset(allowed)) for k, (who, allowed) in client_groups.items()},
     )
 
 
@@ -261,6 +262,40 @@ def _client_finding(key: tuple, who: list[str], total: int, allowed_by: set[str]
         text += ". The cloud provider writes its allow rules only on the node NSG, never on a subnet NSG: add an "
         text += "equivalent allow rule to the subnet NSG"
     return Finding(NSG_BLOCKS_CLIENTS, ERROR, text + ".", rule=rule, node=who[0] if len(who) == 1 else None)
+
+
+def _down_members(rules: Sequence[RuleDiagnosis]) -> set[tuple[str, str]]:
+    """(rule name, node name or address) of the members the LB treats as down."""
+    return {(r.name, key) for r in rules for n in r.nodes if n.verdict == DOWN for key in (n.node, n.address) if key}
+
+
+def client_findings(analysis: Analysis, report: PathReport, rules: Sequence[RuleDiagnosis]) -> list[Finding]:
+    """``nsg-blocks-clients`` for the members the LB sends to (or may: no verdict). Members the LB treats as
+    down get no client traffic whatever the NSG says: they are named in a note, not counted as blocked."""
+    down = _down_members(rules)
+    findings: list[Finding] = []
+    for key, (who, allowed) in report.client_groups.items():
+        rule = key[0]
+        live = [w for w in who if (rule, w) not in down]
+        if live:
+            findings.append(_client_finding(key, live, len(_in_pool(analysis, rule)), set(allowed)))
+    return findings
+
+
+def client_notes(report: PathReport, rules: Sequence[RuleDiagnosis]) -> list[str]:
+    """The denied client flows on members the LB treats as down: no traffic now, blocked once they are up."""
+    down = _down_members(rules)
+    notes = []
+    for (rule, source, dest, port, protocol, (level, nsg, name, _priority)), (who, _) in report.client_groups.items():
+        idle = sorted(w for w in who if (rule, w) in down)
+        if idle:
+            target = f"{dest}:{port}/{protocol}" if dest else f":{port}/{protocol}"
+            notes.append(
+                f"{rule}: {_level_words(level)} NSG {nsg} rule {name} also denies {source} → {target} on "
+                f"{len(idle)} member(s) the LB treats as down ({_first(idle)}): no client traffic reaches them now, "
+                "and none will once they are up"
+            )
+    return notes
 
 
 def proxy_blockers(analysis: Analysis, report: PathReport) -> dict[tuple[str, str], str]:

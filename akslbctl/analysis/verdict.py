@@ -39,7 +39,7 @@ from akslbctl.analysis.fusion import (
 from akslbctl.analysis.hints import hint_findings
 from akslbctl.analysis.inside import inside_cluster
 from akslbctl.analysis.match import MatchedRule
-from akslbctl.analysis.netpath import evaluate_paths, pls_findings, proxy_blockers
+from akslbctl.analysis.netpath import client_findings, client_notes, evaluate_paths, pls_findings, proxy_blockers
 from akslbctl.analysis.poolgaps import Evidence, missing_reason, node_state
 from akslbctl.analysis.vantage import data_plane, family_findings, vantage_findings
 from akslbctl.model import probe as outcomes
@@ -258,8 +258,10 @@ def diagnose(
     findings.extend(vantage_findings(rules, blind=blind, source=source, azure=azure is not None))
     findings.extend(family_findings(rules, data_plane=data_plane(case, results)))
     findings.extend(path.findings)
+    findings.extend(client_findings(analysis, path, rules))
     findings.extend(pls_findings(analysis, path, rules))
     notes.extend(path.notes)
+    notes.extend(client_notes(path, rules))
     inside = inside_cluster(analysis, results, rules)  # app answers, NetworkPolicy, the share (issue 12)
     findings.extend(inside.findings)
     notes.extend(inside.notes)

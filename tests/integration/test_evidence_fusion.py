@@ -243,6 +243,24 @@ def test_dual_stack_ipv6_rule_down_while_ipv4_up(lab):
     assert "azure-probe-disagreement" not in codes(doc)
 
 
+def test_clients_denied_only_count_on_members_the_lb_sends_to(lab):
+    cluster = (
+        AksBuilder(name="local-subnet-nsg")
+        .add_service("web", policy="Local", health_check_node_port=32649, endpoints_on=[0])
+        .subnet_nsg()
+        .build()
+    )
+    lab(cluster)
+    result, doc = explain()
+    assert result.exit_code == ExitCode.PROBLEM
+    assert [v for v, _ in verdicts(doc)] == ["up", "down", "down"]  # Local: two nodes out by design
+    blocked = finding(doc, "nsg-blocks-clients")
+    assert "on 1/3 pool member(s) (aks-nodepool1-12345678-vmss000000)" in blocked["message"]
+    assert blocked["node"] == NODES[0]
+    idle = [n for n in doc["notes"] if "also denies" in n]
+    assert len(idle) == 1 and "on 2 member(s) the LB treats as down" in idle[0] and NODES[1] in idle[0]
+
+
 def test_nsg_denying_the_lb_tag_on_a_dual_stack_service_names_each_familys_probe_source(lab):
     cluster = (
         AksBuilder(name="dual-nsg", data_plane="cilium")
