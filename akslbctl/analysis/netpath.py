@@ -346,7 +346,9 @@ def pls_findings(analysis: Analysis, report: PathReport, rules: Sequence[RuleDia
                     rule=mr.rule.name,
                 )
             )
-        elif probe.protocol in ("Http", "Https"):
+        elif probe.protocol in ("Http", "Https") and not any(
+            n.azure is not None and n.azure.state == "Up" for n in members
+        ):  # Azure's probe succeeds somewhere: the health server copes with what the probes carry
             out.append(
                 Finding(
                     PLS_PROXY_PROTOCOL,

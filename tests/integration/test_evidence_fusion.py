@@ -291,6 +291,26 @@ def test_private_link_proxy_protocol_is_named(lab):
     assert pls["severity"] == "error" and "2/3" in pls["message"] and "PROXY header" in pls["message"]
 
 
+def test_private_link_proxy_protocol_with_azure_up_raises_no_warning(lab):
+    b = AksBuilder(name="pls-up", version="v1.27.3")
+    b.add_service(
+        "web",
+        ports=[{"port": 80, "nodePort": 31001}],
+        policy="Local",
+        health_check_node_port=32001,
+        internal=True,
+        endpoints_on=[0, 1],
+    )
+    b.private_link("default/web", proxy_protocol=True)
+    for i in (0, 1):
+        b.azure_says(i, None, "Up", "Up")
+    b.azure_says(2, None, "Down", "Down_Probe_HttpStatusCodeError")
+    lab(b.build())
+    result, doc = explain()
+    assert [v for v, _ in verdicts(doc)] == ["up", "up", "down"]
+    assert "pls-proxy-protocol" not in codes(doc)  # Azure's probe gets through: no PROXY-header guess
+
+
 # -- rendering follows the fused verdict ----------------------------------------------------------
 
 
