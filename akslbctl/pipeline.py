@@ -111,8 +111,8 @@ def explain(
             analysis,
             recorded,
             azure=case.recorded_azure,
-            vantage=recorded_vantage(source) if recorded is not None else None,
-            not_probed_why="no recorded probe result for this node",
+            vantage=recorded_vantage(source) if recorded else None,
+            not_probed_why="no recorded probe result for this node" if recorded else "the case holds no probe results",
             source=source,
         )
         replay = AzureResult(view=case.recorded_azure, notes=case.recorded_notes)

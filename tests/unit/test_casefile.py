@@ -363,6 +363,18 @@ def test_recorded_probes_in_a_folder(cluster, tmp_path):
     ]
 
 
+def test_a_folder_without_probe_results_claims_no_recorded_probes(cluster, tmp_path):
+    folder = dump_folder(tmp_path / "dumps", cluster)
+    result = cli("explain", "-f", folder, "svc/web", "-o", "json")
+    assert result.exit_code == 3
+    doc = result.json
+    assert doc.get("vantage") is None  # nothing was recorded: no "recorded in the case file"
+    assert {(n["verdict"], n["detail"]) for n in doc["rules"][0]["nodes"]} == {
+        ("unknown", "the case holds no probe results")
+    }
+    assert "recorded in the case file" not in cli("explain", "-f", folder, "svc/web").stdout
+
+
 # -- bad files: one line, the file and the field, exit 2 ----------------------------------------
 
 
