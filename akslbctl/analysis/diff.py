@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from akslbctl.analysis import annotations as ann
 from akslbctl.analysis.engine import Analysis
+from akslbctl.analysis.events import provisioning_findings
 from akslbctl.analysis.expect import (
     ExpectedFrontend,
     ExpectedProbe,
@@ -701,7 +702,8 @@ class _Differ:
         if self.frozen:
             fields = ", ".join(sorted(self.frozen))
             self.notes.append(f"while the reconcile fails, {fields} keep what the provider last wrote: not compared")
-        notes = [*self.match.notes, *self.analysis.expectation.notes, *self.notes]
+        events, event_notes = provisioning_findings(self.case, has_lb=self.lb is not None)
+        notes = [*self.match.notes, *self.analysis.expectation.notes, *self.notes, *event_notes]
         return LoadBalancerDiff(
             service=self.case.service,
             load_balancer=self.lb,
@@ -710,6 +712,7 @@ class _Differ:
             probe_mode=self.analysis.cluster.probe_mode,
             reconcile_failing=self.blocked,
             notes=tuple(dict.fromkeys(notes)),
+            findings=tuple(events),
         )
 
 

@@ -60,6 +60,12 @@ def diff(
     case = load_case(resource, conn, command="diff", filename=filename, deadline=budget)
     _, result = run_diff(case, provider_version=provider_version)
     render_diff(result, output)
+    if result.load_balancer is None and result.provisioning_failed:
+        # Contract §5.2: the provider said why it has not built the LB — something wrong, found (exit 1).
+        term().error(
+            f"the cloud provider has not built the load balancer of {result.service.ref}: see provisioning-failed"
+        )
+        return ExitCode.PROBLEM
     if result.load_balancer is None:
         term().error(  # exit 3: one line on stderr, as for every error
             f"no load balancer in resource group {case.resource_group or '?'} has a frontend or rule for service "

@@ -172,6 +172,12 @@ class LoadBalancerDiff:
     probe_mode: str  # servicenodeport | shared
     reconcile_failing: bool = False  # an annotation makes the provider's reconcile fail
     notes: tuple[str, ...] = ()
+    # what the provider's Events say (provisioning-failed / reconcile-failing, §5.2): why objects are missing
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def provisioning_failed(self) -> bool:
+        return any(f.code == "provisioning-failed" for f in self.findings)
 
     @property
     def drift(self) -> bool:

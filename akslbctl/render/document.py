@@ -181,4 +181,8 @@ def diff_doc(d: LoadBalancerDiff) -> dict[str, Any]:
         "probeMode": d.probe_mode,
         "reconcileFailing": d.reconcile_failing,
         "notes": list(d.notes),
+        "findings": [
+            {"code": f.code, "severity": f.severity, "message": f.message, "rule": f.rule, "node": f.node}
+            for f in d.findings
+        ],
     }

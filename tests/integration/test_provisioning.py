@@ -93,6 +93,29 @@ def test_the_table_says_pending_and_why(lab):
     assert "has not built a load balancer for this Service" in result.stdout
 
 
+def test_diff_of_a_pending_service_tells_the_same_story_as_explain(lab):
+    lab("pending-permission")
+    result = cli("diff", "svc/web", "-o", "json")
+    assert result.exit_code == ExitCode.PROBLEM, result.stderr  # the provider said why: found, not exit 3
+    assert "has not built the load balancer of default/web" in result.stderr
+    doc = result.json
+    assert doc["loadBalancer"] is None and doc["differences"]  # everything it would build is missing
+    (failed,) = [f for f in doc["findings"] if f["code"] == "provisioning-failed"]
+    assert "AuthorizationFailed" in failed["message"] and "Network Contributor" in failed["message"]
+    _, explained = explain()
+    assert failed["message"] == finding(explained, "provisioning-failed")["message"]  # one engine
+    table = cli("diff", "svc/web")
+    assert table.exit_code == ExitCode.PROBLEM
+    assert "provisioning-failed" in table.stdout and "fails to build it" in table.stdout
+
+
+def test_diff_without_an_explaining_event_stays_exit_3(lab):
+    lab("pending-no-events")
+    result = cli("diff", "svc/web", "-o", "json")
+    assert result.exit_code == ExitCode.NO_EVIDENCE
+    assert result.json["findings"] == []
+
+
 def test_local_protocol_trap_is_flagged_for_old_providers(lab):
     lab("pending-invalid-probe")
     _, doc = explain()
