@@ -23,7 +23,7 @@ from akslbctl.analysis import annotations as ann
 from akslbctl.analysis.engine import Analysis
 from akslbctl.analysis.fusion import BLOCKED_BEFORE_NODE
 from akslbctl.analysis.match import Member
-from akslbctl.analysis.nsg import Decision, Flow, Level, PathDecision, Source, describe, evaluate
+from akslbctl.analysis.nsg import Decision, Flow, Level, PathDecision, Source, describe, evaluate, level_words
 from akslbctl.model.azure import NetworkInterface
 from akslbctl.model.network import PrivateLinkService, SecurityGroup, Subnet, VirtualNetwork
 from akslbctl.model.report import DOWN, ERROR, WARNING, Finding, RuleDiagnosis
@@ -200,7 +200,7 @@ def evaluate_paths(analysis: Analysis) -> PathReport:
                 uncertain.setdefault(n, []).append(who)
             for lv in decision.levels:
                 for part in lv.partial:
-                    notes.append(f"{rule.name}: {lv.level} NSG {lv.nsg}: {part}")
+                    notes.append(f"{rule.name}: {level_words(lv.level)} NSG {lv.nsg}: {part}")
             if decision.allowed is False and decision.blocker is not None:
                 key = (rule.name, source.label, dest if floating else None, port, protocol, _key(decision.blocker))
                 group = client_groups.setdefault(key, ([], set()))
@@ -229,17 +229,15 @@ def _key(d: Decision) -> tuple:
 
 
 def _allowing(decision: PathDecision) -> list[str]:
-    return [f"the {d.level} NSG {d.nsg} allows it ({d.rule})" for d in decision.levels if d.allowed and d.nsg]
-
-
-def _level_words(level: str) -> str:
-    return "subnet" if level == "subnet" else "NIC"
+    return [
+        f"the {level_words(d.level)} NSG {d.nsg} allows it ({d.rule})" for d in decision.levels if d.allowed and d.nsg
+    ]
 
 
 def _probe_finding(key: tuple, who: list[str], total: int) -> Finding:
     rule, port, source, (level, nsg, name, priority) = key
     text = (
-        f"{rule}: {_level_words(level)} NSG {nsg} rule {name} (priority {priority}, Deny) denies {source} "
+        f"{rule}: {level_words(level)} NSG {nsg} rule {name} (priority {priority}, Deny) denies {source} "
         f"→ :{port}/Tcp on {len(who)}/{total} pool member(s) ({_first(sorted(who))}) before "
         "AllowAzureLoadBalancerInBound (priority 65001): the LB's probes never reach those nodes. Allow the "
         "AzureLoadBalancer tag on the probe port with a priority below the deny"
@@ -251,7 +249,7 @@ def _client_finding(key: tuple, who: list[str], total: int, allowed_by: set[str]
     rule, source, dest, port, protocol, (level, nsg, name, priority) = key
     target = f"{dest}:{port}/{protocol}" if dest else f"the node address :{port}/{protocol} (floating IP off)"
     text = (
-        f"{rule}: {source} → {target} is denied by {_level_words(level)} NSG {nsg} rule {name} (priority "
+        f"{rule}: {source} → {target} is denied by {level_words(level)} NSG {nsg} rule {name} (priority "
         f"{priority}) on {len(who)}/{total} pool member(s) ({_first(sorted(who))}): the LB treats them by their "
         "probe, but clients cannot reach the Service through them (up but blocked)"
     )
@@ -291,7 +289,7 @@ def client_notes(report: PathReport, rules: Sequence[RuleDiagnosis]) -> list[str
         if idle:
             target = f"{dest}:{port}/{protocol}" if dest else f":{port}/{protocol}"
             notes.append(
-                f"{rule}: {_level_words(level)} NSG {nsg} rule {name} also denies {source} → {target} on "
+                f"{rule}: {level_words(level)} NSG {nsg} rule {name} also denies {source} → {target} on "
                 f"{len(idle)} member(s) the LB treats as down ({_first(idle)}): no client traffic reaches them now, "
                 "and none will once they are up"
             )

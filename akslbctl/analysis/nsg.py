@@ -705,11 +705,16 @@ def evaluate(flow: Flow, levels: Sequence[Level], *, vnet_prefixes: Sequence[str
     return PathDecision(allowed, tuple(decisions))
 
 
+def level_words(level: str) -> str:
+    """How a level reads in a sentence: ``subnet`` or ``NIC``."""
+    return "NIC" if level == "nic" else level
+
+
 def describe(decision: Decision) -> str:
     """One line for a level's answer, e.g. ``subnet NSG corp-nsg rule DenyInternet (priority 400, Deny)``."""
     if decision.nsg is None and decision.allowed is True:
         return f"no NSG at {decision.level} level"
-    where = f"{decision.level} NSG" + (f" {decision.nsg}" if decision.nsg else "")
+    where = f"{level_words(decision.level)} NSG" + (f" {decision.nsg}" if decision.nsg else "")
     if decision.allowed is None or decision.rule is None:
         state = {True: "allows", False: "denies", None: "undetermined"}[decision.allowed]
         return f"{where}: {state}" + (f" ({decision.notes[0]})" if decision.notes else "")

@@ -876,7 +876,7 @@ def test_path(flow, levels, allowed, want, blocker, notes) -> None:
         ),
         (
             Decision("nic", "aks-agentpool", True, "AllowAzureLoadBalancerInBound", 65001, True),
-            "nic NSG aks-agentpool default rule AllowAzureLoadBalancerInBound (priority 65001, Allow)",
+            "NIC NSG aks-agentpool default rule AllowAzureLoadBalancerInBound (priority 65001, Allow)",
         ),
         (Decision("nic", None, True, None, None, False), "no NSG at nic level"),
         (
@@ -885,7 +885,7 @@ def test_path(flow, levels, allowed, want, blocker, notes) -> None:
         ),
         (
             Decision("nic", "nic-nsg", None, None, None, False, notes=("could not evaluate rule X (priority 1) …",)),
-            "nic NSG nic-nsg: undetermined (could not evaluate rule X (priority 1) …)",
+            "NIC NSG nic-nsg: undetermined (could not evaluate rule X (priority 1) …)",
         ),
     ],
 )
