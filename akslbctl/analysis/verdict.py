@@ -265,6 +265,9 @@ def diagnose(
     inside = inside_cluster(analysis, results, rules)  # app answers, NetworkPolicy, the share (issue 12)
     findings.extend(inside.findings)
     notes.extend(inside.notes)
+    gateway = {f.rule for f in findings if f.code == "gateway-status-port"}
+    if gateway:  # the status port is the fix for that rule: no generic path advice beside it
+        findings = [f for f in findings if not (f.code == "probe-path-suggestion" and f.rule in gateway)]
     if inside.explained:  # a NetworkPolicy names why these nodes fail: no separate disagreement
         findings = [f for f in findings if not (f.code == "endpoint-probe-disagreement" and f.node in inside.explained)]
 

@@ -107,6 +107,8 @@ def test_gateway_on_its_data_port_gets_the_status_port_annotations(lab):
     assert f"{PORT_KEY}protocol: http" in msg
     assert f"{PORT_KEY}request-path: /healthz/ready" in msg
     assert "GET :31021/healthz/ready answered 200 on 3/3 nodes" in msg
+    # One fix per rule: no generic path advice (another path, or Tcp) beside the status port.
+    assert not [x for x in doc["findings"] if x["code"] == "probe-path-suggestion" and x["rule"] == f["rule"]]
     # The suggested target was probed on every node (a GET backs the suggestion), and nothing written.
     assert all(running.connections(i, 31021) >= 1 for i in range(3))
     assert not running.writes
