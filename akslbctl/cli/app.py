@@ -14,19 +14,36 @@ import typer
 from akslbctl import __version__
 from akslbctl.cli import common
 from akslbctl.cli.capture import capture
-from akslbctl.cli.common import Terminal, term
+from akslbctl.cli.common import Terminal, output_option, term
 from akslbctl.cli.completion import completion
 from akslbctl.cli.diff import diff
+from akslbctl.cli.examples import EXAMPLES, short_help
 from akslbctl.cli.explain import explain
 from akslbctl.cli.lab import lab_app
 from akslbctl.cli.probe import probe
 from akslbctl.errors import AkslbctlError, ExitCode
+
+
+def _plain_argument_metavars() -> None:
+    """An argument with a metavar shows just it in help (``svc/NAME...``), not ``svc/NAME <list[str]>``."""
+    from typer.core import TyperArgument
+
+    shown = TyperArgument.display_type_rich
+
+    def display_type_rich(self, ctx):
+        return None if self.metavar else shown(self, ctx)
+
+    TyperArgument.display_type_rich = display_type_rich
+
+
+_plain_argument_metavars()
 
 app = typer.Typer(
     name="akslbctl",
     help="Why does the Azure Load Balancer (not) send traffic to the nodes of my AKS Service?",
     add_completion=False,
     no_args_is_help=True,
+    epilog=EXAMPLES[""],
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -42,12 +59,48 @@ def _root(
         raise typer.Exit(0)
 
 
-app.command(no_args_is_help=False)(explain)
-app.command(no_args_is_help=False)(probe)
-app.command(no_args_is_help=False)(diff)
-app.command(no_args_is_help=False)(capture)
-app.add_typer(lab_app, name="lab")
-app.command()(completion)
+def version(
+    output: Annotated[str, output_option(VERSION_OUTPUTS, "text, json or yaml.")] = "text",
+) -> int:
+    """Print akslbctl's version (and Python's, and the client libraries')."""
+    from akslbctl.cli.common import output_format, write_document
+
+    output = output_format(output, VERSION_OUTPUTS)
+    if output == "text":
+        term().stdout.write(f"akslbctl {__version__}\n")
+        return ExitCode.OK
+    write_document(version_doc(), output)
+    return ExitCode.OK
+
+
+VERSION_OUTPUTS = ("text", "json", "yaml")
+
+
+def version_doc() -> dict:
+    """``{"apiVersion", "kind": "Version", "version", "python", "libraries": {name: version}}``."""
+    import platform
+    from importlib import metadata
+
+    libraries = {}
+    for name in ("kubernetes", "azure-mgmt-network", "azure-identity", "httpx", "typer", "rich"):
+        try:
+            libraries[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            libraries[name] = None
+    return {
+        "apiVersion": "akslbctl/v1alpha1",
+        "kind": "Version",
+        "version": __version__,
+        "python": platform.python_version(),
+        "libraries": libraries,
+    }
+
+
+for _command in (explain, probe, diff, capture):
+    app.command(no_args_is_help=False, short_help=short_help(_command), epilog=EXAMPLES[_command.__name__])(_command)
+app.add_typer(lab_app, name="lab", short_help=lab_app.info.help, epilog=EXAMPLES["lab"])
+app.command(short_help=short_help(completion), epilog=EXAMPLES["completion"])(completion)
+app.command(short_help=short_help(version), epilog=EXAMPLES["version"])(version)
 
 
 def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None = None) -> int:
@@ -57,7 +110,7 @@ def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None =
     sigint = _sigint_handler()
     try:
         command = typer.main.get_command(app)
-        rv = command.main(args=argv, prog_name=prog, standalone_mode=False)
+        rv = command.main(args=kubectl_style(argv), prog_name=prog, standalone_mode=False)
         code = int(rv) if isinstance(rv, int) else 0
         if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a quiet 130
             t.stderr.write("interrupted\n")
@@ -95,6 +148,20 @@ def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None =
         return ExitCode.NO_EVIDENCE
     finally:
         _restore_sigint(sigint)
+
+
+def kubectl_style(argv: list[str]) -> list[str]:
+    """Option spellings kubectl users type, in the form the parser takes: ``-o=json`` → ``-o json``
+    (``--output=json`` already works). Words after ``--`` are left alone."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return out + argv[i:]
+        if len(arg) > 3 and arg[0] == "-" and arg[1].isalpha() and arg[2] == "=":
+            out += [arg[:2], arg[3:]]
+        else:
+            out.append(arg)
+    return out
 
 
 def _errnos(*names: str) -> frozenset[int]:

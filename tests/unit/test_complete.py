@@ -73,14 +73,22 @@ def test_directive_bits_are_cobras():
 
 def test_subcommands_with_descriptions_and_no_file_completion(no_api):
     lines, directive = ask("")
-    assert [line.split("\t")[0] for line in lines] == ["explain", "probe", "diff", "capture", "completion", "lab"]
+    assert [line.split("\t")[0] for line in lines] == [
+        "explain",
+        "probe",
+        "diff",
+        "capture",
+        "completion",
+        "version",
+        "lab",
+    ]
     assert lines[0] == "explain\tWhich nodes the Azure LB treats as up for a Service, and why"
     assert directive == 4
 
 
 def test_nodesc_request_strips_descriptions(no_api):
     lines, directive = ask("", request="__completeNoDesc")
-    assert lines == ["explain", "probe", "diff", "capture", "completion", "lab"]
+    assert lines == ["explain", "probe", "diff", "capture", "completion", "version", "lab"]
     assert directive == 4
 
 
