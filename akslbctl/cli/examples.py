@@ -64,7 +64,7 @@ EXAMPLES = {
         "akslbctl lab list",
         "akslbctl lab run cluster-tcp",
         "akslbctl lab run local-http -- explain svc/web -o wide",
-        'eval "$(akslbctl lab up cluster-tcp)"',
+        "akslbctl lab up cluster-tcp > lab.env &",
     ),
     "lab list": _section("akslbctl lab list"),
     "lab run": _section(
@@ -74,10 +74,12 @@ EXAMPLES = {
         "akslbctl lab run cluster-tcp -- probe svc/web --count 2",
     ),
     "lab up": _section(
-        "# Keep a lab running and point akslbctl (and kubectl) at it",
-        'eval "$(akslbctl lab up cluster-tcp)"',
+        "# Keep a lab running in the background; point akslbctl (and kubectl) at it",
+        "akslbctl lab up cluster-tcp > lab.env &",
+        "sleep 3; . ./lab.env",
         "akslbctl explain svc/web",
         "kubectl get svc,nodes,endpointslices",
+        "kill %1",
     ),
 }
 
