@@ -110,6 +110,8 @@ def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None =
     sigint = _sigint_handler()
     try:
         command = typer.main.get_command(app)
+        if prog != "akslbctl":
+            _examples_for(command, prog)
         rv = command.main(args=kubectl_style(argv), prog_name=prog, standalone_mode=False)
         code = int(rv) if isinstance(rv, int) else 0
         if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a quiet 130
@@ -148,6 +150,16 @@ def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None =
         return ExitCode.NO_EVIDENCE
     finally:
         _restore_sigint(sigint)
+
+
+def _examples_for(command, prog: str) -> None:
+    """Examples in help that read ``kubectl aks-lb …`` when the plugin runs (the krew convention)."""
+    from akslbctl.cli.examples import for_program
+
+    if getattr(command, "epilog", None):
+        command.epilog = for_program(command.epilog, prog)
+    for sub in getattr(command, "commands", {}).values():
+        _examples_for(sub, prog)
 
 
 def kubectl_style(argv: list[str]) -> list[str]:

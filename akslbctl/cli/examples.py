@@ -95,3 +95,14 @@ def short_help(command) -> str:
         ):
             return text[: i + 1]
     return text
+
+
+def for_program(text: str, prog: str) -> str:
+    """Help text whose example lines read as ``prog`` is called (``kubectl aks-lb explain …`` when run
+    as the kubectl plugin); only lines of the Examples section that start with the program change."""
+    if prog == "akslbctl":
+        return text
+    import re
+
+    head, mark, tail = text.partition("Examples:")
+    return head + mark + re.sub(r"(?m)^(\s+)akslbctl ", lambda m: f"{m.group(1)}{prog} ", tail)

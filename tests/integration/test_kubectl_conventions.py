@@ -145,3 +145,12 @@ def test_piped_output_takes_the_terminal_width_or_does_not_wrap(lab):
     unbounded = _run_with_terminal(None, env)
     assert unbounded.strip() and max(len(line) for line in unbounded.splitlines()) > 120  # not a fixed 120
     assert len(unbounded.splitlines()) < len(narrow.splitlines())
+
+
+def test_plugin_help_examples_read_as_the_plugin():
+    from akslbctl.entry import PLUGIN_PROG, _prerendered_help
+
+    text = _prerendered_help(["explain", "--help"], PLUGIN_PROG)
+    assert text is not None and "\n    kubectl aks-lb explain -A\n" in text
+    assert "\n    akslbctl explain" not in text
+    assert "(akslbctl capture)" in text  # prose keeps the program's name
