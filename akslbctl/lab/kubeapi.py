@@ -560,44 +560,52 @@ def _endpoints_from_slices(slices: Iterable[Doc]) -> list[Doc]:
     ``kubernetes.io/service-name``): ready addresses, not-ready ones, and the ports."""
     by_service: dict[tuple[str, str], Doc] = {}
     for sl in slices:
-        meta = sl.get("metadata") or {}
-        service = (meta.get("labels") or {}).get("kubernetes.io/service-name")
-        if not service:
-            continue
-        key = (meta.get("namespace", ""), service)
-        doc = by_service.setdefault(
-            key,
-            {
-                "kind": "Endpoints",
-                "apiVersion": "v1",
-                "metadata": {
-                    "name": service,
-                    "namespace": key[0],
-                    "creationTimestamp": meta.get("creationTimestamp"),
-                    "resourceVersion": meta.get("resourceVersion", "1"),
-                },
-                "subsets": [],
-            },
-        )
-        ready, not_ready = [], []
-        for ep in sl.get("endpoints") or []:
-            conditions = ep.get("conditions") or {}
-            for ip in ep.get("addresses") or []:
-                address: Doc = {"ip": ip}
-                if ep.get("nodeName"):
-                    address["nodeName"] = ep["nodeName"]
-                if ep.get("targetRef"):
-                    address["targetRef"] = ep["targetRef"]
-                (ready if conditions.get("ready", True) is not False else not_ready).append(address)
-        ports = [{k: p[k] for k in ("name", "port", "protocol") if p.get(k) is not None} for p in sl.get("ports") or []]
-        if ready or not_ready:
-            subset: Doc = {"ports": ports}
-            if ready:
-                subset["addresses"] = ready
-            if not_ready:
-                subset["notReadyAddresses"] = not_ready
-            doc["subsets"].append(subset)
+        try:
+            _mirror_slice(sl, by_service)
+        except (AttributeError, TypeError, ValueError):
+            continue  # a malformed slice (fault scenarios serve them on purpose) has no mirror
     return list(by_service.values())
+
+
+def _mirror_slice(sl: Doc, by_service: dict[tuple[str, str], Doc]) -> None:
+    """Add one slice's endpoints to the ``Endpoints`` of its Service."""
+    meta = sl.get("metadata") or {}
+    service = (meta.get("labels") or {}).get("kubernetes.io/service-name")
+    if not service:
+        return
+    key = (meta.get("namespace", ""), service)
+    doc = by_service.setdefault(
+        key,
+        {
+            "kind": "Endpoints",
+            "apiVersion": "v1",
+            "metadata": {
+                "name": service,
+                "namespace": key[0],
+                "creationTimestamp": meta.get("creationTimestamp"),
+                "resourceVersion": meta.get("resourceVersion", "1"),
+            },
+            "subsets": [],
+        },
+    )
+    ready, not_ready = [], []
+    for ep in sl.get("endpoints") or []:
+        conditions = ep.get("conditions") or {}
+        for ip in ep.get("addresses") or []:
+            address: Doc = {"ip": ip}
+            if ep.get("nodeName"):
+                address["nodeName"] = ep["nodeName"]
+            if ep.get("targetRef"):
+                address["targetRef"] = ep["targetRef"]
+            (ready if conditions.get("ready", True) is not False else not_ready).append(address)
+    ports = [{k: p[k] for k in ("name", "port", "protocol") if p.get(k) is not None} for p in sl.get("ports") or []]
+    if ready or not_ready:
+        subset: Doc = {"ports": ports}
+        if ready:
+            subset["addresses"] = ready
+        if not_ready:
+            subset["notReadyAddresses"] = not_ready
+        doc["subsets"].append(subset)
 
 
 def _openapi_document(group: str, version: str) -> Doc:

@@ -287,8 +287,12 @@ _EVENT_COLUMNS: list[Column] = [
 def _pod_row(pod: Doc, now: dt.datetime) -> list[Any]:
     status = pod.get("status") or {}
     containers = status.get("containerStatuses") or []
-    total = len(containers) or len((pod.get("spec") or {}).get("containers") or [])
-    ready = sum(1 for c in containers if c.get("ready"))
+    total = len(containers) or len((pod.get("spec") or {}).get("containers") or []) or 1
+    if containers:
+        ready = sum(1 for c in containers if c.get("ready"))
+    else:  # no per-container status recorded: the pod's Ready condition speaks for all of them
+        condition = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+        ready = total if condition.get("status") == "True" else 0
     restarts = sum(int(c.get("restartCount") or 0) for c in containers)
     phase = status.get("phase") or "Unknown"
     if _meta(pod).get("deletionTimestamp"):

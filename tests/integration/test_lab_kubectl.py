@@ -207,3 +207,14 @@ def test_lab_up_keeps_no_proxy_and_exits_143_on_sigterm(tmp_path):
             proc.wait()
     assert not kubeconfig.exists()  # the lab stopped and cleaned up
     assert "Traceback" not in (proc.stderr.read() if proc.stderr else "")
+
+
+@needs_kubectl
+def test_kubectl_get_pods_and_all(lab):
+    lab("local-http")
+    pods = kubectl("get", "pods", "-o", "wide")
+    assert pods.returncode == 0, pods.stderr
+    rows = [line.split() for line in pods.stdout.splitlines()[1:]]
+    assert rows and all(r[1] == "1/1" and r[2] == "Running" for r in rows), pods.stdout
+    everything = kubectl("get", "all")
+    assert everything.returncode == 0 and "service/web" in everything.stdout and "pod/web-" in everything.stdout
