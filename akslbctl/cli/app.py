@@ -14,13 +14,14 @@ import typer
 from akslbctl import __version__
 from akslbctl.cli import common
 from akslbctl.cli.capture import capture
-from akslbctl.cli.common import Terminal, output_option, term
+from akslbctl.cli.common import Terminal, term
 from akslbctl.cli.completion import completion
 from akslbctl.cli.diff import diff
 from akslbctl.cli.examples import EXAMPLES, short_help
 from akslbctl.cli.explain import explain
 from akslbctl.cli.lab import lab_app
 from akslbctl.cli.probe import probe
+from akslbctl.cli.version import version
 from akslbctl.errors import AkslbctlError, ExitCode
 
 
@@ -57,43 +58,6 @@ def _root(
     if version:
         term().stdout.write(f"akslbctl {__version__}\n")
         raise typer.Exit(0)
-
-
-def version(
-    output: Annotated[str, output_option(VERSION_OUTPUTS, "text, json or yaml.")] = "text",
-) -> int:
-    """Print akslbctl's version (and Python's, and the client libraries')."""
-    from akslbctl.cli.common import output_format, write_document
-
-    output = output_format(output, VERSION_OUTPUTS)
-    if output == "text":
-        term().stdout.write(f"akslbctl {__version__}\n")
-        return ExitCode.OK
-    write_document(version_doc(), output)
-    return ExitCode.OK
-
-
-VERSION_OUTPUTS = ("text", "json", "yaml")
-
-
-def version_doc() -> dict:
-    """``{"apiVersion", "kind": "Version", "version", "python", "libraries": {name: version}}``."""
-    import platform
-    from importlib import metadata
-
-    libraries = {}
-    for name in ("kubernetes", "azure-mgmt-network", "azure-identity", "httpx", "typer", "rich"):
-        try:
-            libraries[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            libraries[name] = None
-    return {
-        "apiVersion": "akslbctl/v1alpha1",
-        "kind": "Version",
-        "version": __version__,
-        "python": platform.python_version(),
-        "libraries": libraries,
-    }
 
 
 for _command in (explain, probe, diff, capture):

@@ -49,13 +49,13 @@ ARG_KINDS = {
 
 def _output_values() -> dict[str, tuple[str, ...]]:
     """``-o`` values per command: the commands validate a plain string against these constants."""
-    from akslbctl.cli import app, common, diff, probe
+    from akslbctl.cli import common, diff, probe, version
 
     return {
         "explain": tuple(common.OUTPUTS),
         "diff": tuple(diff.OUTPUTS),
         "probe": tuple(probe.PROBE_OUTPUTS),
-        "version": tuple(app.VERSION_OUTPUTS),
+        "version": tuple(version.VERSION_OUTPUTS),
     }
 
 
