@@ -206,5 +206,7 @@ def _prerendered_help(argv: list[str], prog: str) -> str | None:
     if text is None or any(w.startswith("-") for w in words):
         return None
     if prog != "akslbctl":
-        text = text.replace("Usage: akslbctl", f"Usage: {prog}", 1)
+        from akslbctl.cli.examples import for_program
+
+        text = for_program(text.replace("Usage: akslbctl", f"Usage: {prog}", 1), prog)
     return text + "\n"

@@ -30,13 +30,18 @@ function __akslbctl_complete
     end
 
     if __akslbctl_bit $directive 8
-        set -l exts (string replace -r '^\.' '' -- $out)
+        set -l exts (string replace -r '^\.' '' -- $out | string escape --style=regex)
         set -l pattern (string join '|' -- $exts)
-        __fish_complete_path $cur | string match -r -- "^[^\t]*(/|\.($pattern))\t.*\$"
+        # Groups that capture would print as candidates of their own ('svg', '/'): none here.
+        for path in (__fish_complete_path $cur)
+            string match -qr -- "^[^\t]*(?:/|\.(?:$pattern))(?:\t.*)?\$" $path; and printf '%s%s\n' $flag $path
+        end
         return
     end
     if __akslbctl_bit $directive 16
-        __fish_complete_directories $cur
+        for path in (__fish_complete_directories $cur)
+            printf '%s%s\n' $flag $path
+        end
         return
     end
 
@@ -48,7 +53,9 @@ function __akslbctl_complete
         set found 1
     end
     if test $found -eq 0; and not __akslbctl_bit $directive 4
-        __fish_complete_path $cur
+        for path in (__fish_complete_path $cur)
+            printf '%s%s\n' $flag $path
+        end
     end
 end
 

@@ -19,11 +19,15 @@ _akslbctl() {
     [[ $directive == <-> ]] || return 1
     lines=("${(@)lines[1,-2]}")
     (( directive & 1 )) && return 1
+    # '--flag=value': complete the value after '=' (candidates, or file names).
+    [[ $cur == -*=* ]] && compset -P '*='
 
     if (( directive & 8 )); then
-        local -a exts
-        for value in $lines; do exts+=("${value#.}"); done
-        _files -g "*.(${(j:|:)exts})"
+        # One pattern per extension, separated by spaces: '*.(svg)' would read as '*.' with glob
+        # qualifiers (svg) at the end of the pattern, which matches nothing.
+        local -a pats
+        for value in $lines; do [[ -n $value ]] && pats+=("*.${value#.}"); done
+        _files -g "${(j: :)pats}"
         return
     fi
     if (( directive & 16 )); then
@@ -38,8 +42,6 @@ _akslbctl() {
         [[ $line == *$'\t'* ]] && desc="${line#*$'\t'}"
         cands+=("${value//:/\\:}${desc:+:$desc}")
     done
-    # '--flag=value': complete the value after '='.
-    [[ $cur == -*=* ]] && compset -P '*='
     (( directive & 2 )) && opts+=(-S '')
     if (( ${#cands} )); then
         if (( directive & 32 )); then

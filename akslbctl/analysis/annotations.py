@@ -363,9 +363,7 @@ def probe_port(
         return ProbePort(None)
 
     def fail(message: str) -> ProbePort:
-        return ProbePort(
-            None, raw, problem=AnnotationProblem(key, raw, f"failed to parse annotation {key}: {message}")
-        )
+        return ProbePort(None, raw, problem=AnnotationProblem(key, raw, f"failed to parse annotation {key}: {message}"))
 
     named = _named(ports, raw)
     number = go_atoi(raw)

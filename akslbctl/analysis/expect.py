@@ -379,12 +379,8 @@ def select_probe_protocol(ctx: _Ctx, port: ServicePort, sink: _Findings) -> _Pro
     if rules.force_tcp_without_request_path and protocol != "Tcp":
         has_path = ann.probe_key(port.port, ann.PARAM_REQUEST_PATH) in a or ann.PROBE_REQUEST_PATH in a
         if not has_path:
-            sink.note(
-                f"{shown} ignored: {rules.name} keeps a Tcp probe unless a request-path annotation is set"
-            )
-            return _Protocol(
-                "Tcp", f"{shown} but no request-path annotation (1.23-branch guard)", source, value
-            )
+            sink.note(f"{shown} ignored: {rules.name} keeps a Tcp probe unless a request-path annotation is set")
+            return _Protocol("Tcp", f"{shown} but no request-path annotation (1.23-branch guard)", source, value)
     return _Protocol(protocol, reason, source, value)
 
 
@@ -440,9 +436,7 @@ def build_health_probe_rules_for_port(
             reasons.append("no request-path annotation")
 
     context = (
-        f"failed to parse health probe config for port {port.port}: "
-        if rules.local_honours_probe_annotations
-        else None
+        f"failed to parse health probe config for port {port.port}: " if rules.local_honours_probe_annotations else None
     )
     timing = ann.probe_timing(a, port.port, context=context)
     for problem in timing.problems:
@@ -530,9 +524,7 @@ def _rule(
         idle_timeout=props.idle_timeout,
         enable_tcp_reset=props.enable_tcp_reset,
         load_distribution=props.load_distribution,
-        frontend_name=names.frontend_name(
-            ctx.prefix, subnet=ctx.subnet, dual_stack=ctx.dual_stack, family=family
-        ),
+        frontend_name=names.frontend_name(ctx.prefix, subnet=ctx.subnet, dual_stack=ctx.dual_stack, family=family),
         pool_name=pool,
         probe=probe,
         no_probe_why=None if probe is not None else no_probe_why,
@@ -546,9 +538,7 @@ def _ha_ports_enabled(ctx: _Ctx) -> bool:
     return ann.internal_any_case(a) and ctx.cluster.standard and ann.is_true(a, ann.HA_PORTS)
 
 
-def get_expected_ha_mode_rule(
-    ctx: _Ctx, family: str, local_probe: ExpectedProbe | None, pool: str
-) -> ExpectedRule:
+def get_expected_ha_mode_rule(ctx: _Ctx, family: str, local_probe: ExpectedProbe | None, pool: str) -> ExpectedRule:
     """The single HA-ports rule: named after ``spec.ports[0]``, ``All``, ports 0/0, TCP reset on unless
     disabled (whatever the protocol); the floating-IP annotation is not applied.
 
@@ -582,9 +572,7 @@ def get_expected_ha_mode_rule(
             if candidate is not None:
                 probe = candidate
                 break
-        why_none = (
-            "HA ports: no port yields a probe (UDP/SCTP ports get none; ports with probe errors are skipped)"
-        )
+        why_none = "HA ports: no port yields a probe (UDP/SCTP ports get none; ports with probe errors are skipped)"
     return _rule(ctx, name, family, first, props, pool, probe, why_none, ha_ports=True)
 
 
@@ -646,8 +634,7 @@ def get_expected_lb_rules(ctx: _Ctx, family: str) -> list[ExpectedRule]:
                 AnnotationProblem(
                     f"{_port_ref(port)}.protocol",
                     port.protocol,
-                    "failed to parse transport protocol: "
-                    "only TCP, UDP and SCTP are supported for Azure LoadBalancers",
+                    "failed to parse transport protocol: only TCP, UDP and SCTP are supported for Azure LoadBalancers",
                 )
             )
             continue
@@ -668,14 +655,10 @@ def get_expected_lb_rules(ctx: _Ctx, family: str) -> list[ExpectedRule]:
         else:
             per_port = None
             if rules.local_per_port_override or local_probe is None:
-                per_port = build_health_probe_rules_for_port(
-                    ctx, port, name, local_probe, use_shared, ctx.findings
-                )
+                per_port = build_health_probe_rules_for_port(ctx, port, name, local_probe, use_shared, ctx.findings)
             probe = per_port or local_probe
             if probe is not None and probe is local_probe and transport == "Tcp":
-                _note_ignored_probe_annotations(
-                    ctx, port, "shared probe mode" if use_shared else "Local policy"
-                )
+                _note_ignored_probe_annotations(ctx, port, "shared probe mode" if use_shared else "Local policy")
             if probe is None:
                 why_none = f"{port.protocol} port in servicenodeport mode: no probe for UDP or SCTP ports"
 
@@ -745,9 +728,7 @@ def get_expected_lb_rules_legacy(ctx: _Ctx, family: str) -> list[ExpectedRule]:
 
         probe: ExpectedProbe | None = None
         if needs_local:
-            protocol = (
-                _legacy_probe_protocol(ctx, protocol_annotation, "Http") if protocol_annotation else "Http"
-            )
+            protocol = _legacy_probe_protocol(ctx, protocol_annotation, "Http") if protocol_annotation else "Http"
             path = (request_path or LOCAL_PROBE_PATH) if protocol in ("Http", "Https") else None
             source = (
                 f"{_short(ann.PROBE_PROTOCOL)}={protocol_annotation}"
@@ -766,9 +747,7 @@ def get_expected_lb_rules_legacy(ctx: _Ctx, family: str) -> list[ExpectedRule]:
                 f"{protocol} on healthCheckNodePort {h}{f' {path}' if path else ''}: {source}",
             )
         elif port.protocol not in ("UDP", "SCTP"):
-            protocol = (
-                _legacy_probe_protocol(ctx, protocol_annotation, "Tcp") if protocol_annotation else "Tcp"
-            )
+            protocol = _legacy_probe_protocol(ctx, protocol_annotation, "Tcp") if protocol_annotation else "Tcp"
             path = (request_path or "/healthz") if protocol != "Tcp" else None
             if protocol_annotation:
                 source = f"{_short(ann.PROBE_PROTOCOL)}={protocol_annotation}"
@@ -789,9 +768,7 @@ def get_expected_lb_rules_legacy(ctx: _Ctx, family: str) -> list[ExpectedRule]:
                 f"{protocol} on nodePort {node_port}{f' path {path}' if path else ''}: {source}",
             )
         if port.app_protocol is not None:
-            ctx.findings.note(
-                f"{_port_ref(port)}.appProtocol={port.app_protocol} is not read by {ctx.provider.name}"
-            )
+            ctx.findings.note(f"{_port_ref(port)}.appProtocol={port.app_protocol} is not read by {ctx.provider.name}")
 
         props = get_expected_load_balancing_rule_properties_for_port(
             ctx, port.port, port.node_port or 0, transport, pool, ""
@@ -805,9 +782,7 @@ def get_expected_lb_rules_legacy(ctx: _Ctx, family: str) -> list[ExpectedRule]:
         ):
             props = replace(props, protocol="All", frontend_port=0, backend_port=0)
             ha_enabled = ha_ports = True
-        out.append(
-            _rule(ctx, name, family, port, props, pool, probe, "UDP/SCTP port: no probe", ha_ports=ha_ports)
-        )
+        out.append(_rule(ctx, name, family, port, props, pool, probe, "UDP/SCTP port: no probe", ha_ports=ha_ports))
     return out
 
 
@@ -897,9 +872,7 @@ def go_parse_bool(text: str) -> bool | None:
 def is_control_plane_node(node: Node) -> bool:
     """Labels ``node-role.kubernetes.io/control-plane`` or ``…/master`` (any value), or
     ``kubernetes.io/role=master``. Source: ``pkg/provider/azure_standard.go · isControlPlaneNode``."""
-    return (
-        any(label in node.labels for label in CONTROL_PLANE_LABELS) or node.labels.get(ROLE_LABEL) == "master"
-    )
+    return any(label in node.labels for label in CONTROL_PLANE_LABELS) or node.labels.get(ROLE_LABEL) == "master"
 
 
 def should_node_excluded_from_load_balancer(
@@ -983,13 +956,9 @@ def pool_membership(node: Node, provider: ProviderRules, cluster: ClusterSetting
         return Membership("member", "eligible: no service-controller or provider filter applies")
     if cluster.ip_based_pool:
         return Membership("excluded", "; ".join(reasons))
-    return Membership(
-        "either", "; ".join(reasons) + " (not added; a NIC-based pool keeps it if already a member)"
-    )
+    return Membership("either", "; ".join(reasons) + " (not added; a NIC-based pool keeps it if already a member)")
 
 
-def expected_members(
-    nodes: Sequence[Node], provider: ProviderRules, cluster: ClusterSettings
-) -> dict[str, Membership]:
+def expected_members(nodes: Sequence[Node], provider: ProviderRules, cluster: ClusterSettings) -> dict[str, Membership]:
     """:func:`pool_membership` for every node, by node name."""
     return {node.name: pool_membership(node, provider, cluster) for node in nodes}

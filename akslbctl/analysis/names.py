@@ -59,9 +59,7 @@ def rule_name(
     return by_ip_family(f"{prefix}-{segment}-{protocol}-{port}", dual_stack=dual_stack, family=family)
 
 
-def frontend_name(
-    prefix: str, *, subnet: str | None = None, dual_stack: bool = False, family: str = "IPv4"
-) -> str:
+def frontend_name(prefix: str, *, subnet: str | None = None, dual_stack: bool = False, family: str = "IPv4") -> str:
     """``P`` (``P-IPv6`` on the IPv6 side of dual-stack), or ``P-<subnet>`` for an internal subnet.
 
     When the subnet form is cut to 75 characters and the cut leaves a last character that is neither a

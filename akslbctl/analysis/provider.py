@@ -158,8 +158,7 @@ def rules_for_ccm(version: str) -> ProviderRules:
     match = _CCM_VERSION.match(text)
     if not match:
         raise ValueError(
-            f"cannot read cloud-provider-azure version {version!r}: "
-            "expected v1.X.Y, 1.X.Y, 1.X, latest or master"
+            f"cannot read cloud-provider-azure version {version!r}: expected v1.X.Y, 1.X.Y, 1.X, latest or master"
         )
     major, minor = int(match[1]), int(match[2])
     patch = int(match[3]) if match[3] is not None else LATEST_PATCH

@@ -17,16 +17,34 @@ from akslbctl.cli.capture import capture
 from akslbctl.cli.common import Terminal, term
 from akslbctl.cli.completion import completion
 from akslbctl.cli.diff import diff
+from akslbctl.cli.examples import EXAMPLES, short_help
 from akslbctl.cli.explain import explain
 from akslbctl.cli.lab import lab_app
 from akslbctl.cli.probe import probe
+from akslbctl.cli.version import version
 from akslbctl.errors import AkslbctlError, ExitCode
+
+
+def _plain_argument_metavars() -> None:
+    """An argument with a metavar shows just it in help (``svc/NAME...``), not ``svc/NAME <list[str]>``."""
+    from typer.core import TyperArgument
+
+    shown = TyperArgument.display_type_rich
+
+    def display_type_rich(self, ctx):
+        return None if self.metavar else shown(self, ctx)
+
+    TyperArgument.display_type_rich = display_type_rich
+
+
+_plain_argument_metavars()
 
 app = typer.Typer(
     name="akslbctl",
     help="Why does the Azure Load Balancer (not) send traffic to the nodes of my AKS Service?",
     add_completion=False,
     no_args_is_help=True,
+    epilog=EXAMPLES[""],
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -42,12 +60,11 @@ def _root(
         raise typer.Exit(0)
 
 
-app.command(no_args_is_help=False)(explain)
-app.command(no_args_is_help=False)(probe)
-app.command(no_args_is_help=False)(diff)
-app.command(no_args_is_help=False)(capture)
-app.add_typer(lab_app, name="lab")
-app.command()(completion)
+for _command in (explain, probe, diff, capture):
+    app.command(no_args_is_help=False, short_help=short_help(_command), epilog=EXAMPLES[_command.__name__])(_command)
+app.add_typer(lab_app, name="lab", short_help=lab_app.info.help, epilog=EXAMPLES["lab"])
+app.command(short_help=short_help(completion), epilog=EXAMPLES["completion"])(completion)
+app.command(short_help=short_help(version), epilog=EXAMPLES["version"])(version)
 
 
 def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None = None) -> int:
@@ -57,7 +74,9 @@ def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None =
     sigint = _sigint_handler()
     try:
         command = typer.main.get_command(app)
-        rv = command.main(args=argv, prog_name=prog, standalone_mode=False)
+        if prog != "akslbctl":
+            _examples_for(command, prog)
+        rv = command.main(args=kubectl_style(argv), prog_name=prog, standalone_mode=False)
         code = int(rv) if isinstance(rv, int) else 0
         if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a quiet 130
             t.stderr.write("interrupted\n")
@@ -95,6 +114,30 @@ def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None =
         return ExitCode.NO_EVIDENCE
     finally:
         _restore_sigint(sigint)
+
+
+def _examples_for(command, prog: str) -> None:
+    """Examples in help that read ``kubectl aks-lb …`` when the plugin runs (the krew convention)."""
+    from akslbctl.cli.examples import for_program
+
+    if getattr(command, "epilog", None):
+        command.epilog = for_program(command.epilog, prog)
+    for sub in getattr(command, "commands", {}).values():
+        _examples_for(sub, prog)
+
+
+def kubectl_style(argv: list[str]) -> list[str]:
+    """Option spellings kubectl users type, in the form the parser takes: ``-o=json`` → ``-o json``
+    (``--output=json`` already works). Words after ``--`` are left alone."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return out + argv[i:]
+        if len(arg) > 3 and arg[0] == "-" and arg[1].isalpha() and arg[2] == "=":
+            out += [arg[:2], arg[3:]]
+        else:
+            out.append(arg)
+    return out
 
 
 def _errnos(*names: str) -> frozenset[int]:

@@ -25,6 +25,7 @@ from akslbctl.cli.common import (
     ResourceGroup,
     Subscription,
     load_case,
+    probe_timeout,
     setup_logging,
     term,
 )
@@ -40,7 +41,8 @@ def capture(
     resource_group: ResourceGroup = None,
     arm_endpoint: ArmEndpoint = None,
     filename: Annotated[
-        str | None, typer.Option("--filename", "-f", help="The case file to write (e.g. case.json).")
+        str | None,
+        typer.Option("--filename", "-f", metavar="FILE", help="The case file to write (e.g. case.json)."),
     ] = None,
     redact: Annotated[
         bool,
@@ -50,11 +52,11 @@ def capture(
             "placeholders (the analysis stays the same).",
         ),
     ] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe, as a whole.", min=0.05)] = 5.0,
+    timeout: Annotated[float, probe_timeout()] = "5s",  # type: ignore[assignment]  # the parser makes it seconds
     no_probe: Annotated[bool, typer.Option("--no-probe", help="Record no probe results.")] = False,
     no_azure_health: NoAzureHealth = False,
-    request_timeout: RequestTimeout = 10.0,
-    deadline: DeadlineSeconds = 120.0,
+    request_timeout: RequestTimeout = "10s",  # type: ignore[assignment]
+    deadline: DeadlineSeconds = "120s",  # type: ignore[assignment]
     debug: Debug = False,
 ) -> int:
     """Write a case file: the Service's evidence, Azure's view and one round of probe results, for offline

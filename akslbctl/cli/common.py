@@ -10,6 +10,7 @@ from typing import Annotated, TextIO
 
 import typer
 
+from akslbctl.cli.durations import duration
 from akslbctl.errors import UsageError
 
 # -- terminal ----------------------------------------------------------------------------------
@@ -37,7 +38,7 @@ class Terminal:
         no_color = "NO_COLOR" in os.environ
         width = None
         if not self.isatty():
-            width = _columns() or 120
+            width = output_width()
         # markup off: a '[' in a name or a message is text, never a style (nor a MarkupError)
         return Console(
             file=stream, no_color=no_color, highlight=False, width=width, soft_wrap=False, emoji=False, markup=False
@@ -63,6 +64,38 @@ def _columns() -> int | None:
     return None
 
 
+UNWRAPPED = 1000  # the width of output with no terminal anywhere: lines as long as they are, as kubectl's
+
+
+def output_width() -> int:
+    """How wide output may be when stdout is not a terminal (``| less``, ``> file``, ``| grep``).
+
+    COLUMNS when set; else the width of the terminal the user sits at — stderr's, stdin's or the
+    controlling terminal's (``/dev/tty``) — so a piped table looks as it would on screen; with no
+    terminal at all (CI, cron, a Job's log) lines are not wrapped (:data:`UNWRAPPED`).
+    """
+    return _columns() or controlling_terminal_width() or UNWRAPPED
+
+
+def controlling_terminal_width() -> int | None:
+    for fd in (2, 0):
+        try:
+            if os.isatty(fd):
+                return os.get_terminal_size(fd).columns or None
+        except OSError:
+            continue
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        return None
+    try:
+        return os.get_terminal_size(fd).columns or None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 _term = Terminal(sys.stdout, sys.stderr)
 
 
@@ -81,35 +114,54 @@ def use_terminal(terminal: Terminal) -> Terminal:
 
 Resource = Annotated[
     list[str] | None,
-    typer.Argument(help="The Service: svc/NAME, service/NAME, 'svc NAME' or NAME.", show_default=False),
+    typer.Argument(
+        metavar="svc/NAME", help="The Service: svc/NAME, service/NAME, 'svc NAME' or NAME.", show_default=False
+    ),
 ]
-Namespace = Annotated[str | None, typer.Option("--namespace", "-n", help="Namespace (default: the context's).")]
-Context = Annotated[str | None, typer.Option("--context", help="kubeconfig context (default: current).")]
+Namespace = Annotated[
+    str | None,
+    typer.Option("--namespace", "-n", metavar="NAMESPACE", help="Namespace (default: the context's)."),
+]
+Context = Annotated[
+    str | None, typer.Option("--context", metavar="CONTEXT", help="kubeconfig context (default: current).")
+]
 Kubeconfig = Annotated[
-    str | None, typer.Option("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config).")
+    str | None,
+    typer.Option("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)."),
 ]
 Subscription = Annotated[
     str | None,
-    typer.Option("--subscription", help="Azure subscription id (default: from a Node's providerID)."),
+    typer.Option("--subscription", metavar="ID", help="Azure subscription id (default: from a Node's providerID)."),
 ]
 ResourceGroup = Annotated[
     str | None,
-    typer.Option("--resource-group", "-g", help="Node resource group MC_… (default: from a Node's providerID)."),
+    typer.Option(
+        "--resource-group", "-g", metavar="GROUP", help="Node resource group MC_… (default: from a Node's providerID)."
+    ),
 ]
 ArmEndpoint = Annotated[
     str | None,
-    typer.Option("--arm-endpoint", help="ARM endpoint (default: $AKSLBCTL_ARM_ENDPOINT, management.azure.com)."),
+    typer.Option(
+        "--arm-endpoint", metavar="URL", help="ARM endpoint (default: $AKSLBCTL_ARM_ENDPOINT, management.azure.com)."
+    ),
 ]
 RequestTimeout = Annotated[
-    float, typer.Option("--request-timeout", help="Seconds to wait for each Kubernetes/ARM request.", min=0.1)
+    float,
+    typer.Option(
+        "--request-timeout",
+        metavar="DURATION",
+        parser=duration(0.1),
+        help="How long to wait for each Kubernetes/ARM request (5s, 500ms; a plain number is seconds).",
+    ),
 ]
 Debug = Annotated[bool, typer.Option("--debug", help="Log request lines and statuses to stderr (never tokens).")]
 DeadlineSeconds = Annotated[
     float,
     typer.Option(
         "--deadline",
-        help="Seconds the whole command may take, every request and probe included; exit 3 when it passes.",
-        min=0.1,
+        metavar="DURATION",
+        parser=duration(0.1),
+        help="How long the whole command may take, every request and probe included; exit 3 when it passes.",
     ),
 ]
 CaseFile = Annotated[
@@ -117,12 +169,15 @@ CaseFile = Annotated[
     typer.Option(
         "--filename",
         "-f",
+        metavar="FILE",
         help="Analyse offline: a case file (akslbctl capture) or a folder of raw kubectl/az -o json dumps.",
     ),
 ]
 ProviderVersion = Annotated[
     str | None,
-    typer.Option("--provider-version", help="Assume this cloud-provider-azure version (e.g. v1.24.10)."),
+    typer.Option(
+        "--provider-version", metavar="VERSION", help="Assume this cloud-provider-azure version (e.g. v1.24.10)."
+    ),
 ]
 NoAzureHealth = Annotated[
     bool,
@@ -234,3 +289,14 @@ def load_case(
         lambda: collect(target, kube_opts, arm_opts, secrets=secrets),
         "collecting the evidence (Kubernetes API, ARM)",
     )
+
+
+def probe_timeout(help_text: str = "How long each probe may take, as a whole (5s, 500ms; plain: seconds)."):
+    """``--timeout``: per probe, a duration as kubectl's ``--timeout`` takes it."""
+    return typer.Option("--timeout", metavar="DURATION", parser=duration(0.05), help=help_text)
+
+
+def output_option(formats: tuple[str, ...], help_text: str | None = None):
+    """``-o, --output FORMAT`` (also ``-o=json`` and ``--output=json``, as kubectl takes them)."""
+    listed = ", ".join(formats[:-1]) + f" or {formats[-1]}"
+    return typer.Option("--output", "-o", metavar="FORMAT", help=help_text or f"{listed}.")

@@ -11,7 +11,7 @@ from akslbctl.errors import ExitCode, UsageError
 
 
 def completion(
-    shell: Annotated[str, typer.Argument(help="bash, zsh, fish or powershell.", show_default=False)],
+    shell: Annotated[str, typer.Argument(metavar="SHELL", help="bash, zsh, fish or powershell.", show_default=False)],
 ) -> int:
     """Print the completion script for bash, zsh, fish or PowerShell (see 'Shell completion' in the user guide)."""
     from akslbctl.cli.shells import SHELLS, script

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import typer
-
 from akslbctl.cli.common import (
     ArmEndpoint,
     CaseFile,
@@ -25,6 +23,7 @@ from akslbctl.cli.common import (
     Subscription,
     load_case,
     output_format,
+    output_option,
     setup_logging,
     term,
     write_document,
@@ -43,10 +42,10 @@ def diff(
     resource_group: ResourceGroup = None,
     arm_endpoint: ArmEndpoint = None,
     filename: CaseFile = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="table, json or yaml.")] = "table",
+    output: Annotated[str, output_option(OUTPUTS)] = "table",
     provider_version: ProviderVersion = None,
-    request_timeout: RequestTimeout = 10.0,
-    deadline: DeadlineSeconds = 120.0,
+    request_timeout: RequestTimeout = "10s",  # type: ignore[assignment]
+    deadline: DeadlineSeconds = "120s",  # type: ignore[assignment]
     debug: Debug = False,
 ) -> int:
     """What differs between the Service's Azure LB and what the cloud provider would configure."""

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from akslbctl.cli.common import (
+    OUTPUTS,
     ArmEndpoint,
     CaseFile,
     Connection,
@@ -23,6 +24,8 @@ from akslbctl.cli.common import (
     Subscription,
     load_case,
     output_format,
+    output_option,
+    probe_timeout,
     setup_logging,
     term,
     write_document,
@@ -45,21 +48,27 @@ def explain(
     ] = False,
     selector: Annotated[
         str | None,
-        typer.Option("--selector", "-l", help="LoadBalancer Services matching this label selector: one row each."),
+        typer.Option(
+            "--selector",
+            "-l",
+            metavar="SELECTOR",
+            help="LoadBalancer Services matching this label selector: one row each.",
+        ),
     ] = None,
     tree: Annotated[
         bool, typer.Option("--tree", help="Show a tree: frontend → rules → probes → nodes → pods.")
     ] = False,
     svg: Annotated[
-        str | None, typer.Option("--svg", help="Also save the table or tree as an SVG picture in this file.")
+        str | None,
+        typer.Option("--svg", metavar="FILE", help="Also save the table or tree as an SVG picture in this file."),
     ] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="table, wide, json or yaml.")] = "table",
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe, as a whole.", min=0.05)] = 5.0,
+    output: Annotated[str, output_option(OUTPUTS)] = "table",
+    timeout: Annotated[float, probe_timeout()] = "5s",  # type: ignore[assignment]  # the parser makes it seconds
     no_probe: Annotated[bool, typer.Option("--no-probe", help="Do not probe the nodes.")] = False,
     no_azure_health: NoAzureHealth = False,
     provider_version: ProviderVersion = None,
-    request_timeout: RequestTimeout = 10.0,
-    deadline: DeadlineSeconds = 120.0,
+    request_timeout: RequestTimeout = "10s",  # type: ignore[assignment]
+    deadline: DeadlineSeconds = "120s",  # type: ignore[assignment]
     debug: Debug = False,
 ) -> int:
     """Which nodes the Azure LB treats as up for a Service, and why."""

@@ -9,7 +9,12 @@ from typing import Annotated
 import typer
 
 from akslbctl.cli.common import term
+from akslbctl.cli.examples import EXAMPLES
 from akslbctl.errors import ExitCode
+
+Scenario = Annotated[
+    str, typer.Argument(metavar="SCENARIO", help="Scenario name (akslbctl lab list).", show_default=False)
+]
 
 lab_app = typer.Typer(
     help="A simulated AKS cluster on loopback, to try akslbctl without one.",
@@ -17,7 +22,7 @@ lab_app = typer.Typer(
 )
 
 
-@lab_app.command("list")
+@lab_app.command("list", epilog=EXAMPLES["lab list"])
 def lab_list() -> int:
     """List the lab's scenarios."""
     from akslbctl.lab.scenarios import SCENARIOS
@@ -30,12 +35,15 @@ def lab_list() -> int:
 
 @lab_app.command(
     "run",
+    short_help="Start a scenario, run one akslbctl command against it (default: explain its Service), stop it.",
+    epilog=EXAMPLES["lab run"],
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
 def lab_run(
-    scenario: Annotated[str, typer.Argument(help="Scenario name (akslbctl lab list).")],
+    scenario: Scenario,
     command: Annotated[
-        list[str] | None, typer.Argument(help="akslbctl command to run against it, after --.", show_default=False)
+        list[str] | None,
+        typer.Argument(metavar="COMMAND", help="akslbctl command to run against it, after --.", show_default=False),
     ] = None,
 ) -> int:
     """Start a scenario, run one akslbctl command against it (default: explain its Service), stop it."""
@@ -60,8 +68,12 @@ def lab_run(
     return proc.returncode if proc.returncode >= 0 else ExitCode.INTERRUPTED
 
 
-@lab_app.command("up")
-def lab_up(scenario: Annotated[str, typer.Argument(help="Scenario name (akslbctl lab list).")]) -> int:
+@lab_app.command(
+    "up",
+    short_help="Start a scenario and keep it running; prints the environment to point akslbctl at it.",
+    epilog=EXAMPLES["lab up"],
+)
+def lab_up(scenario: Scenario) -> int:
     """Start a scenario and keep it running; prints the environment to point akslbctl at it."""
     from akslbctl.lab.runner import serve_forever
     from akslbctl.lab.scenarios import build

@@ -3,7 +3,7 @@
 Each Service goes through the same pipeline as ``explain svc/NAME`` (probes and Azure's view
 included), but the evidence the Services share — the Nodes, the cluster version, the resource group's
 load balancers and public IPs — is fetched once (:func:`akslbctl.collect.collect_many`). ``-o json``
-and ``-o yaml`` give a list of ServiceDiagnosis documents; the exit code is the worst of the
+and ``-o yaml`` give one ServiceDiagnosisList document (contract §5.3); the exit code is the worst of the
 Services' (3 no load balancer found > 1 something wrong > 0).
 """
 
@@ -70,9 +70,9 @@ def explain_many(
         diagnoses = diagnose_all(cases, probe, azure, provider_version, status, deadline=deadline)
     if output in ("json", "yaml"):
         from akslbctl.cli.common import write_document
-        from akslbctl.render.document import diagnosis_doc
+        from akslbctl.render.document import diagnosis_list_doc
 
-        write_document([diagnosis_doc(d) for d in diagnoses], output)
+        write_document(diagnosis_list_doc(diagnoses), output)
     elif diagnoses:
         from akslbctl.cli.pictures import show
         from akslbctl.render.escape import human

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from akslbctl.cli.common import term
+from akslbctl.cli.common import UNWRAPPED, term
 from akslbctl.errors import UsageError
 
 
@@ -51,7 +51,8 @@ def show(draw: Callable[[object], None], svg: str | None, *, title: str) -> None
     screen = t.console()
     draw(screen)
     if svg is not None:
-        save_svg(draw, svg, title=title, width=screen.width)
+        # A picture drawn where no terminal gives a width (CI, a pipe from cron) gets a screen's worth.
+        save_svg(draw, svg, title=title, width=screen.width if screen.width < UNWRAPPED else 120)
 
 
 def save_svg(draw: Callable[[object], None], path: str, *, title: str, width: int) -> None:

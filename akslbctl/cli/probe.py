@@ -22,9 +22,12 @@ from akslbctl.cli.common import (
     Subscription,
     load_case,
     output_format,
+    output_option,
+    probe_timeout,
     setup_logging,
     term,
 )
+from akslbctl.cli.durations import duration
 from akslbctl.errors import ExitCode, UsageError
 
 PROBE_OUTPUTS = ("table", "json")
@@ -39,12 +42,13 @@ def probe(
     resource_group: ResourceGroup = None,
     arm_endpoint: ArmEndpoint = None,
     output: Annotated[
-        str, typer.Option("--output", "-o", help="table (a live table on a terminal, lines when piped) or json.")
+        str, output_option(PROBE_OUTPUTS, "table (a live table on a terminal, lines when piped) or json.")
     ] = "table",
     count: Annotated[
         int | None,
         typer.Option(
             "--count",
+            metavar="N",
             help="Rounds to run (default: the largest probe threshold + 1, AKS: 3).",
             min=1,
             show_default=False,
@@ -52,22 +56,28 @@ def probe(
     ] = None,
     interval: Annotated[
         float | None,
-        typer.Option("--interval", help="Seconds between rounds (default: the probe's intervalInSeconds).", min=0.0),
+        typer.Option(
+            "--interval",
+            metavar="DURATION",
+            parser=duration(0.0),
+            help="Time between rounds (default: the probe's intervalInSeconds).",
+        ),
     ] = None,
     watch: Annotated[bool, typer.Option("--watch", "-w", help="Probe round after round until Ctrl-C.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe, as a whole.", min=0.05)] = 5.0,
+    timeout: Annotated[float, probe_timeout()] = "5s",  # type: ignore[assignment]  # the parser makes it seconds
     no_azure_health: NoAzureHealth = False,
     provider_version: ProviderVersion = None,
-    request_timeout: RequestTimeout = 10.0,
+    request_timeout: RequestTimeout = "10s",  # type: ignore[assignment]
     deadline: Annotated[
         float,
         typer.Option(
             "--deadline",
-            help="Seconds for collecting the evidence, then for each round (probes, Azure's view); exit 3 when "
-            "one passes.",
-            min=0.1,
+            metavar="DURATION",
+            parser=duration(0.1),
+            help="How long collecting the evidence may take, then each round (probes, Azure's view); exit 3 "
+            "when one passes.",
         ),
-    ] = 120.0,
+    ] = "120s",  # type: ignore[assignment]
     debug: Debug = False,
 ) -> int:
     """Probe every pool member as the LB does, round after round: last result, LB state, Azure's view."""

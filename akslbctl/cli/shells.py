@@ -122,11 +122,15 @@ _@FN@() {
     [[ $directive == <-> ]] || return 1
     lines=("${(@)lines[1,-2]}")
     (( directive & 1 )) && return 1
+    # '--flag=value': complete the value after '=' (candidates, or file names).
+    [[ $cur == -*=* ]] && compset -P '*='
 
     if (( directive & 8 )); then
-        local -a exts
-        for value in $lines; do exts+=("${value#.}"); done
-        _files -g "*.(${(j:|:)exts})"
+        # One pattern per extension, separated by spaces: '*.(svg)' would read as '*.' with glob
+        # qualifiers (svg) at the end of the pattern, which matches nothing.
+        local -a pats
+        for value in $lines; do [[ -n $value ]] && pats+=("*.${value#.}"); done
+        _files -g "${(j: :)pats}"
         return
     fi
     if (( directive & 16 )); then
@@ -141,8 +145,6 @@ _@FN@() {
         [[ $line == *$'\t'* ]] && desc="${line#*$'\t'}"
         cands+=("${value//:/\\:}${desc:+:$desc}")
     done
-    # '--flag=value': complete the value after '='.
-    [[ $cur == -*=* ]] && compset -P '*='
     (( directive & 2 )) && opts+=(-S '')
     if (( ${#cands} )); then
         if (( directive & 32 )); then
@@ -194,13 +196,18 @@ function __@FN@_complete
     end
 
     if __@FN@_bit $directive 8
-        set -l exts (string replace -r '^\.' '' -- $out)
+        set -l exts (string replace -r '^\.' '' -- $out | string escape --style=regex)
         set -l pattern (string join '|' -- $exts)
-        __fish_complete_path $cur | string match -r -- "^[^\t]*(/|\.($pattern))\t.*\$"
+        # Groups that capture would print as candidates of their own ('svg', '/'): none here.
+        for path in (__fish_complete_path $cur)
+            string match -qr -- "^[^\t]*(?:/|\.(?:$pattern))(?:\t.*)?\$" $path; and printf '%s%s\n' $flag $path
+        end
         return
     end
     if __@FN@_bit $directive 16
-        __fish_complete_directories $cur
+        for path in (__fish_complete_directories $cur)
+            printf '%s%s\n' $flag $path
+        end
         return
     end
 
@@ -212,7 +219,9 @@ function __@FN@_complete
         set found 1
     end
     if test $found -eq 0; and not __@FN@_bit $directive 4
-        __fish_complete_path $cur
+        for path in (__fish_complete_path $cur)
+            printf '%s%s\n' $flag $path
+        end
     end
 end
 

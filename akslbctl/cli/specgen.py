@@ -36,6 +36,7 @@ OUTPUT_HELP = {
     "json": "versioned JSON document",
     "yaml": "versioned YAML document",
     "name": "service/NAME per line",
+    "text": "one line (default)",
 }
 OUTPUT_HELP_BY_COMMAND = {("probe", "json"): "JSON Lines: one ProbeRound document per round"}
 
@@ -48,9 +49,14 @@ ARG_KINDS = {
 
 def _output_values() -> dict[str, tuple[str, ...]]:
     """``-o`` values per command: the commands validate a plain string against these constants."""
-    from akslbctl.cli import common, diff, probe
+    from akslbctl.cli import common, diff, probe, version
 
-    return {"explain": tuple(common.OUTPUTS), "diff": tuple(diff.OUTPUTS), "probe": tuple(probe.PROBE_OUTPUTS)}
+    return {
+        "explain": tuple(common.OUTPUTS),
+        "diff": tuple(diff.OUTPUTS),
+        "probe": tuple(probe.PROBE_OUTPUTS),
+        "version": tuple(version.VERSION_OUTPUTS),
+    }
 
 
 def _scenarios() -> tuple[tuple[str, str], ...]:

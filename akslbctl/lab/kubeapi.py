@@ -69,11 +69,30 @@ RESOURCES = (
         ),
     ),
     Resource("endpointslices", "EndpointSlice", "discovery.k8s.io", "v1", True),
+    # v1 Endpoints, derived from the EndpointSlices as the endpoints mirroring controller keeps them:
+    # what `kubectl describe svc` prints as "Endpoints:" (akslbctl itself reads the slices).
+    Resource("endpoints", "Endpoints", "", "v1", True),
     Resource("networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", True),
     Resource("pods", "Pod", "", "v1", True, ("spec.nodeName", "status.phase")),
     Resource("ciliumnetworkpolicies", "CiliumNetworkPolicy", "cilium.io", "v2", True),
 )
 _BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
+
+# What discovery says of each resource beyond RESOURCES: singular name, short names, categories — what
+# kubectl resolves ``svc``, ``no``, ``ev`` and ``kubectl get all`` through.
+_DISCOVERY: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "namespaces": ("namespace", ("ns",), ()),
+    "nodes": ("node", ("no",), ()),
+    "services": ("service", ("svc",), ("all",)),
+    "events": ("event", ("ev",), ()),
+    "endpointslices": ("endpointslice", (), ()),
+    "endpoints": ("endpoints", ("ep",), ()),
+    "networkpolicies": ("networkpolicy", ("netpol",), ()),
+    "pods": ("pod", ("po",), ("all",)),
+    "ciliumnetworkpolicies": ("ciliumnetworkpolicy", ("cnp", "ciliumnp"), ("cilium", "ciliumpolicy")),
+}
+# The lab serves reads only: get and list (no watch: a watch is refused with 405).
+_VERBS = ("get", "list")
 
 _METHOD_NOT_ALLOWED = "the server does not allow this method on the requested resource"
 
@@ -239,6 +258,7 @@ class KubeApi(App):
             "services": cluster.services,
             "events": cluster.events,
             "endpointslices": cluster.endpointslices,
+            "endpoints": _endpoints_from_slices(cluster.endpointslices),
             "networkpolicies": cluster.network_policies,
             "pods": cluster.pods,
             "ciliumnetworkpolicies": cluster.cilium_network_policies,
@@ -272,6 +292,12 @@ class KubeApi(App):
             return Route("kube.discovery", self._api_versions)
         if parts == ["apis"]:
             return Route("kube.discovery", self._api_groups)
+        if parts == ["api", "v1"]:
+            return Route("kube.discovery", lambda: self._resource_list("", "v1"))
+        if len(parts) == 3 and parts[0] == "apis" and self._serves_group(parts[1], parts[2]):
+            return Route("kube.discovery", lambda: self._resource_list(parts[1], parts[2]))
+        if parts[:1] == ["openapi"]:
+            return Route("kube.openapi", lambda: self._openapi(parts))
         if parts in (["healthz"], ["livez"], ["readyz"]):
             return Route("kube.health", lambda: Response(200, b"ok", (("Content-Type", "text/plain"),)))
         target = self._parse_resource_path(parts)
@@ -282,8 +308,8 @@ class KubeApi(App):
         if resource.plural in self.cluster.kube_forbidden:
             return Route(route, lambda: self._forbidden(resource, namespace, "get" if name else "list", name))
         if name:
-            return Route(route, lambda: self._get(resource, namespace, name))
-        return Route(route, lambda: self._list(request, resource, namespace))
+            return Route(route, lambda: self._as_table(request, resource, self._get(resource, namespace, name)))
+        return Route(route, lambda: self._as_table(request, resource, self._list(request, resource, namespace)))
 
     def _parse_resource_path(self, parts: list[str]) -> tuple[Resource, str | None, str | None] | None:
         if parts[:2] == ["api", "v1"]:
@@ -364,6 +390,73 @@ class KubeApi(App):
                 ],
             },
         )
+
+    def _serves_group(self, group: str, version: str) -> bool:
+        return any(
+            r.group == group and r.version == version and (r.group != "cilium.io" or self.cluster.cilium_crd)
+            for r in RESOURCES
+            if r.group
+        )
+
+    def _resource_list(self, group: str, version: str) -> Response:
+        """``APIResourceList`` of one group version: what kubectl's discovery maps names through."""
+        resources = []
+        for r in RESOURCES:
+            if r.group != group or r.version != version:
+                continue
+            singular, short, categories = _DISCOVERY.get(r.plural, (r.kind.lower(), (), ()))
+            entry: Doc = {
+                "name": r.plural,
+                "singularName": singular,
+                "namespaced": r.namespaced,
+                "kind": r.kind,
+                "verbs": list(_VERBS),
+            }
+            if short:
+                entry["shortNames"] = list(short)
+            if categories:
+                entry["categories"] = list(categories)
+            resources.append(entry)
+        group_version = f"{group}/{version}" if group else version
+        return json_response(
+            200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}
+        )
+
+    def _openapi(self, parts: list[str]) -> Response:
+        """OpenAPI v3 discovery: the index of group versions (``kubectl explain`` and client-side
+        validation read it); a group version's document lists the kinds it serves. OpenAPI v2 is not
+        served (404), as on API servers that dropped it: kubectl then uses v3."""
+        if parts == ["openapi", "v3"]:
+            paths = {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=lab"}}
+            for r in RESOURCES:
+                if r.group and self._serves_group(r.group, r.version):
+                    key = f"apis/{r.group}/{r.version}"
+                    paths[key] = {"serverRelativeURL": f"/openapi/v3/{key}?hash=lab"}
+            return json_response(200, {"paths": paths})
+        if len(parts) >= 3 and parts[:2] == ["openapi", "v3"]:
+            rest = parts[2:]
+            if rest == ["api", "v1"]:
+                group, version = "", "v1"
+            elif len(rest) == 3 and rest[0] == "apis" and self._serves_group(rest[1], rest[2]):
+                group, version = rest[1], rest[2]
+            else:
+                return self._not_found_page()
+            return json_response(200, _openapi_document(group, version))
+        return self._not_found_page()
+
+    def _as_table(self, request: Request, resource: Resource, response: Response) -> Response:
+        """The response as a ``Table`` when the client asked for one (kubectl get), else as it is."""
+        from akslbctl.lab.kubetables import table, wants_table
+
+        if response.status != 200 or not wants_table(request.headers.get("accept", "")):
+            return response
+        doc = json.loads(response.body)
+        if doc.get("kind", "").endswith("List") and "items" in doc:
+            items, meta = doc["items"], doc.get("metadata", {})
+        else:
+            items, meta = [doc], {"resourceVersion": doc.get("metadata", {}).get("resourceVersion", "")}
+        include = request.param("includeObject") or "Metadata"
+        return json_response(200, table(resource.plural, items, meta, include_object=include))
 
     def _not_found_page(self) -> Response:
         return status(404, "NotFound", "the server could not find the requested resource", {})
@@ -460,6 +553,105 @@ class KubeApi(App):
                 "items": items,
             },
         )
+
+
+def _endpoints_from_slices(slices: Iterable[Doc]) -> list[Doc]:
+    """One v1 ``Endpoints`` per Service, from the Service's EndpointSlices (label
+    ``kubernetes.io/service-name``): ready addresses, not-ready ones, and the ports."""
+    by_service: dict[tuple[str, str], Doc] = {}
+    for sl in slices:
+        try:
+            _mirror_slice(sl, by_service)
+        except (AttributeError, TypeError, ValueError):
+            continue  # a malformed slice (fault scenarios serve them on purpose) has no mirror
+    return list(by_service.values())
+
+
+def _mirror_slice(sl: Doc, by_service: dict[tuple[str, str], Doc]) -> None:
+    """Add one slice's endpoints to the ``Endpoints`` of its Service."""
+    meta = sl.get("metadata") or {}
+    service = (meta.get("labels") or {}).get("kubernetes.io/service-name")
+    if not service:
+        return
+    key = (meta.get("namespace", ""), service)
+    doc = by_service.setdefault(
+        key,
+        {
+            "kind": "Endpoints",
+            "apiVersion": "v1",
+            "metadata": {
+                "name": service,
+                "namespace": key[0],
+                "creationTimestamp": meta.get("creationTimestamp"),
+                "resourceVersion": meta.get("resourceVersion", "1"),
+            },
+            "subsets": [],
+        },
+    )
+    ready, not_ready = [], []
+    for ep in sl.get("endpoints") or []:
+        conditions = ep.get("conditions") or {}
+        for ip in ep.get("addresses") or []:
+            address: Doc = {"ip": ip}
+            if ep.get("nodeName"):
+                address["nodeName"] = ep["nodeName"]
+            if ep.get("targetRef"):
+                address["targetRef"] = ep["targetRef"]
+            (ready if conditions.get("ready", True) is not False else not_ready).append(address)
+    ports = [{k: p[k] for k in ("name", "port", "protocol") if p.get(k) is not None} for p in sl.get("ports") or []]
+    if ready or not_ready:
+        subset: Doc = {"ports": ports}
+        if ready:
+            subset["addresses"] = ready
+        if not_ready:
+            subset["notReadyAddresses"] = not_ready
+        doc["subsets"].append(subset)
+
+
+def _openapi_document(group: str, version: str) -> Doc:
+    """A minimal OpenAPI v3 document for one group version: each served kind as an object schema
+    carrying its ``x-kubernetes-group-version-kind``, which is what kubectl looks kinds up by."""
+    schemas: Doc = {}
+    paths: Doc = {}
+    for r in RESOURCES:
+        if r.group == group and r.version == version:
+            prefix = f"io.k8s.api.{group.split('.')[0] or 'core'}.{version}"
+            base = f"/apis/{group}/{version}" if group else f"/api/{version}"
+            scope = "/namespaces/{namespace}" if r.namespaced else ""
+            gvk = {"group": group, "version": version, "kind": r.kind}
+            paths[f"{base}{scope}/{r.plural}/{{name}}"] = {
+                "get": {
+                    "operationId": f"read{r.kind}",
+                    "x-kubernetes-action": "get",
+                    "x-kubernetes-group-version-kind": gvk,
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {"schema": {"$ref": f"#/components/schemas/{prefix}.{r.kind}"}}
+                            },
+                        }
+                    },
+                }
+            }
+            schemas[f"{prefix}.{r.kind}"] = {
+                "description": f"{r.kind} as the lab serves it (read-only).",
+                "type": "object",
+                "properties": {
+                    "apiVersion": {"type": "string"},
+                    "kind": {"type": "string"},
+                    "metadata": {"type": "object"},
+                    "spec": {"type": "object"},
+                    "status": {"type": "object"},
+                },
+                "x-kubernetes-group-version-kind": [{"group": group, "version": version, "kind": r.kind}],
+            }
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "lab"},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }
 
 
 def _unauthorized() -> Response:

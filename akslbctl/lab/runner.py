@@ -217,13 +217,18 @@ class Lab:
         }
         if self._arm_tls and self.tls is not None:
             env["REQUESTS_CA_BUNDLE"] = str(self.tls.ca_pem)
-        # A proxy configured in the shell must not swallow the lab's loopback traffic.
+        # A proxy configured in the shell must not swallow the lab's loopback traffic. What the shell
+        # already bypasses stays bypassed: both spellings get the entries of either, plus loopback
+        # (Python's clients read no_proxy first, Go's NO_PROXY: one left short would leak).
+        merged: list[str] = []
         for name in ("NO_PROXY", "no_proxy"):
-            current = [p for p in os.environ.get(name, "").split(",") if p]
-            for extra in ("127.0.0.0/8", "localhost"):
-                if extra not in current:
-                    current.append(extra)
-            env[name] = ",".join(current)
+            for entry in os.environ.get(name, "").split(","):
+                if entry.strip() and entry.strip() not in merged:
+                    merged.append(entry.strip())
+        for extra in ("127.0.0.0/8", "localhost"):
+            if extra not in merged:
+                merged.append(extra)
+        env["NO_PROXY"] = env["no_proxy"] = ",".join(merged)
         return env
 
     def address(self, node: str | int) -> str:
@@ -352,7 +357,7 @@ def serve_forever(
 ) -> None:
     """Run a lab until Ctrl-C or SIGTERM (or ``stop`` is set), printing shell ``export`` lines.
 
-    KeyboardInterrupt propagates after the lab has stopped, so a CLI can exit 130.
+    KeyboardInterrupt propagates after the lab has stopped, so a CLI can exit 130 (143 after SIGTERM).
     """
     out = out or sys.stdout
     stop = stop or threading.Event()
@@ -361,17 +366,20 @@ def serve_forever(
     if threading.current_thread() is threading.main_thread():
 
         def on_term(signum: int, frame: Any) -> None:
+            # The CLI's own handler records that SIGTERM ended the run (exit 143, not 130's Ctrl-C)
+            # and unwinds as Ctrl-C does; without one, unwind all the same.
+            if callable(previous):
+                previous(signum, frame)
             raise KeyboardInterrupt
 
-        previous = signal.signal(signal.SIGTERM, on_term)
+        previous = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, on_term)
     try:
         lab.start()
         if print_env:
             c = lab.cluster
             out.write(f"# akslbctl lab {c.name}: {c.description}\n" if c.description else f"# akslbctl lab {c.name}\n")
             for key, value in lab.env.items():
-                if key == "no_proxy":
-                    continue  # NO_PROXY says the same; one line is enough in a shell
                 out.write(f"export {key}={shlex.quote(value)}\n")
             out.write(f"# main Service: {c.main_service}; stop with Ctrl-C\n")
             out.flush()

@@ -123,6 +123,11 @@ def diagnosis_doc(d: Diagnosis) -> dict[str, Any]:
     }
 
 
+def diagnosis_list_doc(diagnoses: list[Diagnosis]) -> dict[str, Any]:
+    """``explain -A`` / ``-l``: one ``ServiceDiagnosisList`` (contract §5.3, kubectl's List convention)."""
+    return {"apiVersion": API_VERSION, "kind": "ServiceDiagnosisList", "items": [diagnosis_doc(d) for d in diagnoses]}
+
+
 def share_doc(s: Any) -> dict[str, Any] | None:
     """The expected split of a rule's traffic (analysis/share.py): fractions 0–1, 4 decimals."""
     if s is None:

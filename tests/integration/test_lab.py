@@ -1064,5 +1064,5 @@ def test_serve_forever_prints_exports_until_stopped():
     lines = text.splitlines()
     assert lines[0].startswith("# akslbctl lab cluster-tcp: Cluster policy")
     exports = dict(line[len("export ") :].split("=", 1) for line in lines if line.startswith("export "))
-    assert {"KUBECONFIG", "AKSLBCTL_ARM_ENDPOINT", "AKSLBCTL_ARM_TOKEN", "NO_PROXY"} == set(exports)
+    assert {"KUBECONFIG", "AKSLBCTL_ARM_ENDPOINT", "AKSLBCTL_ARM_TOKEN", "NO_PROXY", "no_proxy"} == set(exports)
     assert not Path(exports["KUBECONFIG"]).exists()  # removed when the lab stopped

@@ -39,12 +39,14 @@ def test_all_namespaces_one_row_per_loadbalancer_service(lab):
     assert "3 LoadBalancer Services, nothing wrong." in result.stdout
 
 
-def test_all_namespaces_json_is_a_list_of_diagnoses(lab):
+def test_all_namespaces_json_is_a_service_diagnosis_list(lab):
     lab("multi-service")
     result = cli("explain", "-A", "-o", "json")
     assert result.exit_code == 0
-    docs = result.json
-    assert isinstance(docs, list)
+    # Contract §5.3: one List document, as kubectl prints one for `get -o json`.
+    assert (result.json["apiVersion"], result.json["kind"]) == ("akslbctl/v1alpha1", "ServiceDiagnosisList")
+    assert set(result.json) == {"apiVersion", "kind", "items"}
+    docs = result.json["items"]
     assert [(d["service"]["namespace"], d["service"]["name"]) for d in docs] == [
         ("default", "api"),
         ("default", "web"),
@@ -59,14 +61,16 @@ def test_all_namespaces_json_is_a_list_of_diagnoses(lab):
 def test_all_namespaces_yaml_is_a_list(lab):
     lab("multi-service")
     result = cli("explain", "-A", "-o", "yaml")
-    assert [d["service"]["name"] for d in yaml.safe_load(result.stdout)] == ["api", "web", "store"]
+    doc = yaml.safe_load(result.stdout)
+    assert doc["kind"] == "ServiceDiagnosisList"
+    assert [d["service"]["name"] for d in doc["items"]] == ["api", "web", "store"]
 
 
 def test_selector_in_the_context_namespace(lab):
     lab("multi-service")
     result = cli("explain", "-l", "app=web", "-o", "json")
-    assert [d["service"]["name"] for d in result.json] == ["web"]
-    assert [d["service"]["name"] for d in cli("explain", "-l", "app in (web,api)", "-o", "json").json] == [
+    assert [d["service"]["name"] for d in result.json["items"]] == ["web"]
+    assert [d["service"]["name"] for d in cli("explain", "-l", "app in (web,api)", "-o", "json").json["items"]] == [
         "api",
         "web",
     ]
@@ -74,16 +78,16 @@ def test_selector_in_the_context_namespace(lab):
 
 def test_selector_with_namespace_and_with_all_namespaces(lab):
     lab("multi-service")
-    assert [d["service"]["name"] for d in cli("explain", "-n", "shop", "-l", "app=store", "-o", "json").json] == [
-        "store"
-    ]
-    assert [d["service"]["name"] for d in cli("explain", "-A", "-l", "app=store", "-o", "json").json] == ["store"]
+    in_shop = cli("explain", "-n", "shop", "-l", "app=store", "-o", "json").json["items"]
+    assert [d["service"]["name"] for d in in_shop] == ["store"]
+    everywhere = cli("explain", "-A", "-l", "app=store", "-o", "json").json["items"]
+    assert [d["service"]["name"] for d in everywhere] == ["store"]
 
 
 def test_nothing_selected_is_not_an_error(lab):
     lab("multi-service")
     result = cli("explain", "-l", "app=nothing", "-o", "json")
-    assert (result.exit_code, result.json) == (0, [])
+    assert (result.exit_code, result.json["kind"], result.json["items"]) == (0, "ServiceDiagnosisList", [])
     table = cli("explain", "-l", "app=nothing")
     assert table.stdout == "" and "No LoadBalancer Services found" in table.stderr
 

@@ -10,6 +10,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,14 +74,22 @@ def test_directive_bits_are_cobras():
 
 def test_subcommands_with_descriptions_and_no_file_completion(no_api):
     lines, directive = ask("")
-    assert [line.split("\t")[0] for line in lines] == ["explain", "probe", "diff", "capture", "completion", "lab"]
+    assert [line.split("\t")[0] for line in lines] == [
+        "explain",
+        "probe",
+        "diff",
+        "capture",
+        "completion",
+        "version",
+        "lab",
+    ]
     assert lines[0] == "explain\tWhich nodes the Azure LB treats as up for a Service, and why"
     assert directive == 4
 
 
 def test_nodesc_request_strips_descriptions(no_api):
     lines, directive = ask("", request="__completeNoDesc")
-    assert lines == ["explain", "probe", "diff", "capture", "completion", "lab"]
+    assert lines == ["explain", "probe", "diff", "capture", "completion", "version", "lab"]
     assert directive == 4
 
 
@@ -513,7 +522,7 @@ def test_zsh_script(shim):
     out = _zsh(shim, "explain", "-o", "")
     assert out.startswith("DESCRIBE table:table for people (default)|wide:") and "yaml:versioned YAML document" in out
     assert _zsh(shim, "explain", "-f", "") == "FILES"  # directive 0: the shell's own file completion
-    assert _zsh(shim, "explain", "--svg", "") == "FILES -g *.(svg)"
+    assert _zsh(shim, "explain", "--svg", "") == "FILES -g *.svg"
     assert _zsh(shim, "explain", "--timeout", "") == ""  # directive 4: nothing, not files
 
 
@@ -534,8 +543,15 @@ def test_fish_script(shim):
     assert fish("akslbctl explain --timeout ") == []
     (folder / "report.svg").write_text("<svg/>")
     (folder / "notes.txt").write_text("")
+    (folder / "pictures").mkdir()
     svg = [c.split("\t")[0] for c in fish("akslbctl explain --svg ")]
     assert "report.svg" in svg and "notes.txt" not in svg
+    # Nothing but files of the extension and folders: no bare 'svg' or '/' (pieces of a pattern match).
+    assert svg and all(c.endswith((".svg", "/")) and c not in ("svg", "/") for c in svg), svg
+    assert "pictures/" in svg
+    after_equals = [c.split("\t")[0] for c in fish("akslbctl explain --svg=")]
+    assert "--svg=report.svg" in after_equals and all(c.startswith("--svg=") for c in after_equals)
+    assert "-f=notes.txt" in [c.split("\t")[0] for c in fish("akslbctl explain -f=")]
 
 
 def test_powershell_script_speaks_the_protocol():
@@ -586,3 +602,71 @@ def test_installed_plugin_console_script():
     proc = subprocess.run([str(exe), "explain", "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0
     assert proc.stdout.startswith("Usage: kubectl aks-lb explain [OPTIONS]")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[>=]|\r")
+
+
+def _zsh_tab(shim, line: str, cwd, until: str) -> str:
+    """What the real zsh (compinit, the real ``_files``) shows after ``line`` + TAB, on a terminal,
+    read until ``until`` appears in it.
+
+    zsh shows no completion list while keys are waiting, so nothing is typed ahead: each step waits
+    for what the shell prints (its prompt, then the candidates) before the next keys go in.
+    """
+    import pty
+    import select
+
+    folder, env = shim
+    env = {**env, "TERM": "xterm", "PS1": "%% ", "ZDOTDIR": str(folder)}
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: an interactive zsh without any user configuration
+        os.chdir(cwd)
+        os.execvpe("zsh", ["zsh", "-f", "-i"], env)
+    out = b""
+
+    def wait_for(marker: str, then: str = "") -> None:
+        """Until ``marker`` is printed, and ``then`` after it."""
+        nonlocal out
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            text = _ANSI.sub("", out.decode(errors="replace"))
+            if marker in text and then in text.split(marker, 1)[1]:
+                return
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    break
+        raise AssertionError(f"zsh never printed {marker!r}: {out.decode(errors='replace')}")
+
+    try:
+        setup = "unsetopt beep; autoload -U compinit && compinit -u -D; "
+        os.write(fd, f"{setup}source {folder / 'script.zsh'}; echo READY$((40+2))\n".encode())
+        wait_for("READY42", then="% ")  # the echo ran, and the prompt is up: the line editor reads keys
+        out = b""
+        os.write(fd, f"{line}\t".encode())
+        wait_for(until)
+        shown = _ANSI.sub("", out.decode(errors="replace"))
+        os.write(fd, b"\x15exit\n")
+    finally:
+        os.close(fd)
+        os.waitpid(pid, 0)
+    return shown
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="no zsh")
+def test_zsh_real_file_completion_filters_by_extension(shim, tmp_path):
+    work = tmp_path / "work"
+    (work / "sub").mkdir(parents=True)
+    for name in ("report.svg", "other.svg", "notes.txt", "case.json"):
+        (work / name).write_text("x")
+    svg = _zsh_tab(shim, "akslbctl explain --svg ", work, until="report.svg")
+    assert "other.svg" in svg and "sub/" in svg  # the list is printed whole
+    assert "notes.txt" not in svg and "case.json" not in svg
+    after_equals = _zsh_tab(shim, "akslbctl explain --svg=", work, until="report.svg")
+    assert "notes.txt" not in after_equals
+    any_file = _zsh_tab(shim, "akslbctl explain -f ", work, until="notes.txt")
+    assert "case.json" in any_file and "report.svg" in any_file
+    _zsh_tab(shim, "akslbctl explain -f cas", work, until="case.json")  # the only match: completed on the line
