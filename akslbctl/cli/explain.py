@@ -149,4 +149,4 @@ def render_diagnosis(diagnosis, output: str) -> None:
     from akslbctl.render.escape import human
     from akslbctl.render.table import render_diagnosis
 
-    render_diagnosis(human(diagnosis), t.console(), wide=output == "wide")
+    render_diagnosis(human(diagnosis), t.console(), wide=output == "wide", prog=t.prog)

@@ -41,7 +41,7 @@ def show_pictures(diagnosis, case, output: str, *, tree: bool, svg: str | None) 
         from akslbctl.render.table import render_diagnosis
 
         def draw(console) -> None:
-            render_diagnosis(diagnosis, console, wide=output == "wide")
+            render_diagnosis(diagnosis, console, wide=output == "wide", prog=term().prog)
 
     show(draw, svg, title=f"akslbctl explain {diagnosis.service.ref}")
 

@@ -28,6 +28,7 @@ from akslbctl.model.report import (
     NodeVerdict,
     RuleDiagnosis,
 )
+from akslbctl.render.story import next_command, ordered, severity_style, tally
 
 SEVERITY_MARK = {ERROR: ("✖", "bold red"), WARNING: ("⚠", "yellow"), INFO: ("ℹ", "cyan")}
 AZURE_PLAIN = {
@@ -81,7 +82,7 @@ def _short(name: str, prefix_len: int = 8) -> str:
     return name
 
 
-def render_diagnosis(d: Diagnosis, console, *, wide: bool = False) -> None:
+def render_diagnosis(d: Diagnosis, console, *, wide: bool = False, prog: str = "akslbctl") -> None:
     from rich.text import Text
 
     width = max(console.width or 80, 40)
@@ -117,7 +118,7 @@ def render_diagnosis(d: Diagnosis, console, *, wide: bool = False) -> None:
         console.print()
         console.print(Text("Findings", style="bold"))
         lines = []
-        for f in d.findings:
+        for f in ordered(d.findings, [r.name for r in d.rules]):
             mark, style = SEVERITY_MARK.get(f.severity, ("·", ""))
             head = f"  {mark} {f.code}  "
             body = textwrap.wrap(f.message, max(width - len(head), 20), break_on_hyphens=False) or [""]
@@ -131,7 +132,7 @@ def render_diagnosis(d: Diagnosis, console, *, wide: bool = False) -> None:
         for note in d.notes:
             console.print(Text("note: ", style="dim") + Text(note), overflow="fold")
     console.print()
-    console.print(_summary(d))
+    console.print(footer(d, prog))
 
 
 VANTAGE_SIGNALS = ("azure-probe-disagreement", "vantage-unreachable", "nsg-blocks-probe", "pls-proxy-protocol")
@@ -182,6 +183,7 @@ def group_rules(rules: Sequence[RuleDiagnosis], *, by_detail: bool = True) -> li
     groups: dict[tuple, list[RuleDiagnosis]] = {}
     for r in rules:
         key = (
+            r.leftover,
             None if r.probe is None else (r.probe.protocol, r.probe.port, r.probe.request_path),
             tuple((n.node, n.verdict, n.reason, n.detail if by_detail else None) for n in r.nodes),
         )
@@ -203,7 +205,8 @@ def _group_rules(rules: Sequence[RuleDiagnosis]) -> list[tuple[str, list[RuleDia
         )
         up = members[0].up
         total = sum(1 for n in members[0].nodes if n.in_pool)
-        titled.append((f"{ports} · {probe} · {up}/{total} pool members up", members))
+        leftover = " · leftover: no port of the Service (stale-rule)" if members[0].leftover else ""
+        titled.append((f"{ports} · {probe} · {up}/{total} pool members up{leftover}", members))
     return titled
 
 
@@ -284,32 +287,50 @@ def _azure_style(n: NodeVerdict) -> str:
     return "green" if n.azure.state.lower() == "up" else "red"
 
 
-def _summary(d: Diagnosis):
+def footer(d: Diagnosis, prog: str = "akslbctl"):
+    """The last word: what the LB does for the Service, what the findings say, in the worst finding's
+    colour, and the command to run next on a line of its own (paste-able)."""
     from rich.text import Text
 
+    head, style = _verdict_line(d)
+    told = tally(d.findings, [r.name for r in d.rules])
+    text = Text(head + (f" {told[0].upper()}{told[1:]}." if told else ""), style=style)
+    step = next_command(d, prog)
+    if step:
+        text.append("\nNext: ", style="bold")
+        text.append(step)
+    return text
+
+
+def _verdict_line(d: Diagnosis) -> tuple[str, str]:
+    """The sentence about the traffic and its colour: red when the Service (or a port) is dark, magenta
+    without a verdict, else the colour of the worst finding."""
     if d.load_balancer is None and d.provisioning_failed:
-        return Text("The cloud provider has not built a load balancer for this Service: see above.", style="bold red")
+        return "The cloud provider has not built a load balancer for this Service: see above.", "bold red"
     if d.load_balancer is None:
-        return Text("No load balancer found for this Service.", style="bold red")
+        return "No load balancer found for this Service.", "bold red"
     if not d.rules:
-        return Text("The load balancer has no rule for this Service.", style="bold red")
-    nodes = {n.node for r in d.rules for n in r.nodes if n.in_pool}
-    up_sets = [{v.node for v in r.nodes if v.verdict == UP} for r in d.rules]
+        return "The load balancer has no rule for this Service.", "bold red"
+    rules = d.serving_rules
+    if not rules:
+        return "The load balancer has only leftover rules for this Service: no port of it is served.", "bold red"
+    nodes = {n.node for r in rules for n in r.nodes if n.in_pool}
+    up_sets = [{v.node for v in r.nodes if v.verdict == UP} for r in rules]
     up_all = set.intersection(nodes, *up_sets) if up_sets else set()
-    unknown = any(v.verdict == UNKNOWN for r in d.rules for v in r.nodes)
-    dark = [r for r in d.rules if r.known and r.up == 0]
+    unknown = any(v.verdict == UNKNOWN for r in rules for v in r.nodes)
+    dark = [r for r in rules if r.known and r.up == 0]
     if dark:
         ports = ", ".join(f"{r.protocol} {r.frontend_port}" for r in dark)
-        return Text(f"DARK: no node is up for the LB on {ports}.", style="bold red")
-    if unknown and not any(r.known for r in d.rules):
-        if any(v.reason == UNREACHABLE_FROM_HERE for r in d.rules for v in r.nodes):
-            return Text(
+        return f"DARK: no node is up for the LB on {ports}.", "bold red"
+    if unknown and not any(r.known for r in rules):
+        if any(v.reason == UNREACHABLE_FROM_HERE for r in rules for v in r.nodes):
+            return (
                 f"NO VERDICT: {len(nodes)} pool members, none reached from here and Azure's view is unavailable.",
-                style="magenta",
+                "magenta",
             )
-        return Text(f"{len(nodes)} nodes in the backend pool; not probed.", style="magenta")
-    style = "bold green" if d.healthy else "bold yellow"
-    return Text(f"{len(up_all)} of {len(nodes)} pool members up for the LB on every rule.", style=style)
+        return f"{len(nodes)} nodes in the backend pool; not probed.", "magenta"
+    every = "on every rule" if len(rules) == len(d.rules) else "on every rule of the Service"
+    return f"{len(up_all)} of {len(nodes)} pool members up for the LB {every}.", severity_style(d.findings)
 
 
 def share_lines(d: Diagnosis, group: Sequence[RuleDiagnosis], width: int):
@@ -333,3 +354,6 @@ def share_lines(d: Diagnosis, group: Sequence[RuleDiagnosis], width: int):
         per = "-" if n.per_pod is None else pct(n.per_pod)
         lines.append(Text(f"  {n.node}  {pct(n.share)} of flows · {n.pods} pod(s) · {per} per pod"))
     return Text("\n").join(lines)
+
+
+_summary = footer  # the name the tree view imports
