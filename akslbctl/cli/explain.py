@@ -54,6 +54,14 @@ def explain(
         str | None, typer.Option("--svg", help="Also save the table or tree as an SVG picture in this file.")
     ] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="table, wide, json or yaml.")] = "table",
+    all_nodes: Annotated[
+        bool,
+        typer.Option(
+            "--all-nodes",
+            help="Print every node's row; above 20 nodes the table otherwise shows the nodes worth reading "
+            "first and folds the rest by identical reason (-o wide prints every row too).",
+        ),
+    ] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe, as a whole.", min=0.05)] = 5.0,
     no_probe: Annotated[bool, typer.Option("--no-probe", help="Do not probe the nodes.")] = False,
     no_azure_health: NoAzureHealth = False,
@@ -102,9 +110,9 @@ def explain(
             case, probe_opts, provider_version=provider_version, azure=azure_opts, deadline=budget
         )
     if tree or svg:
-        show_pictures(diagnosis, case, output, tree=tree, svg=svg)
+        show_pictures(diagnosis, case, output, tree=tree, svg=svg, all_nodes=all_nodes)
     else:
-        render_diagnosis(diagnosis, output)
+        render_diagnosis(diagnosis, output, all_nodes=all_nodes)
     if diagnosis.load_balancer is None and diagnosis.provisioning_failed:
         # Contract §5.2: the provider said why it has not built the LB — something wrong, found (exit 1).
         term().error(
@@ -139,7 +147,7 @@ def no_verdict_line(diagnosis) -> str:
     )
 
 
-def render_diagnosis(diagnosis, output: str) -> None:
+def render_diagnosis(diagnosis, output: str, *, all_nodes: bool = False) -> None:
     t = term()
     if output in ("json", "yaml"):
         from akslbctl.render.document import diagnosis_doc
@@ -149,4 +157,4 @@ def render_diagnosis(diagnosis, output: str) -> None:
     from akslbctl.render.escape import human
     from akslbctl.render.table import render_diagnosis
 
-    render_diagnosis(human(diagnosis), t.console(), wide=output == "wide", prog=t.prog)
+    render_diagnosis(human(diagnosis), t.console(), wide=output == "wide", prog=t.prog, all_nodes=all_nodes)

@@ -327,12 +327,12 @@ class LiveTable:
             text.append(f"{n.node:<{name_w}}  ", style="bold" if n.state.flipped else "")
             if show_addr:
                 text.append(f"{n.address:<{addr_w}}  ")
-            text.append(f"{result_cell(n):<11} ", style="green" if n.ok else "red" if n.ok is False else "dim")
+            text.append(f"{result_cell(n):<11} ", style="green" if n.ok else _down_style(n) if n.ok is False else "dim")
             text.append(f"{latency_cell(n):>8}  ")
             text.append(f"{state_cell(n):<10} ", style=_state_style(n))
             recent = n.state.history[-hist:]
             for r in recent:
-                text.append("✓" if r else "✗", style="green" if r else "red")
+                text.append("✓" if r else "✗", style="green" if r else _down_style(n))
             text.append(" " * (hist_w - len(recent)))
             if show_azure:
                 style = "dim" if n.azure is None else "yellow" if n.disagreement else _azure_style(n)
@@ -363,10 +363,21 @@ def _urgency(n: NodeRound) -> tuple[int, str]:
     return rank, n.node
 
 
+def by_design(n: NodeRound) -> bool:
+    """Down as the cluster says it should be: kube-proxy answers that the node has no local endpoint
+    (a Local Service's node without a pod). Yellow, never red: nothing contradicts the expectation."""
+    r = n.result
+    return r is not None and not r.up and r.local_endpoints == 0 and n.disagreement is None
+
+
+def _down_style(n: NodeRound) -> str:
+    return "yellow" if by_design(n) else "red"
+
+
 def _state_style(n: NodeRound) -> str:
     if n.lb is None:
         return "magenta"
-    base = "green" if n.up else "red"
+    base = "green" if n.up else _down_style(n)
     if n.state.flipped:
         return f"bold reverse {base}"
     if n.state.against:
@@ -376,7 +387,7 @@ def _state_style(n: NodeRound) -> str:
 
 def _azure_style(n: NodeRound) -> str:
     state = (n.azure.state or "").lower() if n.azure is not None else ""
-    return "green" if state == "up" else "red" if state == "down" else "dim"
+    return "green" if state == "up" else _down_style(n) if state == "down" else "dim"
 
 
 def renderer(output: str, terminal):

@@ -61,35 +61,62 @@ def ordered(findings: Sequence[Finding], rules: Sequence[str] = ()) -> list[Told
         if len(members) == 1:
             out.append(Told(first.code, first.severity, first.message, first.rule))
             continue
-        nodes = tuple(sorted({f.node for f in members if f.node}, key=_natural))
+        nodes = tuple(sorted({f.node for f in members if f.node}, key=natural_key))
         text = first.message.replace(first.node or "", f"{len(nodes)} nodes ({node_ranges(nodes)})")
         out.append(Told(first.code, first.severity, text, first.rule, nodes))
     return out
 
 
-def _natural(name: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
+def natural_key(name: str) -> tuple:
+    """Node names in counter order: ``vmss000009`` before ``vmss00000a`` (base 36) before ``vmss000010``."""
+    parts = _split(name)
+    if parts is not None:
+        return (0, parts[0], parts[3], parts[1], name)
+    return (1, *(str(p).zfill(20) if p.isdigit() else p for p in re.split(r"(\d+)", name)))
 
 
 _TAIL = re.compile(r"^(.*?)(\d+)$")
+_VMSS = re.compile(r"^(.*vmss)([0-9a-z]{6})$")  # VMSS computer names: a base-36 instance suffix
+
+
+def _split(name: str) -> tuple[str, int, int, int] | None:
+    """``(stem, number, width, base)`` of a name that ends in a counter, else None."""
+    m = _VMSS.match(name)
+    if m is not None:
+        return m.group(1), int(m.group(2), 36), 6, 36
+    m = _TAIL.match(name)
+    if m is not None:
+        return m.group(1), int(m.group(2)), len(m.group(2)), 10
+    return None
+
+
+def _digits(n: int, width: int, base: int) -> str:
+    if base == 10:
+        return f"{n:0{width}d}"
+    out = ""
+    while n:
+        n, d = divmod(n, base)
+        out = "0123456789abcdefghijklmnopqrstuvwxyz"[d] + out
+    return out.rjust(width, "0")
 
 
 def node_ranges(names: Sequence[str], limit: int = 6) -> str:
     """``aks-np-vmss000000``, ``…01``, ``…02``, ``…05`` → ``aks-np-vmss000000–000002, 000005``.
 
-    Names that share a stem and end in numbers of one width fold into runs; the stem is written once
-    per stem. Past ``limit`` pieces the rest is counted (``… and 12 more``).
+    Names that share a stem and end in a counter of one width (decimal, or the base-36 instance suffix
+    of VMSS computer names) fold into runs; the stem is written once per stem. Past ``limit`` pieces
+    the rest is counted (``… and 12 more``).
     """
-    by_stem: dict[tuple[str, int], list[int]] = {}
+    by_stem: dict[tuple[str, int, int], list[int]] = {}
     plain: list[str] = []
     for name in names:
-        m = _TAIL.match(name)
-        if m is None:
+        parts = _split(name)
+        if parts is None:
             plain.append(name)
         else:
-            by_stem.setdefault((m.group(1), len(m.group(2))), []).append(int(m.group(2)))
+            by_stem.setdefault(parts[0:1] + parts[2:], []).append(parts[1])
     pieces: list[str] = []
-    for (stem, digits), numbers in by_stem.items():
+    for (stem, width, base), numbers in by_stem.items():
         runs: list[list[int]] = []
         for n in sorted(set(numbers)):
             if runs and n == runs[-1][1] + 1:
@@ -97,8 +124,8 @@ def node_ranges(names: Sequence[str], limit: int = 6) -> str:
             else:
                 runs.append([n, n])
         for i, (a, b) in enumerate(runs):
-            head = f"{stem}{a:0{digits}d}" if i == 0 else f"{a:0{digits}d}"
-            pieces.append(head if a == b else f"{head}–{b:0{digits}d}")
+            head = (stem if i == 0 else "") + _digits(a, width, base)
+            pieces.append(head if a == b else f"{head}–{_digits(b, width, base)}")
     pieces += plain
     if len(pieces) > limit:
         return ", ".join(pieces[:limit]) + f" … and {len(pieces) - limit} more"

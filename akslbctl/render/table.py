@@ -11,6 +11,7 @@ promise to users: a node name is never cut, whatever the width; the "why" column
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,14 +58,43 @@ def azure_plain(state: str | None, reason: str | None) -> str:
     return (state or "no data").lower()
 
 
-def verdict_style(v: NodeVerdict) -> str:
+def contradicts(v: NodeVerdict) -> bool:
+    """The node's verdict goes against what is expected of it: down with nothing in the cluster that
+    predicts it, cluster state and the verdict disagreeing, or Azure and our probe disagreeing."""
+    if v.verdict == DOWN and v.expected != DOWN:
+        return True
+    if v.expected in (UP, DOWN) and v.verdict in (UP, DOWN) and v.expected != v.verdict:
+        return True
+    if v.reason == BLOCKED_BEFORE_NODE:
+        return True
+    if v.azure is not None and v.azure.state and v.observed is not None and v.reached:
+        return (v.azure.state.lower() == "up") != v.observed.up
+    return False
+
+
+def verdict_style(v: NodeVerdict, *, dark: bool = False, leftover: bool = False) -> str:
+    """Red only for what contradicts the expectation or leaves the port dark; down by design (a Local
+    node without a pod, a leftover rule) is yellow."""
     if v.verdict == UP:
         return "bold green"
     if v.verdict == DOWN:
-        return "yellow" if v.expected == DOWN else "bold red"
+        if leftover:
+            return "yellow"
+        return "bold red" if dark or v.expected != DOWN else "yellow"
     if v.verdict == ABSENT:
         return "dim"
     return "magenta"
+
+
+def _azure_style(n: NodeVerdict, *, dark: bool = False, leftover: bool = False) -> str:
+    """AZURE SAYS in the verdict's colours: Down is yellow where the node is down by design."""
+    if n.azure is None or n.azure.state is None:
+        return "dim"
+    if n.azure.state.lower() == "up":
+        return "green"
+    if leftover or (not dark and n.expected == DOWN and n.reason != BLOCKED_BEFORE_NODE):
+        return "yellow"
+    return "red"
 
 
 @dataclass(frozen=True)
@@ -82,7 +112,11 @@ def _short(name: str, prefix_len: int = 8) -> str:
     return name
 
 
-def render_diagnosis(d: Diagnosis, console, *, wide: bool = False, prog: str = "akslbctl") -> None:
+def render_diagnosis(
+    d: Diagnosis, console, *, wide: bool = False, prog: str = "akslbctl", all_nodes: bool = False
+) -> None:
+    """``wide`` adds columns and prints every node; ``all_nodes`` prints every node. Otherwise a table
+    of more than GROUP_ABOVE nodes shows the nodes worth reading first and folds the rest (:func:`fold`)."""
     from rich.text import Text
 
     width = max(console.width or 80, 40)
@@ -108,7 +142,16 @@ def render_diagnosis(d: Diagnosis, console, *, wide: bool = False, prog: str = "
     for title, group in _group_rules(d.rules):
         console.print()
         console.print(Text(title, style="bold"), no_wrap=True, overflow="ignore", crop=False)
-        console.print(_node_table(group[0].nodes, width, wide), no_wrap=True, overflow="ignore", crop=False)
+        first = group[0]
+        table = _node_table(
+            first.nodes,
+            width,
+            wide,
+            every=wide or all_nodes,
+            dark=first.known and first.up == 0 and not first.leftover,
+            leftover=first.leftover,
+        )
+        console.print(table, no_wrap=True, overflow="ignore", crop=False)
         if wide:
             share = share_lines(d, group, width)
             if share is not None:
@@ -210,11 +253,82 @@ def _group_rules(rules: Sequence[RuleDiagnosis]) -> list[tuple[str, list[RuleDia
     return titled
 
 
-def _node_table(nodes: Sequence[NodeVerdict], width: int, wide: bool):
+GROUP_ABOVE = 20  # node rows a table prints one by one; past that it folds (``--all-nodes``: every row)
+
+# Worst first, as probe --watch orders: what contradicts, no verdict, down by design, not in the pool, up.
+CONTRADICTS, NO_VERDICT, BY_DESIGN, NOT_IN_POOL, IS_UP = range(5)
+
+
+def rank(v: NodeVerdict, *, leftover: bool = False) -> int:
+    if v.verdict == UNKNOWN:
+        return NO_VERDICT
+    if not leftover and contradicts(v):
+        return CONTRADICTS
+    if v.verdict == DOWN:
+        return BY_DESIGN
+    if v.verdict == ABSENT:
+        return NOT_IN_POOL
+    return IS_UP
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Nodes told on one row: the same verdict, reason, Azure state and reason sentence."""
+
+    nodes: tuple[NodeVerdict, ...]
+    detail: str
+
+    @property
+    def first(self) -> NodeVerdict:
+        return self.nodes[0]
+
+
+_COUNTS = re.compile(r", localEndpoints \d+")
+
+
+def fold(nodes: Sequence[NodeVerdict], *, leftover: bool = False, budget: int = GROUP_ABOVE) -> list:
+    """The rows of a big table: nodes worth reading come first, one row each, while they fit in
+    ``budget``; the rest fold into one row per identical reason (``997 nodes · up · … · GET :32649/healthz
+    → 200``). Nodes that are up always fold; so does a group of nodes that are not up once the rows
+    told one by one would pass the budget. Returns NodeVerdicts and Folds, worst first."""
+    from akslbctl.render.story import natural_key
+
+    groups: dict[tuple, list[NodeVerdict]] = {}
+    for n in sorted(nodes, key=lambda v: (rank(v, leftover=leftover), natural_key(v.node))):
+        key = (rank(n, leftover=leftover), n.verdict, n.reason, n.in_pool, _azure_cell(n), _COUNTS.sub("", n.detail))
+        groups.setdefault(key, []).append(n)
+    rows: list = []
+    told = 0
+    for key, members in groups.items():
+        if len(members) == 1 or (key[0] != IS_UP and told + len(members) <= budget):
+            rows.extend(members)
+            told += len(members)
+        else:
+            rows.append(Fold(tuple(members), key[-1]))
+    return rows
+
+
+def _node_table(
+    nodes: Sequence[NodeVerdict],
+    width: int,
+    wide: bool,
+    *,
+    every: bool = True,
+    dark: bool = False,
+    leftover: bool = False,
+):
     from rich.text import Text
 
+    from akslbctl.render.story import node_ranges
+
+    rows: list = list(nodes) if every or len(nodes) <= GROUP_ABOVE else fold(nodes, leftover=leftover)
+    folded = sum(len(r.nodes) for r in rows if isinstance(r, Fold))
+
+    def label(r) -> str:
+        return f"{len(r.nodes)} nodes" if isinstance(r, Fold) else r.node
+
     show_azure = any(n.azure is not None for n in nodes)
-    name_w = max([len("NODE"), *(len(n.node) for n in nodes)])
+    name_w = max([len("NODE"), *(len(label(r)) for r in rows)])
     cols: list[tuple[str, int]] = [("NODE", name_w)]
     if wide:
         cols.append(("ADDRESS", max([len("ADDRESS"), *(len(n.address or "-") for n in nodes)])))
@@ -243,18 +357,24 @@ def _node_table(nodes: Sequence[NodeVerdict], width: int, wide: bool):
         header.append("WHY", style="bold")
     header.rstrip()
     lines = [header]
-    for n in nodes:
+    for r in rows:
+        n = r.first if isinstance(r, Fold) else r
+        detail = n.detail
+        if isinstance(r, Fold):
+            detail = r.detail
+            if rank(n, leftover=leftover) != IS_UP:  # who they are, when they are worth a look
+                detail += f" ({node_ranges([m.node for m in r.nodes])})"
         latency = n.observed.latency_ms if n.observed and n.observed.latency_ms is not None else None
         cells = {
-            "NODE": (n.node, ""),
+            "NODE": (label(r), "bold" if isinstance(r, Fold) else ""),
             "ADDRESS": (n.address or "-", ""),
             "POOL": ("yes" if n.in_pool else "no", "" if n.in_pool else "dim"),
-            "VERDICT": (n.verdict, verdict_style(n)),
+            "VERDICT": (n.verdict, verdict_style(n, dark=dark, leftover=leftover)),
             "EXPECTED": (n.expected or "-", ""),
             "LATENCY": ("-" if latency is None else f"{latency:.0f} ms", ""),
         }
         if show_azure:
-            cells["AZURE SAYS"] = (_azure_cell(n), _azure_style(n))
+            cells["AZURE SAYS"] = (_azure_cell(n), _azure_style(n, dark=dark, leftover=leftover))
         line = Text()
         for title, w in cols:
             value, style = cells[title]
@@ -263,15 +383,23 @@ def _node_table(nodes: Sequence[NodeVerdict], width: int, wide: bool):
         if why_below:
             line.rstrip()
             extras = [f"{title.lower()} {cells[title][0]}" for title in reversed(moved) if cells[title][0] != "-"]
-            detail = " · ".join([*extras, n.detail]) if extras else n.detail
+            detail = " · ".join([*extras, detail]) if extras else detail
             for part in textwrap.wrap(detail, max(width - 4, 20), break_on_hyphens=False):
                 line.append("\n    " + part, style=dim)
         else:
-            parts = textwrap.wrap(n.detail, why_w, break_on_hyphens=False) or [""]
+            parts = textwrap.wrap(detail, why_w, break_on_hyphens=False) or [""]
             line.append(parts[0], style=dim)
             for part in parts[1:]:
                 line.append("\n" + " " * fixed + part, style=dim)
         lines.append(line)
+    if folded:
+        lines.append(
+            Text(
+                f"{folded} of {len(nodes)} nodes folded into rows by identical reason; "
+                "--all-nodes or -o wide lists every node.",
+                style="dim",
+            )
+        )
     return Text("\n").join(lines)
 
 
@@ -279,12 +407,6 @@ def _azure_cell(n: NodeVerdict) -> str:
     if n.azure is None:
         return "-"
     return azure_plain(n.azure.state, n.azure.reason)
-
-
-def _azure_style(n: NodeVerdict) -> str:
-    if n.azure is None or n.azure.state is None:
-        return "dim"
-    return "green" if n.azure.state.lower() == "up" else "red"
 
 
 def footer(d: Diagnosis, prog: str = "akslbctl"):
