@@ -86,7 +86,8 @@ def _split(name: str) -> tuple[str, int, int, int] | None:
         return m.group(1), int(m.group(2), 36), 6, 36
     m = _TAIL.match(name)
     if m is not None:
-        return m.group(1), int(m.group(2)), len(m.group(2)), 10
+        digits = m.group(2)  # zero-padded counters keep their width; plain ones (n9, n10) share a stem
+        return m.group(1), int(digits), len(digits) if digits.startswith("0") and len(digits) > 1 else 0, 10
     return None
 
 

@@ -91,3 +91,177 @@ def test_all_namespaces_footer_counts_by_worst_finding_and_agrees_with_exit(lab)
     ]
     one = cli("explain", "svc/api")
     assert one.exit_code == ExitCode.OK and "1 warning (stale-rule)" in one.stdout
+
+
+# -- item 2: findings by severity, then rule; identical findings told once --------------------------
+
+
+def _dark_on_three_nodes():
+    from akslbctl.lab.behaviours import Closed
+    from akslbctl.lab.cluster import AksBuilder
+
+    b = AksBuilder(name="story-refused")
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+    for i in range(3):
+        b.node_behaviour(i, 30396, Closed())  # kube-proxy should forward: predicted up, refused
+    return b.build()
+
+
+def findings_section(stdout: str) -> list[str]:
+    """The paragraphs of the Findings section, one string per finding (continuation lines joined)."""
+    lines = stdout.split("Findings\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    out: list[str] = []
+    for line in lines:
+        if line.startswith("  ") and not line.startswith("   "):
+            out.append(line.strip())
+        else:
+            out[-1] += " " + line.strip()
+    return out
+
+
+def test_findings_are_sorted_by_severity_and_identical_ones_grouped(lab):
+    lab(_dark_on_three_nodes())
+    doc = cli("explain", "svc/web", "-o", "json", "--timeout", "1").json
+    # The document keeps one finding per node, in the analysis' order (JSON is unchanged).
+    disagreements = [f for f in doc["findings"] if f["code"] == "endpoint-probe-disagreement"]
+    assert [f["node"] for f in disagreements] == [f"aks-nodepool1-12345678-vmss00000{i}" for i in range(3)]
+    assert codes(doc).index("endpoint-probe-disagreement") < codes(doc).index("no-healthy-backend")
+
+    result = cli("explain", "svc/web", "--timeout", "1")
+    assert result.exit_code == ExitCode.PROBLEM
+    told = findings_section(result.stdout)
+    marks = [t.split()[0] for t in told]
+    assert marks == sorted(marks, key=lambda m: {"✖": 0, "⚠": 1, "ℹ": 2}[m])  # errors first
+    assert told[0].startswith("✖ no-healthy-backend")
+    grouped = [t for t in told if "endpoint-probe-disagreement" in t]
+    assert len(grouped) == 1, told  # one paragraph for the three nodes, not one each
+    assert "cluster state predicts UP for 3 nodes (aks-nodepool1-12345678-vmss000000–000002)" in grouped[0]
+    assert "the probe shows DOWN: :30396: connection refused" in grouped[0]
+    # The footer counts what the section shows, in the worst finding's words.
+    assert footer(result.stdout)[0].startswith("DARK: no node is up for the LB on Tcp 80. 1 error (no-healthy-backend)")
+    assert "1 warning (endpoint-probe-disagreement)" in footer(result.stdout)[0]
+
+
+def test_node_ranges_fold_counters_decimal_and_vmss_base36():
+    from akslbctl.render.story import node_ranges
+
+    vmss = [f"aks-np-12345678-vmss{n:06d}" for n in (0, 1, 2, 5)]
+    assert node_ranges(vmss) == "aks-np-12345678-vmss000000–000002, 000005"
+    base36 = ["aks-np-vmss000009", "aks-np-vmss00000a", "aks-np-vmss00000b", "aks-np-vmss000010"]
+    assert node_ranges(base36) == "aks-np-vmss000009–00000b, 000010"
+    assert node_ranges([f"n{i}" for i in range(20) if i % 2]) == "n1, 3, 5, 7, 9, 11 … and 4 more"
+
+
+# -- item 3: big tables at a glance -------------------------------------------------------------------
+
+
+def node_lines(stdout: str) -> list[list[str]]:
+    """The node table's rows (first cells), up to the blank line after it."""
+    lines = stdout.split("\nNODE", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    return [line.split() for line in lines if line.startswith(("aks-", "2"))]
+
+
+def test_past_twenty_rows_the_nodes_worth_reading_come_first_and_the_rest_fold(lab):
+    lab("mixed-30")
+    result = cli("explain", "svc/web", "--timeout", "1")
+    rows = node_lines(result.stdout)
+    names = [r[0] for r in rows]
+    # Contradictions first (node 5 hangs, node 12 refuses: predicted up), then down by design (no pod).
+    assert names[:2] == ["aks-nodepool1-12345678-vmss000005", "aks-nodepool1-12345678-vmss00000c"]
+    by_design = [f"aks-nodepool1-12345678-vmss00000{c}" for c in "opqrst"]
+    assert names[2:8] == by_design
+    assert all(r[2] == "down" for r in rows[:8])
+    # The 22 up nodes: one row, their shared reason.
+    assert rows[8][:4] == ["22", "nodes", "yes", "up"] and rows[9][:3] == ["22", "of", "30"]  # + the fold note
+    assert "GET :32649/healthz → 200" in result.stdout
+    assert "22 of 30 nodes folded into rows by identical reason; --all-nodes or -o wide lists every node." in (
+        result.stdout
+    )
+    assert "22 of 30 pool members up for the LB on every rule." in result.stdout
+
+    every = cli("explain", "svc/web", "--timeout", "1", "--all-nodes")
+    assert [r[0] for r in node_lines(every.stdout)] == [
+        f"aks-nodepool1-12345678-vmss{n:06d}"[:-6] + _b36(n) for n in range(30)
+    ]
+    assert "folded" not in every.stdout
+    wide = cli("explain", "svc/web", "--timeout", "1", "-o", "wide")
+    assert len(node_lines(wide.stdout)) == 30 and "folded" not in wide.stdout
+    # JSON is unchanged: every node, in name order.
+    doc = cli("explain", "svc/web", "--timeout", "1", "-o", "json").json
+    assert len(doc["rules"][0]["nodes"]) == 30 and doc["rules"][0]["up"] == 22
+
+
+def _b36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, d = divmod(n, 36)
+        out = digits[d] + out
+    return out.rjust(6, "0")
+
+
+def test_twenty_rows_or_fewer_print_every_node_in_name_order(lab):
+    lab("local-http")
+    result = cli("explain", "svc/web")
+    names = [r[0] for r in node_lines(result.stdout)]
+    assert names == [f"aks-nodepool1-12345678-vmss00000{i}" for i in range(3)]
+    assert "folded" not in result.stdout
+
+
+# -- item 4: colour means something ---------------------------------------------------------------
+
+RED, BOLD_RED, YELLOW, GREEN, BOLD_GREEN = "31", "1;31", "33", "32", "1;32"
+
+
+def sgr(line: str, text: str) -> str | None:
+    """The SGR parameters in force where ``text`` starts on ``line`` (None: unstyled)."""
+    import re
+
+    m = re.search(r"\x1b\[([\d;]*)m" + re.escape(text), line)
+    return m.group(1) if m else None
+
+
+def coloured(monkeypatch, *argv: str):
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    return cli(*argv)
+
+
+def line_of(stdout: str, needle: str) -> str:
+    return next(line for line in stdout.splitlines() if needle in line)
+
+
+def test_down_by_design_is_yellow_and_contradictions_red(lab, monkeypatch):
+    lab("mixed-30")
+    out = coloured(monkeypatch, "explain", "svc/web", "--timeout", "1", "--all-nodes").stdout
+    hangs = line_of(out, "vmss000005")
+    assert sgr(hangs, "down ") == BOLD_RED and sgr(hangs, "down: no HTTP response") == RED
+    no_pod = line_of(out, "vmss00000o")
+    assert sgr(no_pod, "down ") == YELLOW
+    assert sgr(no_pod, "down: HTTP status not 200") == YELLOW  # AZURE SAYS too
+    up = line_of(out, "vmss000000")
+    assert sgr(up, "up ") == BOLD_GREEN and sgr(up, "up: probe succeeds") == GREEN
+    # The footer takes the worst finding's colour: warnings (disagreements), so yellow, not green or red.
+    assert sgr(line_of(out, "pool members up for the LB"), "22 of 30") == YELLOW
+
+    tree = coloured(monkeypatch, "explain", "svc/web", "--timeout", "1", "--tree").stdout
+    assert sgr(line_of(tree, "vmss00000o"), "down") == YELLOW
+    assert sgr(line_of(tree, "vmss000005"), "down") == BOLD_RED
+
+
+def test_a_dark_port_is_red_and_a_leftover_yellow(lab, monkeypatch):
+    lab(_dark_on_three_nodes())
+    out = coloured(monkeypatch, "explain", "svc/web", "--timeout", "1").stdout
+    assert sgr(line_of(out, "vmss000002"), "down ") == BOLD_RED
+    assert sgr(line_of(out, "DARK:"), "DARK:") == BOLD_RED
+
+
+def test_a_leftover_rule_is_yellow_everywhere(lab, monkeypatch):
+    lab("stale-rule")
+    out = coloured(monkeypatch, "explain", "svc/web").stdout
+    table = out.split("leftover: no port of the Service", 1)[1]
+    row = line_of(table, "vmss000001")
+    assert sgr(row, "down ") == YELLOW and sgr(row, "down: TCP probe timed out") == YELLOW
+    assert sgr(line_of(out, "pool members up for the LB"), "3 of 3") == YELLOW
+    many = coloured(monkeypatch, "explain", "-A").stdout
+    assert sgr(line_of(many, "1 LoadBalancer Service"), "1 LoadBalancer") == YELLOW
+    assert sgr(line_of(many, "default"), "stale-rule") == YELLOW
