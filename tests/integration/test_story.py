@@ -265,3 +265,26 @@ def test_a_leftover_rule_is_yellow_everywhere(lab, monkeypatch):
     many = coloured(monkeypatch, "explain", "-A").stdout
     assert sgr(line_of(many, "1 LoadBalancer Service"), "1 LoadBalancer") == YELLOW
     assert sgr(line_of(many, "default"), "stale-rule") == YELLOW
+
+
+def test_probe_live_table_shows_down_by_design_in_yellow(lab, monkeypatch):
+    import io
+
+    from support import Result
+
+    from akslbctl.cli.app import Terminal, run_cli
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("TERM", "xterm-256color")
+    lab("local-http")  # node 2 has no pod: 503, localEndpoints 0 — out of rotation by design
+    out = Tty()
+    code = run_cli(["probe", "svc/web", "--count", "1", "--timeout", "1"], "akslbctl", Terminal(out, io.StringIO()))
+    result = Result(int(code), out.getvalue(), "")
+    assert result.exit_code == ExitCode.OK
+    no_pod = line_of(result.stdout, "vmss000002")
+    assert sgr(no_pod, "http 503") == YELLOW and sgr(no_pod, "down ") == YELLOW
+    assert sgr(no_pod, "  down: HTTP status") == YELLOW  # AZURE SAYS
+    assert sgr(line_of(result.stdout, "vmss000000"), "ok 200") == GREEN
