@@ -151,12 +151,21 @@ def summary_text(rnd: Round | None) -> tuple[str, bool]:
     """The closing line and whether it is good news."""
     if rnd is None:
         return "no round ran.", False
-    dark = [r for r in rnd.rules if r.up == 0]
+    serving = [r for r in rnd.rules if not r.leftover]
+    leftovers = [r for r in rnd.rules if r.leftover]
+    # A leftover rule (stale-rule) is drift, as explain tells it: named, never what makes the Service dark.
+    extra = (
+        "; leftover " + ", ".join(f"{r.name} {r.up}/{r.members}" for r in leftovers) + " (stale-rule: see diff)"
+        if leftovers
+        else ""
+    )
+    dark = [r for r in serving if r.up == 0]
     if dark:
         names = ", ".join(r.name for r in dark)
-        return f"After round {rnd.number}: DARK — no member is up for the LB on {names}.", False
-    parts = ", ".join(f"{r.name} {r.up}/{r.members}" for r in rnd.rules)
-    return f"After round {rnd.number}: every rule has a member up for the LB ({parts}).", True
+        return f"After round {rnd.number}: DARK — no member is up for the LB on {names}{extra}.", False
+    parts = ", ".join(f"{r.name} {r.up}/{r.members}" for r in serving)
+    every = "every rule of the Service" if leftovers else "every rule"
+    return f"After round {rnd.number}: {every} has a member up for the LB ({parts}){extra}.", True
 
 
 def _header_lines(plan: WatchPlan) -> list[tuple[str, str]]:

@@ -262,6 +262,10 @@ def test_a_leftover_rule_is_yellow_everywhere(lab, monkeypatch):
     row = line_of(table, "vmss000001")
     assert sgr(row, "down ") == YELLOW and sgr(row, "down: TCP probe timed out") == YELLOW
     assert sgr(line_of(out, "pool members up for the LB"), "3 of 3") == YELLOW
+    tree = coloured(monkeypatch, "explain", "svc/web", "--tree").stdout
+    leftover = tree.split("leftover: no port of the Service (stale-rule)", 1)[1]
+    assert sgr(line_of(leftover, "vmss000001"), "down") == YELLOW
+    assert sgr(line_of(tree, "0/3 up"), " · 0/3 up") == YELLOW
     many = coloured(monkeypatch, "explain", "-A").stdout
     assert sgr(line_of(many, "1 LoadBalancer Service"), "1 LoadBalancer") == YELLOW
     assert sgr(line_of(many, "default"), "stale-rule") == YELLOW
@@ -288,3 +292,16 @@ def test_probe_live_table_shows_down_by_design_in_yellow(lab, monkeypatch):
     assert sgr(no_pod, "http 503") == YELLOW and sgr(no_pod, "down ") == YELLOW
     assert sgr(no_pod, "  down: HTTP status") == YELLOW  # AZURE SAYS
     assert sgr(line_of(result.stdout, "vmss000000"), "ok 200") == GREEN
+
+
+def test_probe_tells_a_leftover_as_explain_does(lab):
+    lab("stale-rule")
+    result = cli("probe", "svc/web", "--count", "1", "--timeout", "1")
+    assert result.exit_code == ExitCode.OK, result.output  # as explain: the leftover is drift, not dark
+    last = result.stdout.rstrip().splitlines()[-1]
+    assert "DARK" not in last
+    assert last.startswith("After round 1: every rule of the Service has a member up for the LB (")
+    assert "-TCP-80 3/3); leftover " in last and "-TCP-8080 0/3 (stale-rule: see diff)." in last
+    rounds = cli("probe", "svc/web", "--count", "1", "--timeout", "1", "-o", "json")
+    assert rounds.exit_code == ExitCode.OK
+    assert {p["port"] for p in rounds.json["probes"]} == {30396, 30808}  # the document still has both
