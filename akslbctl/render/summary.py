@@ -158,7 +158,10 @@ def total_line(rows: Sequence[ServiceRow], prog: str = "akslbctl"):
     noun = "LoadBalancer Service" + ("" if n == 1 else "s")
     counts = {s: sum(1 for r in rows if r.standing == s) for s in STANDINGS}
     if counts[HEALTHY] == n:
-        return Text(f"{n} {noun}, nothing wrong.", style=STANDING_STYLE[HEALTHY])
+        # Notes (info findings) say nothing is wrong, but a row names them: say so beside "nothing wrong".
+        noted = sum(1 for r in rows if r.worst is not None)
+        aside = f" ({noted} with notes)" if noted else ""
+        return Text(f"{n} {noun}, nothing wrong{aside}.", style=STANDING_STYLE[HEALTHY])
     parts = [f"{counts[s]} {s}" for s in STANDINGS if counts[s]]
     first = min(rows, key=lambda r: STANDINGS.index(r.standing))
     text = Text(f"{n} {noun}: {', '.join(parts)}.", style=STANDING_STYLE[first.standing])

@@ -305,3 +305,21 @@ def test_probe_tells_a_leftover_as_explain_does(lab):
     rounds = cli("probe", "svc/web", "--count", "1", "--timeout", "1", "-o", "json")
     assert rounds.exit_code == ExitCode.OK
     assert {p["port"] for p in rounds.json["probes"]} == {30396, 30808}  # the document still has both
+
+
+def test_total_line_counts_every_standing_worst_first():
+    from akslbctl.render.summary import STANDINGS, ServiceRow, total_line
+
+    def row(name: str, standing: str, worst: str | None = None, severity: str | None = None) -> ServiceRow:
+        return ServiceRow(
+            "ns", name, "Cluster", 1, 3, 3, 0, worst, severity, "-", "lb", 0, standing, f"svc/{name} -n ns"
+        )
+
+    everything = [row(s.replace(" ", "-"), s) for s in reversed(STANDINGS)]
+    text = total_line(everything, "kubectl aks-lb")
+    assert text.plain == (
+        "7 LoadBalancer Services: 1 dark, 1 not built, 1 without a load balancer, 1 with errors, "
+        "1 without a verdict, 1 with warnings, 1 healthy.\nNext: kubectl aks-lb explain svc/dark -n ns"
+    )
+    noted = total_line([row("a", "healthy", "stale-probe", "info"), row("b", "healthy")])
+    assert noted.plain == "2 LoadBalancer Services, nothing wrong (1 with notes)."
