@@ -40,7 +40,7 @@ AZURE_PLAIN = {
     "Up_Platform": "up (platform)",
     "Down_Probe_ApproachingHealthyThreshold": "down, probes recovering",
     "Down_Probe_HttpStatusCodeError": "down: HTTP status not 200",
-    "Down_Probe_HttpEndpointUnreachable": "down: HTTP endpoint unreachable",
+    "Down_Probe_HttpEndpointUnreachable": "down: endpoint unreachable",  # ≤ 30: fits 80 columns
     "Down_Probe_HttpNoResponse": "down: no HTTP response",
     "Down_Probe_TcpProbeTimeout": "down: TCP probe timed out",
     "Down_Probe_NoHealthyBackend": "down: no healthy backend",
@@ -341,7 +341,8 @@ def _node_table(
     # Too narrow for the wide columns (80 columns): they go first, latency, then the expectation, then the
     # address, and their values move to the line under the node with the reason.
     moved: list[str] = []
-    for extra in ("LATENCY", "EXPECTED", "ADDRESS"):
+    # Azure's words go last, and only where a long node name leaves them no room.
+    for extra in ("LATENCY", "EXPECTED", "ADDRESS", "AZURE SAYS"):
         if sum(w for _, w in cols) + gap * (len(cols) - 1) <= width:
             break
         if any(title == extra for title, _ in cols):
@@ -382,10 +383,22 @@ def _node_table(
         dim = "dim" if n.verdict == ABSENT else ""
         if why_below:
             line.rstrip()
-            extras = [f"{title.lower()} {cells[title][0]}" for title in reversed(moved) if cells[title][0] != "-"]
-            detail = " · ".join([*extras, detail]) if extras else detail
-            for part in textwrap.wrap(detail, max(width - 4, 20), break_on_hyphens=False):
-                line.append("\n    " + part, style=dim)
+            extras = [title for title in reversed(moved) if cells[title][0] != "-"]
+            if not extras:  # the common case, and the fast one
+                for part in textwrap.wrap(detail, max(width - 4, 20), break_on_hyphens=False):
+                    line.append("\n    " + part, style=dim)
+                lines.append(line)
+                continue
+            below = Text(style=dim)
+            for title in extras:  # moved columns keep their colour
+                below.append(f"{title.lower()} ")
+                below.append(cells[title][0], style=cells[title][1])
+                below.append(" · ")
+            below.append(detail)
+            for part in below.wrap(_measure_console(), max(width - 4, 20)):
+                part.rstrip()
+                line.append("\n    ")
+                line.append_text(part)
         else:
             parts = textwrap.wrap(detail, why_w, break_on_hyphens=False) or [""]
             line.append(parts[0], style=dim)
@@ -393,14 +406,25 @@ def _node_table(
                 line.append("\n" + " " * fixed + part, style=dim)
         lines.append(line)
     if folded:
-        lines.append(
-            Text(
-                f"{folded} of {len(nodes)} nodes folded into rows by identical reason; "
-                "--all-nodes or -o wide lists every node.",
-                style="dim",
-            )
+        note = (
+            f"{folded} of {len(nodes)} nodes folded into rows by identical reason; --all-nodes or -o wide lists "
+            "every node."
         )
+        lines.append(Text("\n".join(textwrap.wrap(note, width, break_on_hyphens=False)), style="dim"))
     return Text("\n").join(lines)
+
+
+def _measure_console():
+    """A console only for measuring (Text.wrap needs one); nothing is printed through it."""
+    from rich.console import Console
+
+    global _MEASURE
+    if _MEASURE is None:
+        _MEASURE = Console(width=10_000, no_color=True, markup=False, emoji=False, highlight=False)
+    return _MEASURE
+
+
+_MEASURE = None
 
 
 def _azure_cell(n: NodeVerdict) -> str:

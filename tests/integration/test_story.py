@@ -323,3 +323,18 @@ def test_total_line_counts_every_standing_worst_first():
     )
     noted = total_line([row("a", "healthy", "stale-probe", "info"), row("b", "healthy")])
     assert noted.plain == "2 LoadBalancer Services, nothing wrong (1 with notes)."
+
+
+def test_no_table_line_passes_the_width_azure_says_moves_below_last(lab, monkeypatch):
+    lab("local-http")
+    at80 = cli("explain", "svc/web", "--timeout", "1").stdout  # COLUMNS=120 in tests: set 80 below
+    assert "AZURE SAYS" in at80
+    for cols in ("80", "70"):
+        monkeypatch.setenv("COLUMNS", cols)
+        out = cli("explain", "svc/web", "--timeout", "1").stdout
+        table = out.split("\nNODE", 1)[1].split("\n\n", 1)[0]
+        assert max(len(line) for line in table.splitlines()) <= int(cols), table
+    # 70 columns: no room for Azure's words beside a full node name — they move under it, never cut.
+    assert "AZURE SAYS" not in table
+    assert "    azure says down: HTTP status not 200 · GET :32649/healthz → 503" in table
+    assert "aks-nodepool1-12345678-vmss000002  yes   down" in table
