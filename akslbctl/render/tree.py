@@ -132,6 +132,8 @@ def _findings(d: Diagnosis, console) -> None:
         return
     console.print()
     console.print(Text("Findings", style="bold"))
-    for f in d.findings:
+    from akslbctl.render.story import ordered
+
+    for f in ordered(d.findings, [r.name for r in d.rules]):  # as the table tells them: by severity, grouped
         mark, style = SEVERITY_MARK.get(f.severity, ("·", ""))
         console.print(Text.assemble((f"  {mark} {f.code}  ", style), f.message), overflow="fold")

@@ -137,6 +137,10 @@ def test_findings_are_sorted_by_severity_and_identical_ones_grouped(lab):
     assert len(grouped) == 1, told  # one paragraph for the three nodes, not one each
     assert "cluster state predicts UP for 3 nodes (aks-nodepool1-12345678-vmss000000–000002)" in grouped[0]
     assert "the probe shows DOWN: :30396: connection refused" in grouped[0]
+    # The tree tells the findings in the same order and grouping.
+    tree = cli("explain", "svc/web", "--timeout", "1", "--tree").stdout.split("Findings\n", 1)[1].split("\n\n")[0]
+    assert tree.index("no-healthy-backend") < tree.index("endpoint-probe-disagreement")
+    assert tree.count("endpoint-probe-disagreement") == 1 and "for 3 nodes (" in tree
     # The footer counts what the section shows, in the worst finding's words.
     assert footer(result.stdout)[0].startswith("DARK: no node is up for the LB on Tcp 80. 1 error (no-healthy-backend)")
     assert "1 warning (endpoint-probe-disagreement)" in footer(result.stdout)[0]
