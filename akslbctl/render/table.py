@@ -141,7 +141,8 @@ def render_diagnosis(
 
     for title, group in _group_rules(d.rules):
         console.print()
-        console.print(Text(title, style="bold"), no_wrap=True, overflow="ignore", crop=False)
+        heading = "\n".join(textwrap.wrap(title, width, subsequent_indent="    ", break_on_hyphens=False))
+        console.print(Text(heading, style="bold"), no_wrap=True, overflow="ignore", crop=False)
         first = group[0]
         table = _node_table(
             first.nodes,
@@ -248,7 +249,7 @@ def _group_rules(rules: Sequence[RuleDiagnosis]) -> list[tuple[str, list[RuleDia
         )
         up = members[0].up
         total = sum(1 for n in members[0].nodes if n.in_pool)
-        leftover = " · leftover: no port of the Service (stale-rule)" if members[0].leftover else ""
+        leftover = " · leftover (stale-rule)" if members[0].leftover else ""
         titled.append((f"{ports} · {probe} · {up}/{total} pool members up{leftover}", members))
     return titled
 

@@ -107,7 +107,7 @@ def _add_rules(parent, rules: list[RuleDiagnosis], pods: dict[str, list[tuple[st
     )
     probe.append(counts, style=counts_style)
     if first.leftover:
-        probe.append(" · leftover: no port of the Service (stale-rule)", style="yellow")
+        probe.append(" · leftover (stale-rule)", style="yellow")
     probe_node = rule_node.add(probe)
     for n in first.nodes:
         style = verdict_style(n, dark=dark, leftover=first.leftover)

@@ -28,7 +28,7 @@ def test_leftover_rule_is_a_warning_not_a_dark_service(lab):
         "3 of 3 pool members up for the LB on every rule of the Service. 1 warning (stale-rule).",
         "Next: akslbctl diff svc/web -n default",
     ]
-    assert "Tcp 8080 · probe Tcp :30808 · 0/3 pool members up · leftover: no port of the Service" in result.stdout
+    assert "Tcp 8080 · probe Tcp :30808 · 0/3 pool members up · leftover (stale-rule)" in result.stdout
 
     doc = cli("explain", "svc/web", "-o", "json").json
     assert codes(doc) == ["stale-rule"]
@@ -262,12 +262,12 @@ def test_a_dark_port_is_red_and_a_leftover_yellow(lab, monkeypatch):
 def test_a_leftover_rule_is_yellow_everywhere(lab, monkeypatch):
     lab("stale-rule")
     out = coloured(monkeypatch, "explain", "svc/web").stdout
-    table = out.split("leftover: no port of the Service", 1)[1]
+    table = out.split("leftover (stale-rule)", 1)[1]
     row = line_of(table, "vmss000001")
     assert sgr(row, "down ") == YELLOW and sgr(row, "down: TCP probe timed out") == YELLOW
     assert sgr(line_of(out, "pool members up for the LB"), "3 of 3") == YELLOW
     tree = coloured(monkeypatch, "explain", "svc/web", "--tree").stdout
-    leftover = tree.split("leftover: no port of the Service (stale-rule)", 1)[1]
+    leftover = tree.split("leftover (stale-rule)", 1)[1]
     assert sgr(line_of(leftover, "vmss000001"), "down") == YELLOW
     assert sgr(line_of(tree, "0/3 up"), " · 0/3 up") == YELLOW
     many = coloured(monkeypatch, "explain", "-A").stdout
@@ -342,3 +342,11 @@ def test_no_table_line_passes_the_width_azure_says_moves_below_last(lab, monkeyp
     assert "AZURE SAYS" not in table
     assert "    azure says down: HTTP status not 200 · GET :32649/healthz → 503" in table
     assert "aks-nodepool1-12345678-vmss000002  yes   down" in table
+
+
+def test_every_line_of_a_leftover_screen_fits_80_columns(lab, monkeypatch):
+    lab("stale-rule")
+    monkeypatch.setenv("COLUMNS", "80")
+    for argv in (("explain", "svc/web"), ("explain", "-A"), ("explain", "svc/web", "-o", "wide")):
+        out = cli(*argv).stdout
+        assert max(len(line) for line in out.splitlines()) <= 80, (argv, out)
