@@ -110,9 +110,9 @@ def explain(
             case, probe_opts, provider_version=provider_version, azure=azure_opts, deadline=budget
         )
     if tree or svg:
-        show_pictures(diagnosis, case, output, tree=tree, svg=svg, all_nodes=all_nodes)
+        show_pictures(diagnosis, case, output, tree=tree, svg=svg, all_nodes=all_nodes, case_file=filename)
     else:
-        render_diagnosis(diagnosis, output, all_nodes=all_nodes)
+        render_diagnosis(diagnosis, output, all_nodes=all_nodes, case_file=filename)
     if diagnosis.load_balancer is None and diagnosis.provisioning_failed:
         # Contract §5.2: the provider said why it has not built the LB — something wrong, found (exit 1).
         term().error(
@@ -147,7 +147,7 @@ def no_verdict_line(diagnosis) -> str:
     )
 
 
-def render_diagnosis(diagnosis, output: str, *, all_nodes: bool = False) -> None:
+def render_diagnosis(diagnosis, output: str, *, all_nodes: bool = False, case_file: str | None = None) -> None:
     t = term()
     if output in ("json", "yaml"):
         from akslbctl.render.document import diagnosis_doc
@@ -157,4 +157,6 @@ def render_diagnosis(diagnosis, output: str, *, all_nodes: bool = False) -> None
     from akslbctl.render.escape import human
     from akslbctl.render.table import render_diagnosis
 
-    render_diagnosis(human(diagnosis), t.console(), wide=output == "wide", prog=t.prog, all_nodes=all_nodes)
+    render_diagnosis(
+        human(diagnosis), t.console(), wide=output == "wide", prog=t.prog, all_nodes=all_nodes, case_file=case_file
+    )

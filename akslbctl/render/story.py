@@ -172,13 +172,18 @@ def service_arg(d: Diagnosis) -> str:
     return f"svc/{d.service.name} -n {d.service.namespace}"
 
 
-def next_command(d: Diagnosis, prog: str = "akslbctl") -> str | None:
-    """The command that takes the story on from the finding that leads it, or None."""
+def next_command(d: Diagnosis, prog: str = "akslbctl", case_file: str | None = None) -> str | None:
+    """The command that takes the story on from the finding that leads it, or None.
+
+    ``case_file``: the diagnosis came from ``explain -f`` — offline, the next step reads the same file
+    (``diff -f``), and there is nothing to watch."""
+    import shlex
+
     for t in ordered(d.findings, [r.name for r in d.rules]):
         if t.severity not in (ERROR, WARNING):
             break
         if t.code in DRIFT:
-            return f"{prog} diff {service_arg(d)}"
-        if t.code in WATCH:
+            return f"{prog} diff " + (f"-f {shlex.quote(case_file)}" if case_file else service_arg(d))
+        if t.code in WATCH and not case_file:
             return f"{prog} probe {service_arg(d)} --watch"
     return None

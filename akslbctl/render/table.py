@@ -113,7 +113,13 @@ def _short(name: str, prefix_len: int = 8) -> str:
 
 
 def render_diagnosis(
-    d: Diagnosis, console, *, wide: bool = False, prog: str = "akslbctl", all_nodes: bool = False
+    d: Diagnosis,
+    console,
+    *,
+    wide: bool = False,
+    prog: str = "akslbctl",
+    all_nodes: bool = False,
+    case_file: str | None = None,
 ) -> None:
     """``wide`` adds columns and prints every node; ``all_nodes`` prints every node. Otherwise a table
     of more than GROUP_ABOVE nodes shows the nodes worth reading first and folds the rest (:func:`fold`)."""
@@ -176,7 +182,7 @@ def render_diagnosis(
         for note in d.notes:
             console.print(Text("note: ", style="dim") + Text(note), overflow="fold")
     console.print()
-    console.print(footer(d, prog))
+    console.print(footer(d, prog, case_file))
 
 
 VANTAGE_SIGNALS = ("azure-probe-disagreement", "vantage-unreachable", "nsg-blocks-probe", "pls-proxy-protocol")
@@ -434,7 +440,7 @@ def _azure_cell(n: NodeVerdict) -> str:
     return azure_plain(n.azure.state, n.azure.reason)
 
 
-def footer(d: Diagnosis, prog: str = "akslbctl"):
+def footer(d: Diagnosis, prog: str = "akslbctl", case_file: str | None = None):
     """The last word: what the LB does for the Service, what the findings say, in the worst finding's
     colour, and the command to run next on a line of its own (paste-able)."""
     from rich.text import Text
@@ -442,7 +448,7 @@ def footer(d: Diagnosis, prog: str = "akslbctl"):
     head, style = _verdict_line(d)
     told = tally(d.findings, [r.name for r in d.rules])
     text = Text(head + (f" {told[0].upper()}{told[1:]}." if told else ""), style=style)
-    step = next_command(d, prog)
+    step = next_command(d, prog, case_file)
     if step:
         text.append("\nNext: ", style="bold")
         text.append(step)

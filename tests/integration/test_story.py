@@ -350,3 +350,13 @@ def test_every_line_of_a_leftover_screen_fits_80_columns(lab, monkeypatch):
     for argv in (("explain", "svc/web"), ("explain", "-A"), ("explain", "svc/web", "-o", "wide")):
         out = cli(*argv).stdout
         assert max(len(line) for line in out.splitlines()) <= 80, (argv, out)
+
+
+def test_offline_the_next_step_reads_the_same_case_file(lab, tmp_path):
+    lab("stale-rule")
+    path = tmp_path / "case with space.json"
+    assert cli("capture", "svc/web", "-f", str(path), "--timeout", "1").exit_code == ExitCode.OK
+    result = cli("explain", "-f", str(path))
+    assert result.exit_code == ExitCode.OK, result.output
+    assert footer(result.stdout)[-1] == f"Next: akslbctl diff -f '{path}'"
+    assert cli("diff", "-f", str(path)).exit_code == ExitCode.PROBLEM  # the step it names works, offline
