@@ -83,6 +83,7 @@ class PlannedRule:
     probe_key: str | None  # the PlannedProbe.key, None: the rule has no probe
     members: int  # pool members with an address
     addresses: frozenset[str] = frozenset()
+    leftover: bool = False  # for a port the Service no longer declares (stale-rule): drift, never dark
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class RuleRound:
     up: int  # pool members the LB would send to after this round
     members: int
     unknown: int = 0  # pool members with no state: neither our probe nor Azure's view reached them
+    leftover: bool = False  # a leftover rule (stale-rule): shown, never counted as dark
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,9 @@ class Round:
 
     @property
     def healthy(self) -> bool:
-        """Every rule has a member the LB treats as up (the exit code of ``probe --count``)."""
-        return all(r.up > 0 for r in self.rules)
+        """Every rule of the Service has a member the LB treats as up (the exit code of ``probe --count``);
+        a leftover rule is drift, as in ``explain``, and does not count."""
+        return all(r.up > 0 for r in self.rules if not r.leftover)
 
     @property
     def unknown(self) -> bool:
@@ -184,7 +187,10 @@ def plan(analysis: Analysis, options: WatchOptions) -> WatchPlan:
         without_address += len(mr.members) - len(members)
         key = mr.probe.id.lower() if mr.probe is not None else None
         addresses = frozenset(m.address for m in members)
-        rules.append(PlannedRule(mr.rule.name, mr.rule.protocol, mr.rule.frontend_port, key, len(addresses), addresses))
+        leftover = analysis.expected_rule(mr.rule.name) is None
+        rules.append(
+            PlannedRule(mr.rule.name, mr.rule.protocol, mr.rule.frontend_port, key, len(addresses), addresses, leftover)
+        )
         if mr.probe is None or key is None:
             continue
         entry = probes.setdefault(key, (mr.probe, [], {}))
@@ -376,6 +382,7 @@ class Watch:
                 r.members if r.probe_key is None else len(r.addresses & up_by_probe.get(r.probe_key, set())),
                 r.members,
                 0 if r.probe_key is None else len(r.addresses & unknown_by_probe.get(r.probe_key, set())),
+                r.leftover,
             )
             for r in self.plan.rules
         )

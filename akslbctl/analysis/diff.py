@@ -80,6 +80,14 @@ def _probe_path(protocol: str, path: str | None) -> str | None:
     return path if protocol in HTTP_PROTOCOLS else None
 
 
+def leftover_rule_sentence(port: int, protocol: str) -> str:
+    """How ``diff`` and ``explain`` both name a rule left for a port the Service no longer declares."""
+    return (
+        f"a rule for port {port}/{protocol} that the Service no longer declares: a leftover the provider removes "
+        "on its next successful reconcile"
+    )
+
+
 def compare_probe(want: ExpectedProbe, have: Probe, fields: Sequence[str] = PROBE_FIELDS) -> list[FieldDiff]:
     """The fields of ``have`` that differ from ``want``, in ``findProbe``'s terms.
 
@@ -548,8 +556,8 @@ class _Differ:
                     PRESENCE,
                     False,
                     True,
-                    f"a rule for port {r.frontend_port}/{r.protocol} that the Service no longer declares: clients of "
-                    f"{where} still reach the nodes (a leftover the provider removes on its next successful reconcile)",
+                    f"{leftover_rule_sentence(r.frontend_port, r.protocol)}; while its probe passes, clients of "
+                    f"{where} still reach the nodes",
                 )
 
     def probes(self) -> None:

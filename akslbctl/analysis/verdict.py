@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from akslbctl.analysis.diff import PROBE_TARGET_FIELDS, compare_probe
+from akslbctl.analysis.diff import PROBE_TARGET_FIELDS, compare_probe, leftover_rule_sentence
 from akslbctl.analysis.engine import (
     Analysis,
     is_shared_probe,
@@ -221,7 +221,14 @@ def diagnose(
             probe=mr.probe,
             probe_why=(exp.probe.why if exp and exp.probe else (exp.no_probe_why if exp else None)),
             nodes=tuple(verdicts),
+            leftover=exp is None,
         )
+        if rd.leftover:
+            # Drift, not an outage: the rule carries none of the Service's traffic, so it makes nothing dark.
+            rd = replace(rd, nodes=tuple(_leftover_verdict(v, service) for v in rd.nodes))
+            findings.append(_leftover_finding(rd))
+            rules.append(rd)
+            continue
         if rd.known and rd.up == 0 and any(n.in_pool for n in rd.nodes):
             findings.append(
                 Finding(
@@ -271,6 +278,9 @@ def diagnose(
     if inside.explained:  # a NetworkPolicy names why these nodes fail: no separate disagreement
         findings = [f for f in findings if not (f.code == "endpoint-probe-disagreement" and f.node in inside.explained)]
 
+    leftovers = {r.name for r in rules if r.leftover}
+    if leftovers:  # only stale-rule speaks of a leftover rule: its probe and paths are no one's problem
+        findings = [f for f in findings if f.rule not in leftovers or f.code == "stale-rule"]
     frontends = tuple((f.name, analysis.match.frontend_ips.get(f.id.lower())) for f in analysis.match.frontends)
     return Diagnosis(
         service=service,
@@ -511,15 +521,7 @@ def _describe(protocol: str, port: int, path: str | None) -> str:
 def _rule_findings(mr: MatchedRule, exp: ExpectedRule | None, reconcile_fails: bool) -> list[Finding]:
     name = mr.rule.name
     if exp is None:
-        return [
-            Finding(
-                "stale-rule",
-                WARNING,
-                f"{name} matches no port of the Service as it is now: a leftover the provider removes on its "
-                "next successful reconcile",
-                rule=name,
-            )
-        ]
+        return []  # a leftover: stale-rule, raised once its verdicts are known (_leftover_finding)
     stale = " (the provider's reconcile is failing, see annotation-invalid)" if reconcile_fails else ""
     want: ExpectedProbe | None = exp.probe
     have = mr.probe
@@ -563,6 +565,27 @@ def _rule_findings(mr: MatchedRule, exp: ExpectedRule | None, reconcile_fails: b
             rule=name,
         )
     ]
+
+
+def _leftover_verdict(v: NodeVerdict, service: Service) -> NodeVerdict:
+    """A leftover rule's probe failing says nothing of the node: nothing of the Service listens there."""
+    if v.verdict != DOWN or v.observed is None or v.reason != v.observed.outcome:
+        return v
+    return replace(
+        v, detail=f"{plain_outcome(v.observed)}: the rule is a leftover, nothing of {service.ref} listens there"
+    )
+
+
+def _leftover_finding(rd: RuleDiagnosis) -> Finding:
+    """``stale-rule``: the same sentence as diff's, and what the LB does with the leftover now."""
+    text = f"{rd.name}: {leftover_rule_sentence(rd.frontend_port, rd.protocol)}"
+    members = sum(1 for n in rd.nodes if n.in_pool)
+    if rd.known and rd.up == 0:
+        text += "; its probe fails on every pool member, so the LB forwards nothing on it"
+    elif rd.known:
+        text += f"; the LB still forwards its clients to {rd.up} of {members} pool member(s)"
+    text += " — none of the Service's traffic depends on it"
+    return Finding("stale-rule", WARNING, text, rule=rd.name)
 
 
 def _missing_rules(analysis: Analysis) -> list[Finding]:

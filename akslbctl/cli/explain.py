@@ -63,6 +63,14 @@ def explain(
         typer.Option("--svg", metavar="FILE", help="Also save the table or tree as an SVG picture in this file."),
     ] = None,
     output: Annotated[str, output_option(OUTPUTS)] = "table",
+    all_nodes: Annotated[
+        bool,
+        typer.Option(
+            "--all-nodes",
+            help="Print every node's row; above 20 nodes the table otherwise shows the nodes worth reading "
+            "first and folds the rest by identical reason (-o wide prints every row too).",
+        ),
+    ] = False,
     timeout: Annotated[float, probe_timeout()] = "5s",  # type: ignore[assignment]  # the parser makes it seconds
     no_probe: Annotated[bool, typer.Option("--no-probe", help="Do not probe the nodes.")] = False,
     no_azure_health: NoAzureHealth = False,
@@ -111,9 +119,9 @@ def explain(
             case, probe_opts, provider_version=provider_version, azure=azure_opts, deadline=budget
         )
     if tree or svg:
-        show_pictures(diagnosis, case, output, tree=tree, svg=svg)
+        show_pictures(diagnosis, case, output, tree=tree, svg=svg, all_nodes=all_nodes, case_file=filename)
     else:
-        render_diagnosis(diagnosis, output)
+        render_diagnosis(diagnosis, output, all_nodes=all_nodes, case_file=filename)
     if diagnosis.load_balancer is None and diagnosis.provisioning_failed:
         # Contract §5.2: the provider said why it has not built the LB — something wrong, found (exit 1).
         term().error(
@@ -148,7 +156,7 @@ def no_verdict_line(diagnosis) -> str:
     )
 
 
-def render_diagnosis(diagnosis, output: str) -> None:
+def render_diagnosis(diagnosis, output: str, *, all_nodes: bool = False, case_file: str | None = None) -> None:
     t = term()
     if output in ("json", "yaml"):
         from akslbctl.render.document import diagnosis_doc
@@ -158,4 +166,6 @@ def render_diagnosis(diagnosis, output: str) -> None:
     from akslbctl.render.escape import human
     from akslbctl.render.table import render_diagnosis
 
-    render_diagnosis(human(diagnosis), t.console(), wide=output == "wide")
+    render_diagnosis(
+        human(diagnosis), t.console(), wide=output == "wide", prog=t.prog, all_nodes=all_nodes, case_file=case_file
+    )

@@ -27,7 +27,9 @@ def check_picture_options(output: str, *, tree: bool, svg: str | None) -> None:
             raise UsageError(f"cannot write {svg}: folder {folder} does not exist")
 
 
-def show_pictures(diagnosis, case, output: str, *, tree: bool, svg: str | None) -> None:
+def show_pictures(
+    diagnosis, case, output: str, *, tree: bool, svg: str | None, all_nodes: bool = False, case_file: str | None = None
+) -> None:
     """Print the table (or the tree) as usual and, with ``svg``, save the same as a picture."""
     from akslbctl.render.escape import human
 
@@ -41,7 +43,9 @@ def show_pictures(diagnosis, case, output: str, *, tree: bool, svg: str | None) 
         from akslbctl.render.table import render_diagnosis
 
         def draw(console) -> None:
-            render_diagnosis(diagnosis, console, wide=output == "wide")
+            render_diagnosis(
+                diagnosis, console, wide=output == "wide", prog=term().prog, all_nodes=all_nodes, case_file=case_file
+            )
 
     show(draw, svg, title=f"akslbctl explain {diagnosis.service.ref}")
 

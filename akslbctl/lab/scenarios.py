@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from akslbctl.lab.behaviours import Hang, Http, Reply
+from akslbctl.lab.behaviours import Closed, Hang, Http, Reply
 from akslbctl.lab.cluster import AksBuilder, LabCluster
 
 
@@ -363,6 +363,26 @@ def _large_local(value: str | None) -> LabCluster:
         endpoints_on=[i for i in range(n) if i % 10 != 9] or [0],
     )
     return b.build(name=f"large-local-{n}")
+
+
+@scenario(
+    "mixed-30",
+    "30 nodes, Local policy, Http probe /healthz on healthCheckNodePort 32649: a pod on 22 nodes (up), "
+    "none on 6 (503, down by design), and two nodes with pods that fail the probe (node 5 hangs, node 12 "
+    "refuses): a table past 20 rows shows those first and folds the rest.",
+)
+def _mixed_30(_: str | None) -> LabCluster:
+    b = _builder("mixed-30", nodes=30)
+    b.add_service(
+        "web",
+        ports=[{"port": 80, "nodePort": 31080}],
+        policy="Local",
+        health_check_node_port=32649,
+        endpoints_on=list(range(24)),
+    )
+    b.node_behaviour(5, 32649, Hang())
+    b.node_behaviour(12, 32649, Closed())
+    return b.build()
 
 
 # -- the network path: vantage point, NSGs, dual-stack, Private Link (field cases C07, C08, C15, C16)

@@ -50,6 +50,7 @@ class RuleDiagnosis:
     probe: Probe | None
     probe_why: str | None  # why the provider would configure this probe (or no probe)
     nodes: tuple[NodeVerdict, ...]
+    leftover: bool = False  # matches no port of the Service as it is now (drift: stale-rule): carries no traffic
 
     @property
     def up(self) -> int:
@@ -106,9 +107,18 @@ class Diagnosis:
     shares: tuple = ()  # analysis.share.RuleShare per rule: the expected split of traffic (C17)
 
     @property
+    def serving_rules(self) -> tuple[RuleDiagnosis, ...]:
+        """The rules that carry the Service's traffic: every rule but the leftovers (``stale-rule``).
+
+        A leftover rule is drift, told by its warning; it never makes the Service dark nor counts in
+        its up/down figures.
+        """
+        return tuple(r for r in self.rules if not r.leftover)
+
+    @property
     def all_unknown(self) -> bool:
         """Contract §5.1: every pool member of every rule is ``unknown`` — the evidence could not be had."""
-        members = [n for r in self.rules for n in r.nodes if n.in_pool]
+        members = [n for r in (self.serving_rules or self.rules) for n in r.nodes if n.in_pool]
         return bool(members) and all(n.verdict == UNKNOWN for n in members)
 
     @property
@@ -133,7 +143,7 @@ class Diagnosis:
         """Contract §4 exit 0: every rule has a node the LB treats as up, and no error finding."""
         if self.has_error:
             return False
-        return all(r.up > 0 for r in self.rules if r.known)
+        return all(r.up > 0 for r in self.serving_rules if r.known)
 
 
 # -- diff (contract §6) ---------------------------------------------------------------------------

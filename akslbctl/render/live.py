@@ -151,24 +151,34 @@ def summary_text(rnd: Round | None) -> tuple[str, bool]:
     """The closing line and whether it is good news."""
     if rnd is None:
         return "no round ran.", False
-    blind = [r for r in rnd.rules if r.up == 0 and r.members and r.unknown == r.members]
-    dark = [r for r in rnd.rules if r.up == 0 and not r.unknown]
+    serving = [r for r in rnd.rules if not r.leftover]
+    leftovers = [r for r in rnd.rules if r.leftover]
+    # A leftover rule (stale-rule) is drift, as explain tells it: named, never what makes the Service dark.
+    extra = (
+        "; leftover " + ", ".join(f"{r.name} {r.up}/{r.members}" for r in leftovers) + " (stale-rule: see diff)"
+        if leftovers
+        else ""
+    )
+    # Unknown members (neither our probe nor Azure's view reached them) are never counted as down.
+    blind = [r for r in serving if r.up == 0 and r.members and r.unknown == r.members]
+    dark = [r for r in serving if r.up == 0 and not r.unknown]
     if dark:
         names = ", ".join(r.name for r in dark)
-        return f"After round {rnd.number}: DARK — no member is up for the LB on {names}.", False
-    unsure = [r for r in rnd.rules if r.up == 0 and r.unknown and r not in blind]
+        return f"After round {rnd.number}: DARK — no member is up for the LB on {names}{extra}.", False
+    unsure = [r for r in serving if r.up == 0 and r.unknown and r not in blind]
     if unsure:
         names = ", ".join(f"{r.name} ({r.unknown} of {r.members} not seen from here or by Azure)" for r in unsure)
-        return f"After round {rnd.number}: no member is known to be up for the LB on {names}.", False
+        return f"After round {rnd.number}: no member is known to be up for the LB on {names}{extra}.", False
     if blind:
         names = ", ".join(r.name for r in blind)
         return (
             f"After round {rnd.number}: NO VERDICT for {names} — no probe reached a node from here and Azure's "
-            "view is unavailable.",
+            f"view is unavailable{extra}.",
             False,
         )
-    parts = ", ".join(f"{r.name} {r.up}/{r.members}" for r in rnd.rules)
-    return f"After round {rnd.number}: every rule has a member up for the LB ({parts}).", True
+    parts = ", ".join(f"{r.name} {r.up}/{r.members}" for r in serving)
+    every = "every rule of the Service" if leftovers else "every rule"
+    return f"After round {rnd.number}: {every} has a member up for the LB ({parts}){extra}.", True
 
 
 def _header_lines(plan: WatchPlan) -> list[tuple[str, str]]:
@@ -339,12 +349,12 @@ class LiveTable:
             text.append(f"{n.node:<{name_w}}  ", style="bold" if n.state.flipped else "")
             if show_addr:
                 text.append(f"{n.address:<{addr_w}}  ")
-            text.append(f"{result_cell(n):<11} ", style="green" if n.ok else "red" if n.ok is False else "dim")
+            text.append(f"{result_cell(n):<11} ", style="green" if n.ok else _down_style(n) if n.ok is False else "dim")
             text.append(f"{latency_cell(n):>8}  ")
             text.append(f"{state_cell(n):<10} ", style=_state_style(n))
             recent = n.state.history[-hist:]
             for r in recent:
-                text.append("✓" if r else "✗", style="green" if r else "red")
+                text.append("✓" if r else "✗", style="green" if r else _down_style(n))
             text.append(" " * (hist_w - len(recent)))
             if show_azure:
                 style = "dim" if n.azure is None else "yellow" if n.disagreement else _azure_style(n)
@@ -375,10 +385,21 @@ def _urgency(n: NodeRound) -> tuple[int, str]:
     return rank, n.node
 
 
+def by_design(n: NodeRound) -> bool:
+    """Down as the cluster says it should be: kube-proxy answers that the node has no local endpoint
+    (a Local Service's node without a pod). Yellow, never red: nothing contradicts the expectation."""
+    r = n.result
+    return r is not None and not r.up and r.local_endpoints == 0 and n.disagreement is None
+
+
+def _down_style(n: NodeRound) -> str:
+    return "yellow" if by_design(n) else "red"
+
+
 def _state_style(n: NodeRound) -> str:
     if n.lb is None:
         return "magenta"
-    base = "green" if n.up else "red"
+    base = "green" if n.up else _down_style(n)
     if n.state.flipped:
         return f"bold reverse {base}"
     if n.state.against:
@@ -388,7 +409,7 @@ def _state_style(n: NodeRound) -> str:
 
 def _azure_style(n: NodeRound) -> str:
     state = (n.azure.state or "").lower() if n.azure is not None else ""
-    return "green" if state == "up" else "red" if state == "down" else "dim"
+    return "green" if state == "up" else _down_style(n) if state == "down" else "dim"
 
 
 def renderer(output: str, terminal):

@@ -12,9 +12,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from akslbctl.errors import ExitCode
-from akslbctl.model.report import DOWN, ERROR, INFO, UP, WARNING, Diagnosis
+from akslbctl.model.report import DOWN, ERROR, UP, WARNING, Diagnosis
+from akslbctl.render.story import SEVERITY_STYLE, service_arg, worst
 
-_RANK = {ERROR: 3, WARNING: 2, INFO: 1}
+# How a Service stands, by its worst finding: the footer counts Services in these, in this order
+# (the first is the worst), and names the command for the worst Service.
+DARK, NOT_BUILT, NO_LB, ERRORS, NO_VERDICT, WARNINGS, HEALTHY = (
+    "dark",
+    "not built",
+    "without a load balancer",
+    "with errors",
+    "without a verdict",
+    "with warnings",
+    "healthy",
+)
+STANDINGS = (DARK, NOT_BUILT, NO_LB, ERRORS, NO_VERDICT, WARNINGS, HEALTHY)
+STANDING_STYLE = {
+    DARK: "bold red",
+    NOT_BUILT: "bold red",
+    NO_LB: "bold red",
+    ERRORS: "bold red",
+    NO_VERDICT: "magenta",
+    WARNINGS: "yellow",
+    HEALTHY: "bold green",
+}
 
 
 @dataclass(frozen=True)
@@ -22,7 +43,7 @@ class ServiceRow:
     namespace: str
     name: str
     policy: str
-    rules: int
+    rules: int  # the rules that serve the Service (leftovers are drift: not counted)
     pool: int  # nodes in the backend pool of any rule
     up: int | None  # pool members up on every rule (None: not probed)
     down: int | None  # pool members down on at least one rule
@@ -31,36 +52,58 @@ class ServiceRow:
     address: str  # the ingress IPs
     load_balancer: str | None
     exit_code: int
+    standing: str = HEALTHY  # one of STANDINGS
+    target: str = ""  # svc/NAME -n NAMESPACE
+
+
+def standing(d: Diagnosis) -> str:
+    """Where the Service stands, from its worst finding (the footer counts these)."""
+    if d.load_balancer is None:
+        return NOT_BUILT if d.provisioning_failed else NO_LB
+    if any(r.known and r.up == 0 for r in d.serving_rules) or any(
+        f.code in ("no-healthy-backend", "pool-without-nodes") for f in d.findings
+    ):
+        return DARK
+    if d.has_error:
+        return ERRORS
+    if d.no_evidence:
+        return NO_VERDICT
+    if any(f.severity == WARNING for f in d.findings):
+        return WARNINGS
+    return HEALTHY
 
 
 def summary_row(d: Diagnosis) -> ServiceRow:
-    pool = {n.node for r in d.rules for n in r.nodes if n.in_pool}
-    known = any(r.known for r in d.rules)
+    rules = d.serving_rules
+    pool = {n.node for r in rules for n in r.nodes if n.in_pool}
+    known = any(r.known for r in rules)
     up = down = None
     if known:
-        up_sets = [{n.node for n in r.nodes if n.verdict == UP} for r in d.rules]
+        up_sets = [{n.node for n in r.nodes if n.verdict == UP} for r in rules]
         up = len(set.intersection(pool, *up_sets)) if up_sets else 0
-        down = len({n.node for r in d.rules for n in r.nodes if n.verdict == DOWN})
-    worst = max(d.findings, key=lambda f: _RANK.get(f.severity, 0), default=None)
+        down = len({n.node for r in rules for n in r.nodes if n.verdict == DOWN})
+    first = worst(d.findings, [r.name for r in d.rules])
     # Exit 3: no LB nor an event that explains it, or no verdict at all (§5.1, §5.2).
     code = ExitCode.NO_EVIDENCE if d.no_evidence else ExitCode.OK if d.healthy else ExitCode.PROBLEM
     return ServiceRow(
         namespace=d.service.namespace,
         name=d.service.name,
         policy=d.service.external_traffic_policy,
-        rules=len(d.rules),
+        rules=len(rules),
         pool=len(pool),
         up=up,
         down=down,
-        worst=worst.code if worst else ("lb-not-found" if d.load_balancer is None else None),
-        severity=worst.severity if worst else (ERROR if d.load_balancer is None else None),
+        worst=first.code if first else ("lb-not-found" if d.load_balancer is None else None),
+        severity=first.severity if first else (ERROR if d.load_balancer is None else None),
         address=", ".join(d.service.ingress_ips) or "<pending>",
         load_balancer=d.load_balancer.name if d.load_balancer else None,
         exit_code=int(code),
+        standing=standing(d),
+        target=service_arg(d),
     )
 
 
-def render_summary(rows: Sequence[ServiceRow], console, *, wide: bool = False) -> None:
+def render_summary(rows: Sequence[ServiceRow], console, *, wide: bool = False, prog: str = "akslbctl") -> None:
     from rich.text import Text
 
     width = max(console.width or 80, 40)
@@ -90,7 +133,7 @@ def render_summary(rows: Sequence[ServiceRow], console, *, wide: bool = False) -
         lines.append(line)
     console.print(Text("\n").join(lines), no_wrap=True, overflow="ignore", crop=False)
     console.print()
-    console.print(_total(rows))
+    console.print(total_line(rows, prog))
 
 
 def _cells(r: ServiceRow) -> list[str]:
@@ -101,22 +144,27 @@ def _cells(r: ServiceRow) -> list[str]:
 
 
 def _style(r: ServiceRow) -> str:
-    return {ERROR: "bold red", WARNING: "yellow", INFO: "cyan"}.get(r.severity or "", "green")
+    if r.worst is None or r.severity not in (ERROR, WARNING):
+        return "green" if r.worst is None else SEVERITY_STYLE.get(r.severity or "", "")
+    return SEVERITY_STYLE[r.severity]
 
 
-def _total(rows: Sequence[ServiceRow]):
+def total_line(rows: Sequence[ServiceRow], prog: str = "akslbctl"):
+    """``2 LoadBalancer Services: 1 dark, 1 with warnings.`` — Services counted by their worst finding,
+    in the colour of the worst, then the command that explains the worst Service."""
     from rich.text import Text
 
     n = len(rows)
-    bad = sum(1 for r in rows if r.exit_code == ExitCode.PROBLEM)
-    unknown = sum(1 for r in rows if r.exit_code == ExitCode.NO_EVIDENCE)
     noun = "LoadBalancer Service" + ("" if n == 1 else "s")
-    if not bad and not unknown:
-        return Text(f"{n} {noun}, nothing wrong.", style="bold green")
-    parts = []
-    if bad:
-        parts.append(f"{bad} with something wrong")
-    if unknown:
-        parts.append(f"{unknown} without a verdict (no load balancer, or no evidence from here)")
-    style = "bold red" if bad else "magenta"
-    return Text(f"{n} {noun}, {', '.join(parts)}: explain svc/NAME -n NAMESPACE tells why.", style=style)
+    counts = {s: sum(1 for r in rows if r.standing == s) for s in STANDINGS}
+    if counts[HEALTHY] == n:
+        # Notes (info findings) say nothing is wrong, but a row names them: say so beside "nothing wrong".
+        noted = sum(1 for r in rows if r.worst is not None)
+        aside = f" ({noted} with notes)" if noted else ""
+        return Text(f"{n} {noun}, nothing wrong{aside}.", style=STANDING_STYLE[HEALTHY])
+    parts = [f"{counts[s]} {s}" for s in STANDINGS if counts[s]]
+    first = min(rows, key=lambda r: STANDINGS.index(r.standing))
+    text = Text(f"{n} {noun}: {', '.join(parts)}.", style=STANDING_STYLE[first.standing])
+    text.append("\nNext: ", style="bold")
+    text.append(f"{prog} explain {first.target}")
+    return text

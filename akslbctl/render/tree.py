@@ -101,14 +101,22 @@ def _add_rules(parent, rules: list[RuleDiagnosis], pods: dict[str, list[tuple[st
             probe.append(f" {p.request_path or '/'}")
         probe.append(f" · every {p.interval or '?'} s, threshold {p.threshold}")
     counts = f" · {first.up}/{in_pool} up" if first.known else " · not probed"
-    probe.append(counts, style="bold green" if first.known and first.up else "bold red" if first.known else "magenta")
+    dark = first.known and not first.up and not first.leftover
+    counts_style = (
+        "magenta" if not first.known else "yellow" if first.leftover else "bold red" if dark else "bold green"
+    )
+    probe.append(counts, style=counts_style)
+    if first.leftover:
+        probe.append(" · leftover (stale-rule)", style="yellow")
     probe_node = rule_node.add(probe)
     for n in first.nodes:
-        style = verdict_style(n)
+        style = verdict_style(n, dark=dark, leftover=first.leftover)
         line = Text.assemble((MARKS.get(n.verdict, "·"), style), " ", n.node, "  ", (n.verdict, style))
         if n.azure is not None:
             line.append("  Azure: ", style="dim")
-            line.append(azure_plain(n.azure.state, n.azure.reason), style=_azure_style(n))
+            line.append(
+                azure_plain(n.azure.state, n.azure.reason), style=_azure_style(n, dark=dark, leftover=first.leftover)
+            )
         if n.detail:
             line.append(f"  {n.detail}", style="dim")
         node = probe_node.add(line)
@@ -124,6 +132,8 @@ def _findings(d: Diagnosis, console) -> None:
         return
     console.print()
     console.print(Text("Findings", style="bold"))
-    for f in d.findings:
+    from akslbctl.render.story import ordered
+
+    for f in ordered(d.findings, [r.name for r in d.rules]):  # as the table tells them: by severity, grouped
         mark, style = SEVERITY_MARK.get(f.severity, ("·", ""))
         console.print(Text.assemble((f"  {mark} {f.code}  ", style), f.message), overflow="fold")

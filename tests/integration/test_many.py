@@ -123,7 +123,9 @@ def test_exit_code_is_the_worst_of_the_services(lab):
     table = rows(result.stdout)
     assert table[("default", "ingress")][5:8] == ["0", "3", "no-healthy-backend"]
     assert table[("default", "web")][7] == "-"
-    assert "2 LoadBalancer Services, 1 with something wrong" in result.stdout
+    # The footer counts Services by their worst finding and names the command for the worst one.
+    assert "2 LoadBalancer Services: 1 dark, 1 healthy." in result.stdout
+    assert result.stdout.rstrip().endswith("Next: akslbctl explain svc/ingress -n default")
 
 
 def test_wide_adds_address_and_lb_and_drops_them_at_80_columns(lab, monkeypatch):
