@@ -53,6 +53,12 @@ def explain(
     svg: Annotated[
         str | None, typer.Option("--svg", help="Also save the table or tree as an SVG picture in this file.")
     ] = None,
+    png: Annotated[
+        str | None,
+        typer.Option(
+            "--png", help="Also save the table or tree as a PNG picture in this file (for tickets that show no SVG)."
+        ),
+    ] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="table, wide, json or yaml.")] = "table",
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per probe, as a whole.", min=0.05)] = 5.0,
     no_probe: Annotated[bool, typer.Option("--no-probe", help="Do not probe the nodes.")] = False,
@@ -73,7 +79,7 @@ def explain(
     budget = Deadline.start(deadline)
     setup_logging(debug)
     output = output_format(output)
-    check_picture_options(output, tree=tree, svg=svg)
+    check_picture_options(output, tree=tree, svg=svg, png=png)
     conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
     probe_opts = ProbeOptions(enabled=not no_probe, timeout=timeout)
     azure_opts = AzureOptions(enabled=not no_azure_health, endpoint=arm_endpoint)
@@ -88,6 +94,7 @@ def explain(
             filename=filename,
             tree=tree,
             svg=svg,
+            png=png,
             output=output,
             probe=probe_opts,
             azure=azure_opts,
@@ -101,8 +108,8 @@ def explain(
         _, diagnosis = run_explain(
             case, probe_opts, provider_version=provider_version, azure=azure_opts, deadline=budget
         )
-    if tree or svg:
-        show_pictures(diagnosis, case, output, tree=tree, svg=svg)
+    if tree or svg or png:
+        show_pictures(diagnosis, case, output, tree=tree, svg=svg, png=png)
     else:
         render_diagnosis(diagnosis, output)
     if diagnosis.load_balancer is None and diagnosis.provisioning_failed:

@@ -30,7 +30,8 @@ def hanging(head: str, body: str, width: int, *, head_style: str = "", body_styl
         lead = indent + 4
     first_room = max(width - indent - len(head), 20)
     parts = wrap_lines(body, first_room)
-    line = Text(head, style=head_style)
+    line = Text()
+    line.append(head, style=head_style)
     line.append(parts[0], style=body_style)
     rest = " ".join(parts[1:])
     if rest:
