@@ -116,4 +116,10 @@ def _png(lines, *, title: str, columns: int) -> bytes:
             "note: no monospace font found (DejaVu Sans Mono, Liberation Mono, Noto Sans Mono, Menlo, Consolas); "
             "the PNG uses Pillow's own font\n"
         )
+    from akslbctl.render.picture import MAX_PNG_LINES
+
+    if len(lines) > MAX_PNG_LINES:
+        term().stderr.write(
+            f"note: the PNG shows the first {MAX_PNG_LINES - 1} of {len(lines)} lines (--svg holds them all)\n"
+        )
     return to_png(lines, title=title, columns=columns, fonts=fonts)

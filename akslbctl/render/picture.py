@@ -162,6 +162,7 @@ def to_svg(lines: Sequence[Sequence[Run]], *, title: str, columns: int) -> str:
 # -- PNG ---------------------------------------------------------------------------------------------------
 
 PNG_FONT = 16  # px
+MAX_PNG_LINES = 1000  # about 22,000 pixels tall
 MONO_FONTS = (
     "DejaVuSansMono.ttf",
     "LiberationMono-Regular.ttf",
@@ -284,6 +285,12 @@ def to_png(lines: Sequence[Sequence[Run]], *, title: str, columns: int, fonts: F
 
     fonts = fonts or find_fonts()
     glyphs = _Glyphs(fonts)
+    if len(lines) > MAX_PNG_LINES:  # taller than image viewers (and Pillow) accept: the rest is said, not drawn
+        more = len(lines) - MAX_PNG_LINES + 1
+        from akslbctl.render.wrap import fit
+
+        note = fit(f"… {more} more lines not drawn: see the SVG or the terminal output", max(columns, 20))
+        lines = [*lines[: MAX_PNG_LINES - 1], [Run(0, note, cell_len(note), TITLE)]]
     cell = max(1, round(fonts.regular.getlength("M"))) if fonts.name else round(PNG_FONT * 0.6)
     ascent, descent = fonts.regular.getmetrics()
     line_h = max(ascent + descent, round(PNG_FONT * 1.25)) + 2
@@ -300,6 +307,7 @@ def to_png(lines: Sequence[Sequence[Run]], *, title: str, columns: int, fonts: F
     title_w = fonts.regular.getlength(title)
     draw.text(((width - title_w) / 2, bar // 2 + 2), title, font=fonts.regular, fill=TITLE, anchor="lm")
     top = bar + PAD
+    masks: dict[tuple[str, bool], object] = {}  # each glyph drawn once, then pasted in its colour
     for row, line in enumerate(lines):
         y = top + row * line_h
         for r in line:
@@ -311,13 +319,26 @@ def to_png(lines: Sequence[Sequence[Run]], *, title: str, columns: int, fonts: F
             for ch in r.text:
                 w = cell_len(ch)
                 if ch != " ":
-                    font = glyphs.font(ch, r.bold)
-                    # centred in its cell(s): a glyph from a wider fallback font still sits in place
-                    cx = PAD + col * cell + (w * cell) / 2
-                    draw.text((cx, y + baseline), ch, font=font, fill=r.fg, anchor="ms")
+                    mask = masks.get((ch, r.bold))
+                    if mask is None:
+                        font = glyphs.font(ch, r.bold)
+                        mask = masks[(ch, r.bold)] = _glyph_mask(font, ch, w, cell, line_h, baseline)
+                    image.paste(r.fg, (PAD + (col - 1) * cell, y), mask)
                 col += w
             if r.underline:
                 draw.line((x0, y + line_h - 3, x0 + r.cells * cell, y + line_h - 3), fill=r.fg)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    # Text on one background has few colours: a 128-colour palette keeps it sharp at a tenth of the size.
+    image = image.quantize(colors=128, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def _glyph_mask(font, ch: str, cells: int, cell: int, line_h: int, baseline: int):
+    """``ch`` as an alpha mask one cell wider on each side than its own cells (a glyph from a wider
+    fallback font may overhang), centred on its cells, on the baseline."""
+    from PIL import Image, ImageDraw
+
+    mask = Image.new("L", ((cells + 2) * cell, line_h), 0)
+    ImageDraw.Draw(mask).text((cell + cells * cell / 2, baseline), ch, font=font, fill=255, anchor="ms")
+    return mask
