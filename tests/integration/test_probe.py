@@ -484,24 +484,29 @@ def run_on_pty(running, *argv: str, columns: int, rounds: int) -> str:
     )
     os.close(follower)
     raw = b""
-    deadline = time.monotonic() + 60
+
+    def read(until: float) -> bytes:
+        """What the terminal received next, b"" at its end or once ``until`` (monotonic) has passed."""
+        import select
+
+        left = until - time.monotonic()
+        if left <= 0 or not select.select([leader], [], [], left)[0]:
+            return b""
+        try:
+            return os.read(leader, 65536)
+        except OSError:  # the other side closed
+            return b""
+
     try:
-        while raw.count(b"Round ") < rounds and time.monotonic() < deadline:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
+        deadline = time.monotonic() + 60
+        while raw.count(b"Round ") < rounds:
+            chunk = read(deadline)
             if not chunk:
                 break
             raw += chunk
         proc.send_signal(signal.SIGINT)
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
+        deadline = time.monotonic() + 30
+        while chunk := read(deadline):
             raw += chunk
         proc.wait(timeout=30)
     finally:
