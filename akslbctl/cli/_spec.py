@@ -37,6 +37,7 @@ COMMANDS = {
             (('--selector', '-l'), '', False, 'LoadBalancer Services matching this label selector: one row each'),
             (('--tree',), None, False, 'Show a tree: frontend → rules → probes → nodes → pods'),
             (('--svg',), 'file:svg', False, 'Also save the table or tree as an SVG picture in this file'),
+            (('--png',), 'file:png', False, 'Also save the table or tree as a PNG picture in this file (for tickets that show no SVG)'),
             (('--output', '-o'), (('table', 'table for people (default)'), ('wide', 'table with addresses, expectations and latencies'), ('json', 'versioned JSON document'), ('yaml', 'versioned YAML document')), False, 'table, wide, json or yaml'),
             (('--all-nodes',), None, False, "Print every node's row; above 20 nodes the table otherwise shows the nodes worth reading…"),
             (('--timeout',), '', False, 'How long each probe may take, as a whole (5s, 500ms; plain: seconds)'),

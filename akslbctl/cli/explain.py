@@ -62,6 +62,14 @@ def explain(
         str | None,
         typer.Option("--svg", metavar="FILE", help="Also save the table or tree as an SVG picture in this file."),
     ] = None,
+    png: Annotated[
+        str | None,
+        typer.Option(
+            "--png",
+            metavar="FILE",
+            help="Also save the table or tree as a PNG picture in this file (for tickets that show no SVG).",
+        ),
+    ] = None,
     output: Annotated[str, output_option(OUTPUTS)] = "table",
     all_nodes: Annotated[
         bool,
@@ -90,7 +98,7 @@ def explain(
     budget = Deadline.start(deadline)
     setup_logging(debug)
     output = output_format(output)
-    check_picture_options(output, tree=tree, svg=svg)
+    check_picture_options(output, tree=tree, svg=svg, png=png)
     conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
     probe_opts = ProbeOptions(enabled=not no_probe, timeout=timeout)
     azure_opts = AzureOptions(enabled=not no_azure_health, endpoint=arm_endpoint)
@@ -105,6 +113,7 @@ def explain(
             filename=filename,
             tree=tree,
             svg=svg,
+            png=png,
             output=output,
             probe=probe_opts,
             azure=azure_opts,
@@ -118,8 +127,8 @@ def explain(
         _, diagnosis = run_explain(
             case, probe_opts, provider_version=provider_version, azure=azure_opts, deadline=budget
         )
-    if tree or svg:
-        show_pictures(diagnosis, case, output, tree=tree, svg=svg, all_nodes=all_nodes, case_file=filename)
+    if tree or svg or png:
+        show_pictures(diagnosis, case, output, tree=tree, svg=svg, png=png, all_nodes=all_nodes, case_file=filename)
     else:
         render_diagnosis(diagnosis, output, all_nodes=all_nodes, case_file=filename)
     if diagnosis.load_balancer is None and diagnosis.provisioning_failed:

@@ -27,6 +27,7 @@ def explain_many(
     tree: bool,
     svg: str | None,
     output: str,
+    png: str | None = None,
     probe,
     azure,
     provider_version: str | None,
@@ -83,6 +84,7 @@ def explain_many(
             lambda console: render_summary(rows, console, wide=output == "wide", prog=t.prog),
             svg,
             title="akslbctl explain",
+            png=png,
         )
     if not diagnoses:
         where = "in any namespace" if all_namespaces else "in the namespace"

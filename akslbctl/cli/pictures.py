@@ -1,8 +1,10 @@
-"""``explain --tree`` and ``--svg FILE``: the report as a tree, and as a picture to attach to a ticket.
+"""``explain --tree``, ``--svg FILE`` and ``--png FILE``: the report as a tree, and as a picture to
+attach to a ticket (PNG where the ticket system does not show SVG).
 
-The SVG is drawn by a second, recording console with colours on, whatever the terminal or
-``NO_COLOR`` say about the screen, so the picture reads the same everywhere; it has the width of the
-output on screen.
+The picture is drawn by a second, recording console with colours on, whatever the terminal or
+``NO_COLOR`` say about the screen, so it reads the same everywhere; it has the width of the output on
+screen. Both files go through the case files' writer (no planted link followed, a device or FIFO
+written through, never blocking).
 """
 
 from __future__ import annotations
@@ -13,24 +15,44 @@ from collections.abc import Callable
 from akslbctl.cli.common import UNWRAPPED, term
 from akslbctl.errors import UsageError
 
+PICTURE_SUFFIXES = {"--svg": ".svg", "--png": ".png"}
 
-def check_picture_options(output: str, *, tree: bool, svg: str | None) -> None:
+
+def check_picture_options(output: str, *, tree: bool, svg: str | None, png: str | None = None) -> None:
     """Refuse impossible combinations before any evidence is collected (exit 2)."""
-    if output in ("json", "yaml") and (tree or svg is not None):
-        flag = "--tree" if tree else "--svg"
+    if output in ("json", "yaml") and (tree or svg is not None or png is not None):
+        flag = "--tree" if tree else "--svg" if svg is not None else "--png"
         raise UsageError(f"{flag} draws the table or tree; it does not go with -o {output}")
-    if svg is not None:
-        if svg in ("", "-"):
-            raise UsageError("--svg needs a file name", hint="for example: --svg report.svg")
-        folder = os.path.dirname(os.path.abspath(svg))
+    for flag, path in (("--svg", svg), ("--png", png)):
+        if path is None:
+            continue
+        if path in ("", "-"):
+            raise UsageError(f"{flag} needs a file name", hint=f"for example: {flag} report{PICTURE_SUFFIXES[flag]}")
+        other = "--png" if flag == "--svg" else "--svg"
+        if path.lower().endswith(PICTURE_SUFFIXES[other]):
+            raise UsageError(
+                f"{flag} writes {flag[2:].upper()}, but {path} is named like a {other[2:].upper()} file",
+                hint=f"use {other} {path}",
+            )
+        folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
-            raise UsageError(f"cannot write {svg}: folder {folder} does not exist")
+            raise UsageError(f"cannot write {path}: folder {folder} does not exist")
+    if svg is not None and png is not None and os.path.abspath(svg) == os.path.abspath(png):
+        raise UsageError("--svg and --png name the same file")
 
 
 def show_pictures(
-    diagnosis, case, output: str, *, tree: bool, svg: str | None, all_nodes: bool = False, case_file: str | None = None
+    diagnosis,
+    case,
+    output: str,
+    *,
+    tree: bool,
+    svg: str | None,
+    png: str | None = None,
+    all_nodes: bool = False,
+    case_file: str | None = None,
 ) -> None:
-    """Print the table (or the tree) as usual and, with ``svg``, save the same as a picture."""
+    """Print the table (or the tree) as usual and, with ``svg`` / ``png``, save the same as a picture."""
     from akslbctl.render.escape import human
 
     diagnosis, case = human((diagnosis, case))
@@ -47,19 +69,22 @@ def show_pictures(
                 diagnosis, console, wide=output == "wide", prog=term().prog, all_nodes=all_nodes, case_file=case_file
             )
 
-    show(draw, svg, title=f"akslbctl explain {diagnosis.service.ref}")
+    show(draw, svg, title=f"akslbctl explain {diagnosis.service.ref}", png=png)
 
 
-def show(draw: Callable[[object], None], svg: str | None, *, title: str) -> None:
+def show(draw: Callable[[object], None], svg: str | None, *, title: str, png: str | None = None) -> None:
     t = term()
     screen = t.console()
     draw(screen)
-    if svg is not None:
+    if svg is not None or png is not None:
         # A picture drawn where no terminal gives a width (CI, a pipe from cron) gets a screen's worth.
-        save_svg(draw, svg, title=title, width=screen.width if screen.width < UNWRAPPED else 120)
+        width = screen.width if screen.width < UNWRAPPED else 120
+        save_pictures(draw, svg=svg, png=png, title=title, width=width)
 
 
-def save_svg(draw: Callable[[object], None], path: str, *, title: str, width: int) -> None:
+def save_pictures(
+    draw: Callable[[object], None], *, svg: str | None, png: str | None, title: str, width: int
+) -> None:
     import io
 
     from rich.console import Console
@@ -77,11 +102,38 @@ def save_svg(draw: Callable[[object], None], path: str, *, title: str, width: in
         markup=False,
     )
     draw(recorder)
+    from akslbctl.render.escape import escape
+    from akslbctl.render.picture import grid
     from akslbctl.sources.casefile import write_file
 
-    # The case files' writer: no planted link followed, a device or FIFO written through, never blocking.
-    write_file(path, recorder.export_svg(title=title).encode("utf-8", "backslashreplace"))
+    lines = grid(recorder)
     t = term()
-    from akslbctl.render.escape import escape
+    if svg is not None:
+        from akslbctl.render.picture import to_svg
 
-    t.stderr.write(escape(f"saved the picture as {path}") + "\n")
+        write_file(svg, to_svg(lines, title=title, columns=width).encode("utf-8", "backslashreplace"))
+        t.stderr.write(escape(f"saved the picture as {svg}") + "\n")
+    if png is not None:
+        data = _png(lines, title=title, columns=width)
+        write_file(png, data)
+        t.stderr.write(escape(f"saved the picture as {png}") + "\n")
+
+
+def _png(lines, *, title: str, columns: int) -> bytes:
+    try:
+        from akslbctl.render.picture import find_fonts, to_png
+    except ImportError:  # pragma: no cover - Pillow is a dependency; a broken install says so in one line
+        raise UsageError("--png needs Pillow, which is not installed", hint="pip install pillow") from None
+    fonts = find_fonts()
+    if fonts.name is None:
+        term().stderr.write(
+            "note: no monospace font found (DejaVu Sans Mono, Liberation Mono, Noto Sans Mono, Menlo, Consolas); "
+            "the PNG uses Pillow's own font\n"
+        )
+    from akslbctl.render.picture import MAX_PNG_LINES
+
+    if len(lines) > MAX_PNG_LINES:
+        term().stderr.write(
+            f"note: the PNG shows the first {MAX_PNG_LINES - 1} of {len(lines)} lines (--svg holds them all)\n"
+        )
+    return to_png(lines, title=title, columns=columns, fonts=fonts)

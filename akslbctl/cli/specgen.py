@@ -27,6 +27,7 @@ VALUE_KINDS = {
     "--kubeconfig": "file",
     "--filename": "file",
     "--svg": "file:svg",  # files, filtered to *.svg
+    "--png": "file:png",
 }
 
 # What each output format is, for the descriptions next to the candidates.

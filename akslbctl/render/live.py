@@ -12,12 +12,13 @@ must render in milliseconds, not seconds. rich is imported only by the terminal 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from akslbctl.analysis.azureview import AZURE_SOURCE
 from akslbctl.model.probe import HTTP_STATUS, OK
 from akslbctl.render.document import API_VERSION
-from akslbctl.render.table import AZURE_PLAIN, SEVERITY_MARK
+from akslbctl.render.table import AZURE_PLAIN, SEVERITY_MARK, _short
 from akslbctl.watch import NodeRound, ProbeRound, Round, WatchPlan, vantage_note
 
 # -- JSON Lines (contract §5) --------------------------------------------------------------------------
@@ -143,8 +144,8 @@ def probe_title(p: ProbeRound) -> str:
     probe = p.planned.probe
     path = p.planned.path
     what = f"{probe.protocol} :{probe.port}" + (f" {path}" if path else "")
-    rules = ", ".join(r.rule.name for r in p.planned.rules)
-    return f"probe {probe.name}: {what}, threshold {probe.threshold} · rules {rules}"
+    rules = ", ".join(_short(r.rule.name) for r in p.planned.rules)
+    return f"probe {_short(probe.name)}: {what}, threshold {probe.threshold} · rules {rules}"
 
 
 def summary_text(rnd: Round | None) -> tuple[str, bool]:
@@ -155,7 +156,7 @@ def summary_text(rnd: Round | None) -> tuple[str, bool]:
     leftovers = [r for r in rnd.rules if r.leftover]
     # A leftover rule (stale-rule) is drift, as explain tells it: named, never what makes the Service dark.
     extra = (
-        "; leftover " + ", ".join(f"{r.name} {r.up}/{r.members}" for r in leftovers) + " (stale-rule: see diff)"
+        "; leftover " + ", ".join(f"{_short(r.name)} {r.up}/{r.members}" for r in leftovers) + " (stale-rule: see diff)"
         if leftovers
         else ""
     )
@@ -163,20 +164,22 @@ def summary_text(rnd: Round | None) -> tuple[str, bool]:
     blind = [r for r in serving if r.up == 0 and r.members and r.unknown == r.members]
     dark = [r for r in serving if r.up == 0 and not r.unknown]
     if dark:
-        names = ", ".join(r.name for r in dark)
+        names = ", ".join(_short(r.name) for r in dark)
         return f"After round {rnd.number}: DARK — no member is up for the LB on {names}{extra}.", False
     unsure = [r for r in serving if r.up == 0 and r.unknown and r not in blind]
     if unsure:
-        names = ", ".join(f"{r.name} ({r.unknown} of {r.members} not seen from here or by Azure)" for r in unsure)
+        names = ", ".join(
+            f"{_short(r.name)} ({r.unknown} of {r.members} not seen from here or by Azure)" for r in unsure
+        )
         return f"After round {rnd.number}: no member is known to be up for the LB on {names}{extra}.", False
     if blind:
-        names = ", ".join(r.name for r in blind)
+        names = ", ".join(_short(r.name) for r in blind)
         return (
             f"After round {rnd.number}: NO VERDICT for {names} — no probe reached a node from here and Azure's "
             f"view is unavailable{extra}.",
             False,
         )
-    parts = ", ".join(f"{r.name} {r.up}/{r.members}" for r in serving)
+    parts = ", ".join(f"{_short(r.name)} {r.up}/{r.members}" for r in serving)
     every = "every rule of the Service" if leftovers else "every rule"
     return f"After round {rnd.number}: {every} has a member up for the LB ({parts}){extra}.", True
 
@@ -187,7 +190,7 @@ def _header_lines(plan: WatchPlan) -> list[tuple[str, str]]:
     lines = [("Service", f"{s.namespace}/{s.name} · {policy} · LB {plan.load_balancer}")]
     for r in plan.rules:
         if r.probe_key is None:
-            lines.append(("Rule", f"{r.name}: no probe — the LB sends to all {r.members} pool member(s)"))
+            lines.append(("Rule", f"{_short(r.name)}: no probe — the LB sends to all {r.members} pool member(s)"))
     rounds = "until Ctrl-C" if plan.count is None else f"{plan.count} round(s)"
     lines.append(("Rounds", f"every {plan.interval:g} s, {rounds}"))
     lines.append(("Vantage", vantage_note(plan.source)))
@@ -253,7 +256,11 @@ class PlainLines:
 
 class LiveTable:
     """A rich ``Live`` view redrawn once per round. Members that changed, are down, are flipping or
-    disagree with Azure come first; the rest is summarised when the terminal is too short."""
+    disagree with Azure come first; the rest is summarised when the terminal is too short.
+
+    It fits the terminal's width (80 columns included), as ``explain`` does: long lines wrap under
+    their head, columns give way in a fixed order (see :func:`member_layout`), and a line that must
+    stay one line ends in ``…`` where it is cut — nothing is cut silently, and never a node name."""
 
     def __init__(self, terminal) -> None:
         self.terminal = terminal
@@ -262,18 +269,21 @@ class LiveTable:
         self._seen: set[str] = set()
         self._news: list[tuple[str, str, str]] = []
 
+    @property
+    def width(self) -> int:
+        return max(self.console.width or 80, 40)
+
     def start(self, plan: WatchPlan) -> None:
         from rich.live import Live
         from rich.text import Text
 
+        from akslbctl.render.wrap import hanging
+
         self.plan = plan
-        head = Text()
-        for i, (key, value) in enumerate(_header_lines(plan)):
-            if i:
-                head.append("\n")
-            head.append(f"{key:<9}", style="bold")
-            head.append(value)
-        self.console.print(head, overflow="fold")
+        head = Text("\n").join(
+            hanging(f"{key:<9}", value, self.width, head_style="bold") for key, value in _header_lines(plan)
+        )
+        self.console.print(head, no_wrap=True, overflow="ellipsis")
         self.console.print()
         self._live = Live(
             Text("probing…", style="dim"),
@@ -290,85 +300,190 @@ class LiveTable:
             self._live.update(self._render(rnd), refresh=True)
 
     def close(self, last: Round | None) -> None:
-        from rich.text import Text
+        from akslbctl.render.wrap import hanging
 
         if self._live is not None:
             self._live.stop()
             self._live = None
         for mark, style, text in self._news:
-            line = Text(f"{mark} ", style=style or "dim")
-            line.append(text)
-            self.console.print(line, overflow="fold")
+            line = hanging(f"{mark} ", text, self.width, head_style=style or "dim")
+            self.console.print(line, no_wrap=True, overflow="ellipsis")
         if last is not None:
             text, good = summary_text(last)
-            self.console.print(Text(text, style="bold green" if good else "bold red"))
+            style = "bold green" if good else "bold red"
+            self.console.print(hanging("", text, self.width, body_style=style), no_wrap=True, overflow="ellipsis")
 
     def _render(self, rnd: Round):
         from rich.text import Text
 
+        from akslbctl.render.wrap import fit, wrap_lines
+
+        width = self.width
         height = max(self.console.size.height - 2, 8)
-        out = Text(no_wrap=True, overflow="crop")
+        # One line each, cut with an ellipsis where the terminal is narrower (rich does the cut).
+        out = Text(no_wrap=True, overflow="ellipsis")
         out.append(f"Round {rnd.number}", style="bold")
         out.append(f" · {rnd.at} · probed in {rnd.elapsed_ms:.0f} ms")
         if rnd.azure_age is not None:
             out.append(f" · Azure's view {rnd.azure_age:.0f} s old", style="dim")
-        used = 1
-        budget = max(height - used - 2 * len(rnd.probes), len(rnd.probes))
-        share = max(budget // max(len(rnd.probes), 1), 1)
+        titles = []
         for p in rnd.probes:
+            counts = f"{p.up}/{len(p.nodes)} up"
+            # the count stays in one piece: a no-break space while wrapping
+            lines = wrap_lines(f"{probe_title(p)} · {counts.replace(' ', NBSP)}", width - 2)
+            lines = [x.replace(NBSP, " ") for x in lines]
+            titles.append([fit(lines[0], width), *("  " + fit(x, width - 2) for x in lines[1:])])
+        used = 1 + sum(len(t) + 1 for t in titles)  # round line, each probe's title and column header
+        budget = max(height - used, len(rnd.probes))
+        share = max(budget // max(len(rnd.probes), 1), 1)
+        for p, title in zip(rnd.probes, titles, strict=True):
+            counts = f"{p.up}/{len(p.nodes)} up"
+            for i, line in enumerate(title):
+                out.append("\n")
+                last = i == len(title) - 1
+                if last and line.endswith(counts):  # the count in colour, the rest bold
+                    out.append(line[: -len(counts)], style="bold")
+                    out.append(counts, style="bold green" if p.up else "bold red")
+                else:
+                    out.append(line, style="bold")
             out.append("\n")
-            out.append(f"{probe_title(p)} · ", style="bold")
-            out.append(f"{p.up}/{len(p.nodes)} up", style="bold green" if p.up else "bold red")
-            out.append("\n")
-            out.append_text(self._rows(p, share))
+            out.append_text(self._rows(p, share, width))
         if not rnd.probes:
             out.append("\nnothing to probe: no rule of the Service has a health probe", style="dim")
         return out
 
-    def _rows(self, p: ProbeRound, limit: int):
-        """One line per member, never wrapped: at 80 columns the address goes and the history shortens;
-        what still does not fit is cut at the right (Azure's words), never the node name."""
+    def _rows(self, p: ProbeRound, limit: int, width: int):
+        """The column header and the members, worst first, in at most ``limit`` lines."""
         from rich.text import Text
 
+        from akslbctl.render.wrap import fit
+
         nodes = sorted(p.nodes, key=_urgency)
-        show_azure = any(n.azure is not None for n in p.nodes)
-        width = self.console.width or 80
-        name_w = max([4, *(len(n.node) for n in p.nodes)])
-        addr_w = max([7, *(len(n.address) for n in p.nodes)])
-        rest = 2 + 12 + 8 + 2 + 11  # result, latency, state and their gaps
-        show_addr = width >= name_w + 2 + addr_w + rest + 13 + 20
-        hist = _history_width(width - name_w - rest - (addr_w + 2 if show_addr else 0) - 20)
-        head = f"{'NODE':<{name_w}}  " + (f"{'ADDRESS':<{addr_w}}  " if show_addr else "")
-        hist_w = max(hist, len("HISTORY"))
-        head += f"{'RESULT':<11} {'LATENCY':>8}  {'LB STATE':<10} {'HISTORY':<{hist_w}}"
-        text = Text(no_wrap=True, overflow="crop")
-        text.append(head + ("  AZURE SAYS" if show_azure else ""), style="bold")
-        shown = nodes if len(nodes) <= limit else nodes[: max(limit - 1, 1)]
+        layout = member_layout(p.nodes, width)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(fit(layout.header(), width), style="bold")
+        per_member = 2 if layout.below else 1
+        room = max(limit // per_member, 1)
+        shown = nodes if len(nodes) <= room else nodes[: max(room - 1, 1)]
         for n in shown:
             text.append("\n")
-            text.append(f"{n.node:<{name_w}}  ", style="bold" if n.state.flipped else "")
-            if show_addr:
-                text.append(f"{n.address:<{addr_w}}  ")
-            text.append(f"{result_cell(n):<11} ", style="green" if n.ok else _down_style(n) if n.ok is False else "dim")
-            text.append(f"{latency_cell(n):>8}  ")
-            text.append(f"{state_cell(n):<10} ", style=_state_style(n))
-            recent = n.state.history[-hist:]
+            text.append(f"{n.node:<{layout.name_w}}", style="bold" if n.state.flipped else "")
+            if layout.address:
+                text.append(f"  {n.address:<{layout.addr_w}}")
+            text.append(f"  {result_cell(n):<{layout.result_w}}", style=_result_style(n))
+            if layout.latency:
+                text.append(f"  {latency_cell(n):>{layout.latency_w}}")
+            text.append(f"  {state_cell(n):<{layout.state_w}}", style=_state_style(n))
+            text.append("  ")
+            recent = n.state.history[-layout.history :]
             for r in recent:
                 text.append("✓" if r else "✗", style="green" if r else _down_style(n))
-            text.append(" " * (hist_w - len(recent)))
-            if show_azure:
-                style = "dim" if n.azure is None else "yellow" if n.disagreement else _azure_style(n)
-                text.append("  " + azure_cell(n), style=style)
+            if layout.azure_w:
+                text.append(" " * (layout.history_w - len(recent)))
+                text.append("  " + fit(azure_cell(n), layout.azure_w), style=_azure_cell_style(n))
+            below = layout.below_text(n)
+            if below:
+                line = fit("    " + below, width)
+                text.append("\n" + line, style=_azure_cell_style(n) if n.azure is not None else "dim")
         hidden = nodes[len(shown) :]
         if hidden:
             up = sum(1 for n in hidden if n.up)
-            text.append(f"\n… {len(hidden)} more member(s): {up} up, {len(hidden) - up} down", style="dim")
+            more = f"… {len(hidden)} more member(s): {up} up, {len(hidden) - up} down"
+            text.append("\n" + fit(more, width), style="dim")
         return text
 
 
-def _history_width(room: int) -> int:
-    """How many past results the HISTORY column shows: 12 where there is room, at least 4."""
-    return max(4, min(12, room))
+GAP = 2
+NBSP = "\u00a0"
+AZURE_MIN = 16  # narrower than this, Azure's words go on a line of their own under the member
+
+
+@dataclass(frozen=True)
+class MemberLayout:
+    """Which columns a width holds, and how wide each is. What gives way on a narrow terminal, in this
+    order: HISTORY shortens to 7 results, ADDRESS goes, AZURE SAYS moves to a line under the member,
+    then LATENCY joins it there. NODE is never cut or dropped."""
+
+    name_w: int
+    addr_w: int
+    result_w: int
+    latency_w: int
+    state_w: int
+    history: int  # results shown
+    address: bool
+    latency: bool
+    azure_w: int  # 0: no AZURE SAYS column
+    below: bool  # Azure's words (and the latency when dropped) on a second line
+
+    @property
+    def history_w(self) -> int:
+        return max(self.history, len("HISTORY"))
+
+    def header(self) -> str:
+        head = f"{'NODE':<{self.name_w}}"
+        if self.address:
+            head += f"  {'ADDRESS':<{self.addr_w}}"
+        head += f"  {'RESULT':<{self.result_w}}"
+        if self.latency:
+            head += f"  {'LATENCY':>{self.latency_w}}"
+        head += f"  {'LB STATE':<{self.state_w}}  {'HISTORY':<{self.history_w}}"
+        if self.azure_w:
+            head += "  AZURE SAYS"
+        return head.rstrip()
+
+    def below_text(self, n: NodeRound) -> str:
+        if not self.below:
+            return ""
+        parts = []
+        if not self.latency and latency_cell(n) != "-":
+            parts.append(f"latency {latency_cell(n)}")
+        if n.azure is not None:
+            parts.append(f"Azure: {azure_cell(n)}")
+        return " · ".join(parts)
+
+
+def member_layout(nodes, width: int) -> MemberLayout:
+    """The widest layout of :class:`MemberLayout` that fits ``width``."""
+    names = [n.node for n in nodes]
+    name_w = max([4, *(len(x) for x in names)])
+    addr_w = max([7, *(len(n.address) for n in nodes)])
+    result_w = max([6, *(len(result_cell(n)) for n in nodes)])
+    latency_w = max([7, *(len(latency_cell(n)) for n in nodes)])
+    state_w = max([8, *(len(state_cell(n)) for n in nodes)])
+    show_azure = any(n.azure is not None for n in nodes)
+    azure_need = max([10, *(len(azure_cell(n)) for n in nodes)]) if show_azure else 0
+
+    def used(address: bool, latency: bool, history_w: int) -> int:
+        total = name_w + GAP + result_w + GAP + state_w + GAP + history_w
+        if address:
+            total += GAP + addr_w
+        if latency:
+            total += GAP + latency_w
+        return total
+
+    if show_azure:  # (address, latency, Azure inline, Azure's words must stay whole)
+        steps = [(True, True, True, True), (False, True, True, False), (False, True, False, False)]
+    else:
+        steps = [(True, True, False, False), (False, True, False, False)]
+    steps.append((False, False, False, False))
+    for address, latency, inline, whole in steps:
+        base = used(address, latency, 7)
+        if inline:
+            azure_room = width - base - GAP
+            if azure_room < (azure_need if whole else min(azure_need, AZURE_MIN)):
+                continue
+            azure_w = min(azure_need, azure_room)
+            history = min(12, 7 + azure_room - azure_w)
+        else:
+            if base > width and (address or latency):
+                continue
+            azure_w = 0
+            history = min(12, 7 + max(0, width - base))
+        return MemberLayout(
+            name_w, addr_w, result_w, latency_w, state_w, history, address, latency, azure_w, show_azure and not inline
+        )
+    # Nothing fits (a node name about as wide as the terminal): the narrowest layout; its lines end in "…".
+    return MemberLayout(name_w, addr_w, result_w, latency_w, state_w, 7, False, False, 0, show_azure)
 
 
 def _urgency(n: NodeRound) -> tuple[int, str]:
@@ -405,6 +520,14 @@ def _state_style(n: NodeRound) -> str:
     if n.state.against:
         return f"bold {base}"
     return base
+
+
+def _result_style(n: NodeRound) -> str:
+    return "green" if n.ok else _down_style(n) if n.ok is False else "dim"
+
+
+def _azure_cell_style(n: NodeRound) -> str:
+    return "dim" if n.azure is None else "yellow" if n.disagreement else _azure_style(n)
 
 
 def _azure_style(n: NodeRound) -> str:

@@ -47,6 +47,9 @@ def render_tree(d: Diagnosis, case: Case | None, console) -> None:
     from rich.text import Text
     from rich.tree import Tree
 
+    from akslbctl.render.wrap import hanging
+
+    width = max(console.width or 80, 40)
     s = d.service
     head = Text.assemble(("Service ", "bold"), s.ref, f" · externalTrafficPolicy {s.external_traffic_policy}")
     if s.is_local and s.health_check_node_port:
@@ -69,21 +72,31 @@ def render_tree(d: Diagnosis, case: Case | None, console) -> None:
         if not rules:
             front.add(Text("no rule of this Service", style="dim"))
         for group in group_rules(sorted(rules, key=lambda r: (r.protocol, r.frontend_port)), by_detail=False):
-            _add_rules(front, group, pods)
+            _add_rules(front, group, pods, width)
     console.print(root, overflow="fold")
     if d.vantage and vantage_matters(d):
-        console.print(Text.assemble(("Probes ", "bold"), d.vantage), overflow="fold")
+        console.print(hanging(f"{'Probes':<9}", d.vantage, width, head_style="bold"), no_wrap=True, overflow="ignore")
     _findings(d, console)
+    if d.notes:
+        console.print()
+        for note in d.notes:
+            console.print(hanging("note: ", note, width, head_style="dim"), no_wrap=True, overflow="ignore")
     console.print()
-    console.print(_summary(d))
+    console.print(_summary(d), overflow="fold")
 
 
 def _orphan(rule: RuleDiagnosis, frontends: Sequence[tuple[str, str | None]]) -> bool:
     return rule.frontend_ip not in {ip for _, ip in frontends}
 
 
-def _add_rules(parent, rules: list[RuleDiagnosis], pods: dict[str, list[tuple[str, str]]]) -> None:
+NODE_INDENT = 20  # where a node's line starts in the tree: five levels of guides
+
+
+def _add_rules(parent, rules: list[RuleDiagnosis], pods: dict[str, list[tuple[str, str]]], width: int) -> None:
+    from rich.cells import cell_len
     from rich.text import Text
+
+    from akslbctl.render.wrap import wrap_lines
 
     label = "rules " if len(rules) > 1 else "rule "
     text = Text(label, style="bold")
@@ -112,13 +125,17 @@ def _add_rules(parent, rules: list[RuleDiagnosis], pods: dict[str, list[tuple[st
     for n in first.nodes:
         style = verdict_style(n, dark=dark, leftover=first.leftover)
         line = Text.assemble((MARKS.get(n.verdict, "·"), style), " ", n.node, "  ", (n.verdict, style))
+        # Azure's view on the node's line where it fits whole, else on a line of its own; the detail
+        # under it. rich wraps each line under the node's mark, so the lines hang together.
         if n.azure is not None:
-            line.append("  Azure: ", style="dim")
-            line.append(
-                azure_plain(n.azure.state, n.azure.reason), style=_azure_style(n, dark=dark, leftover=first.leftover)
-            )
+            azure = azure_plain(n.azure.state, n.azure.reason)
+            inline = cell_len(line.plain) + 2 + len("Azure says: ") + cell_len(azure) <= width - NODE_INDENT
+            line.append("  " if inline else "\n  ")
+            line.append("Azure says: ", style="dim")
+            line.append(azure, style=_azure_style(n, dark=dark, leftover=first.leftover))
         if n.detail:
-            line.append(f"  {n.detail}", style="dim")
+            for part in wrap_lines(n.detail, width - NODE_INDENT - 2):
+                line.append(f"\n  {part}", style="dim")
         node = probe_node.add(line)
         for pod, state in pods.get(n.node, []):
             pod_style = "green" if state == "ready" else "yellow"
@@ -128,12 +145,17 @@ def _add_rules(parent, rules: list[RuleDiagnosis], pods: dict[str, list[tuple[st
 def _findings(d: Diagnosis, console) -> None:
     from rich.text import Text
 
+    from akslbctl.render.wrap import hanging
+
     if not d.findings:
         return
     console.print()
     console.print(Text("Findings", style="bold"))
     from akslbctl.render.story import ordered
 
+    width = max(console.width or 80, 40)
+
     for f in ordered(d.findings, [r.name for r in d.rules]):  # as the table tells them: by severity, grouped
         mark, style = SEVERITY_MARK.get(f.severity, ("·", ""))
-        console.print(Text.assemble((f"  {mark} {f.code}  ", style), f.message), overflow="fold")
+        line = hanging(f"  {mark} {f.code}  ", f.message, width, head_style=style)
+        console.print(line, no_wrap=True, overflow="ignore")

@@ -318,7 +318,7 @@ def test_tree_and_table_show_azures_view(lab):
     lab("laptop-azure-up")
     tree = cli("explain", "svc/web", "--tree", "--timeout", "1")
     assert tree.exit_code == ExitCode.OK
-    assert "Azure: up: probe succeeds" in tree.stdout and "2 of 3 pool members up" in tree.stdout
+    assert "Azure says: up: probe succeeds" in tree.stdout and "2 of 3 pool members up" in tree.stdout
     table = cli("explain", "svc/web", "--timeout", "1")
     assert "AZURE SAYS" in table.stdout and "DARK" not in table.stdout
     assert "2 of 3 pool members up" in table.stdout

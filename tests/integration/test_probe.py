@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -463,3 +464,124 @@ def test_probe_from_a_laptop_without_azures_view_closes_with_no_verdict_not_dark
     assert "DARK" not in result.stdout  # nothing reached a node: no state, not "no member is up"
     assert "After round 1: NO VERDICT for " in result.stdout
     assert "A node has a verdict only where akslbctl's probe reached it" in result.stdout
+
+
+# -- the live table fits the terminal ---------------------------------------------------------------
+
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+
+
+def screen_lines(raw: str) -> list[str]:
+    """What a terminal shows line by line: styles gone, a redraw (CR, cursor moves) a new line."""
+    text = CONTROL.sub("\n", SGR.sub("", raw))
+    return [line.rstrip() for line in re.split(r"[\r\n]", text) if line.strip()]
+
+
+def run_on_pty(running, *argv: str, columns: int, rounds: int) -> str:
+    """``akslbctl ARGV`` on a real pseudo-terminal of ``columns`` × 40, interrupted after ``rounds`` rounds."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {**os.environ, **running.env, "COLUMNS": str(columns), "LINES": "40", "TERM": "xterm-256color"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "akslbctl", *argv], stdout=follower, stderr=follower, stdin=follower, env=env
+    )
+    os.close(follower)
+    raw = b""
+
+    def read(until: float) -> bytes:
+        """What the terminal received next, b"" at its end or once ``until`` (monotonic) has passed."""
+        import select
+
+        left = until - time.monotonic()
+        if left <= 0 or not select.select([leader], [], [], left)[0]:
+            return b""
+        try:
+            return os.read(leader, 65536)
+        except OSError:  # the other side closed
+            return b""
+
+    try:
+        deadline = time.monotonic() + 60
+        while raw.count(b"Round ") < rounds:
+            chunk = read(deadline)
+            if not chunk:
+                break
+            raw += chunk
+        proc.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while chunk := read(deadline):
+            raw += chunk
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(leader)
+    assert proc.returncode == 130, raw.decode(errors="replace")[-2000:]
+    return raw.decode("utf-8", errors="replace")
+
+
+def _cells(line: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(line)
+
+
+def test_watch_on_an_80_column_terminal_fits_and_moves_azures_words_under_the_member(lab):
+    running = lab("nsg-blocks-probe")  # Azure disagrees with ours on every node: every column in use
+    raw = run_on_pty(running, "probe", "svc/web", "--watch", "--interval", "0.2", columns=80, rounds=2)
+    lines = screen_lines(raw)
+    assert [line for line in lines if _cells(line) > 80] == []
+    assert "Traceback" not in raw
+    for node in NODES:
+        rows = [line for line in lines if line.startswith(node + " ")]
+        assert rows, f"{node} cut or missing"
+        assert all("down (Azure)" in row for row in rows)
+    assert any(line == "    Azure: down: TCP probe timed out ≠ ours" for line in lines)
+    assert any(line.startswith("NODE ") and "LB STATE" in line and "AZURE SAYS" not in line for line in lines)
+    # Long names shortened as explain does; the vantage and the finding wrap under their heads, uncut.
+    titles = [line for line in lines if line.startswith("probe ")]
+    assert titles and all(re.match(r"probe a[0-9a-f]{7}…-TCP-80: Tcp :30396", t) for t in titles)
+    assert "         168.63.129.16. NSG rules and host firewalls that treat that source" in lines
+    finding = [line for line in lines if line.startswith("⚠ azure-probe-disagreement ")]
+    assert len(finding) == 1
+    assert any(line.endswith("host firewall on the node.") and line.startswith("  ") for line in lines)
+    assert re.search(r"After round \d+: DARK — no member is up for the LB on a[0-9a-f]{7}…-TCP-80\.", raw)
+
+
+def test_live_table_at_120_columns_has_every_column_on_one_line(lab, monkeypatch):
+    from test_terminal import run_on_tty
+
+    lab("hanging-health")
+    monkeypatch.setenv("COLUMNS", "120")
+    result = run_on_tty("probe", "svc/web", "--count", "2", "--interval", "0", "--timeout", "0.3", stderr_tty=False)
+    assert result.exit_code == 0, result.stderr
+    lines = screen_lines(result.stdout)
+    assert [line for line in lines if _cells(line) > 120] == []
+    header = next(line for line in lines if line.startswith("NODE "))
+    assert header.split() == ["NODE", "ADDRESS", "RESULT", "LATENCY", "LB", "STATE", "HISTORY", "AZURE", "SAYS"]
+    slow = [line for line in lines if line.startswith(NODES[1] + " ")]
+    assert slow and "timeout" in slow[-1] and slow[-1].endswith("down: no HTTP response")
+
+
+def test_live_table_narrower_than_a_row_cuts_with_an_ellipsis_never_a_node_name(lab, monkeypatch):
+    from test_terminal import run_on_tty
+
+    lab("nsg-blocks-probe")
+    monkeypatch.setenv("COLUMNS", "50")
+    result = run_on_tty("probe", "svc/web", "--count", "2", "--interval", "0", stderr_tty=False)
+    assert result.exit_code == 1, result.stderr
+    lines = screen_lines(result.stdout)
+    assert [line for line in lines if _cells(line) > 50] == []
+    rows = [line for line in lines if line.startswith(NODES[0])]
+    assert rows and all(row.startswith(NODES[0] + " ") for row in rows)
+    # A member's row is longer than 50 cells: it ends in an ellipsis, not in a silent cut.
+    assert all(row.endswith("…") for row in rows)
+    # Wrapped text is whole: the finding's last words are there.
+    assert any(line.endswith("host firewall on the node.") for line in lines)

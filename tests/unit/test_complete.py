@@ -147,6 +147,10 @@ def test_svg_completes_svg_files_only(no_api):
     assert ask("explain", "--svg", "") == (["svg"], 8)
 
 
+def test_png_completes_png_files_only(no_api):
+    assert ask("explain", "--png", "") == (["png"], 8)
+
+
 def test_values_without_candidates_do_not_complete_files(no_api):
     assert ask("explain", "--timeout", "") == ([], 4)
     assert ask("explain", "-l", "") == ([], 4)
