@@ -221,8 +221,11 @@ def sgr(line: str, text: str) -> str | None:
     """The SGR parameters in force where ``text`` starts on ``line`` (None: unstyled)."""
     import re
 
-    m = re.search(r"\x1b\[([\d;]*)m" + re.escape(text), line)
-    return m.group(1) if m else None
+    at = line.find(text)
+    if at < 0:
+        return None
+    codes = re.findall(r"\x1b\[([\d;]*)m", line[:at])  # the last one before the text is in force
+    return codes[-1] if codes and codes[-1] not in ("", "0") else None
 
 
 def coloured(monkeypatch, *argv: str):
