@@ -45,7 +45,7 @@ from akslbctl.analysis.vantage import data_plane, family_findings, vantage_findi
 from akslbctl.model import probe as outcomes
 from akslbctl.model.azure import Probe
 from akslbctl.model.kube import Node, Service
-from akslbctl.model.probe import ProbeResult, ProbeTarget
+from akslbctl.model.probe import ProbeResult, ProbeTarget, target_problem
 from akslbctl.model.report import (
     ABSENT,
     DOWN,
@@ -250,6 +250,7 @@ def diagnose(
                 )
             )
         rules.append(rd)
+        findings.extend(_unprobeable_findings(mr, verdicts))
 
     findings.extend(_missing_rules(analysis))
     findings.extend(_pool_findings(analysis, membership, gap))
@@ -325,6 +326,9 @@ def _node_verdict(
     result = results.get(target) if (results is not None and target is not None) else None
     if result is None:
         why = "no address to probe" if address is None else not_probed_why
+        problem = target_problem(target) if target is not None else None
+        if problem is not None:
+            why = f"not probed: {problem}"
         return NodeVerdict(node.name, address, True, UNKNOWN, NOT_PROBED, why, expected)
     if result.outcome == outcomes.OK:
         return NodeVerdict(node.name, address, True, UP, PROBE_OK, _ok_detail(result), expected, result)
@@ -484,7 +488,10 @@ def _unmatched_member(mr, address, ident, results, not_probed_why) -> NodeVerdic
         return NodeVerdict(name, address, True, UP, RULE_WITHOUT_PROBE, "pool member that matches no Node", None)
     result = results.get(target) if (results is not None and target is not None) else None
     if result is None:
-        why = "pool member that matches no Node: " + ("no address known" if not address else not_probed_why)
+        problem = target_problem(target) if target is not None else None
+        why = "pool member that matches no Node: " + (
+            "no address known" if not address else f"not probed: {problem}" if problem else not_probed_why
+        )
         return NodeVerdict(name, address, True, UNKNOWN, NOT_PROBED, why, None)
     verdict = UP if result.up else DOWN
     reason = PROBE_OK if result.up else result.outcome
@@ -492,6 +499,30 @@ def _unmatched_member(mr, address, ident, results, not_probed_why) -> NodeVerdic
 
 
 # -- findings ----------------------------------------------------------------------------------
+
+
+def _unprobeable_findings(mr: MatchedRule, verdicts: list[NodeVerdict]) -> list[Finding]:
+    """``probe-target-invalid``: a pool member the LB's probe cannot be sent to as ARM holds it — a
+    node address that is no node's (not an IP, unspecified, link-local, multicast) or a probe port or
+    path that no request can carry. Nothing is sent to it; the finding says why, per rule and node."""
+    out = []
+    for v in verdicts:
+        if not v.in_pool or not v.address or mr.probe is None:
+            continue
+        problem = target_problem(probe_target(mr, v.address))
+        if problem is None:
+            continue
+        out.append(
+            Finding(
+                "probe-target-invalid",
+                WARNING,
+                f"{mr.rule.name}: {v.node} was not probed — {problem}; the LB probes a member's private IP "
+                "on a port 1-65535 with a one-line request path",
+                rule=mr.rule.name,
+                node=v.node,
+            )
+        )
+    return out
 
 
 def _probe_fields(probe: Probe) -> tuple[str, int, str | None]:

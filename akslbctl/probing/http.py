@@ -54,7 +54,32 @@ def probe_ssl_context() -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    with contextlib.suppress(AttributeError, TypeError):  # a Python without the message hook
+        ctx._msg_callback = _note_certificate_request  # type: ignore[attr-defined]
     return ctx
+
+
+_CERTIFICATE_REQUEST = 13  # TLS HandshakeType certificate_request (RFC 8446 §4, RFC 5246 §7.4)
+_HANDSHAKE = 22  # TLS ContentType handshake
+CLIENT_CERT_TEXT = "the server demands a client certificate, and the LB's prober presents none"
+
+
+def _note_certificate_request(conn, direction, version, content_type, msg_type, data) -> None:
+    """OpenSSL's message hook: mark a connection whose server sent a CertificateRequest.
+
+    With TLS 1.3 the client's side of the handshake completes before the server judges the (empty)
+    certificate it got: the refusal then arrives as an alert — or, when the server closes with the
+    request unread, as a plain reset — after the request went out. Which of the two the prober sees
+    depends on timing; the mark makes either a ``tls-error`` that says why, every time.
+    """
+    if direction == "read" and content_type == _HANDSHAKE and msg_type == _CERTIFICATE_REQUEST:
+        with contextlib.suppress(AttributeError, TypeError):
+            conn.akslbctl_client_cert_requested = True
+
+
+def client_cert_requested(ssl_object: object) -> bool:
+    """Whether the server of this TLS connection asked for a client certificate."""
+    return bool(getattr(ssl_object, "akslbctl_client_cert_requested", False))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -362,6 +387,17 @@ class NodeTransport(httpx.AsyncBaseTransport):
         try:
             conn.transport.write(await _serialize(request))
             status, reason, headers = await _read_head(conn, self._header_cap, read_timeout)
+        except httpx.TimeoutException:
+            conn.close()
+            raise
+        except (httpx.HTTPError, OSError) as exc:
+            conn.close()
+            ssl_object = conn.transport.get_extra_info("ssl_object") if tls else None
+            if ssl_object is not None and client_cert_requested(ssl_object):
+                # The server refused the empty certificate after the handshake (TLS 1.3).
+                failure = _tls_failure(exc, request, True)
+                raise failure from failure.__cause__
+            raise
         except BaseException:
             conn.close()
             raise
@@ -391,14 +427,20 @@ async def _serialize(request: httpx.Request) -> bytes:
     return b"".join(parts)
 
 
-def _tls_failure(exc: BaseException, request: httpx.Request) -> httpx.ConnectError:
+def _tls_failure(exc: BaseException, request: httpx.Request, cert_requested: bool = False) -> httpx.ConnectError:
     """A ConnectError chained from an ``ssl.SSLError`` for any handshake failure.
 
     asyncio reports a peer that closed or reset mid-handshake as ``ConnectionResetError``; for the
-    prober that is still "the HTTPS handshake failed" (``tls-error``), not a plain reset.
+    prober that is still "the HTTPS handshake failed" (``tls-error``), not a plain reset. A server that
+    asked for a client certificate is named as such (``cert_requested``), whichever way it refused.
     """
-    if isinstance(exc, ssl.SSLError):
-        cause: BaseException = exc
+    cause: BaseException
+    if cert_requested:
+        cause = ssl.SSLError(CLIENT_CERT_TEXT)
+        cause.__cause__ = exc
+        text = CLIENT_CERT_TEXT
+    elif isinstance(exc, ssl.SSLError):
+        cause = exc
         text = exc.reason or str(exc)
     else:
         cause = ssl.SSLError(f"handshake interrupted: {exc or type(exc).__name__}")
@@ -445,7 +487,9 @@ def classify_http_error(exc: BaseException) -> tuple[str, str]:
     chain = _chain(exc)
     for err in chain:
         if isinstance(err, ssl.SSLError):
-            reason = getattr(err, "reason", None) or str(err)
+            reason = getattr(err, "reason", None)
+            if not reason:
+                reason = err.args[0] if len(err.args) == 1 and isinstance(err.args[0], str) else str(err)
             return TLS_ERROR, f"TLS handshake failed: {reason}"
     for err in chain:
         named = classify_os_error(err)

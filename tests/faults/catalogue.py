@@ -86,6 +86,7 @@ class Context:
     answered_first: bool = False  # an interrupt entry's run answered (or ended) before SIGINT was sent
     cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the entry's run is over
     listener: Any = None  # a foreign origin's listener (Listener), when the entry has one
+    counts: dict[Any, int] = field(default_factory=dict)  # what a cleanup counted before the lab stopped
 
     def path(self, name: str) -> Path:
         return self.tmp / name
@@ -859,6 +860,105 @@ def _whole_document(ctx: Context, out: Outcome) -> str | None:
     except ValueError:
         return f"stdout is not one JSON document: {out.stdout[:80]!r}"
     return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Round two: what a probe is judged on, and what may be probed (issue 13 §8)
+
+
+def _probe_field(key: str, value: Any) -> Callable[[LabCluster], None]:
+    """Every probe of the LB gets ``properties.<key> = value`` (as ARM would hand it over)."""
+
+    def change(c: LabCluster) -> None:
+        for probe in _lb(c)["properties"]["probes"]:
+            probe["properties"][key] = value
+
+    return change
+
+
+def _node_ip(value: str, node: int = 1) -> Callable[[LabCluster], None]:
+    """Node ``node`` reports ``value`` as its InternalIP (a NIC pool member of a scale set is probed at
+    its Node's InternalIP)."""
+
+    def change(c: LabCluster) -> None:
+        for a in c.nodes[node]["status"]["addresses"]:
+            if a["type"] == "InternalIP":
+                a["address"] = value
+
+    return change
+
+
+def _every_round(outcome: str, node: str = NODE1) -> Callable[[Context, Outcome], str | None]:
+    """Each ProbeRound line of ``probe -o json`` shows ``outcome`` for ``node`` (no flip between rounds)."""
+
+    def check(ctx: Context, out: Outcome) -> str | None:
+        seen = []
+        for line in out.stdout.splitlines():
+            try:
+                doc = json.loads(line)
+                seen += [n["outcome"] for p in doc["probes"] for n in p["nodes"] if n["name"] == node]
+            except (ValueError, KeyError, TypeError):
+                return f"not a ProbeRound line: {line[:80]!r}"
+        if len(seen) < 2 or set(seen) != {outcome}:
+            return f"{node}: outcomes {seen}, expected {outcome} every round"
+        return None
+
+    return check
+
+
+def _detail_says(text: str, node: str = NODE1) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        try:
+            row = next(n for n in json.loads(out.stdout)["rules"][0]["nodes"] if n["name"] == node)
+        except (ValueError, KeyError, IndexError, StopIteration, TypeError):
+            return "stdout is not a ServiceDiagnosis"
+        detail = row.get("detail") or ""
+        return None if text in detail else f"{node}'s detail does not say {text!r}: {detail!r}"
+
+    return check
+
+
+def _count_connections(node: int, port: int) -> Callable[[Context], None]:
+    """Count, once the run is over and before the lab stops, the connections node ``node`` took on ``port``."""
+
+    def prepare(ctx: Context) -> None:
+        def count() -> None:
+            assert ctx.lab is not None
+            ctx.counts[(node, port)] = ctx.lab.connections(node, port)
+
+        ctx.cleanups.append(count)
+
+    return prepare
+
+
+def _nothing_reached(node: int, port: int) -> Callable[[Context, Outcome], str | None]:
+    """Nothing connected to node ``node`` on ``port`` (with ``_count_connections`` as the entry's prepare)."""
+
+    def check(ctx: Context, out: Outcome) -> str | None:
+        n = ctx.counts.get((node, port))
+        if n is None:
+            return "connections were not counted"
+        return f"{n} connection(s) reached node {node}:{port}" if n else None
+
+    return check
+
+
+def _tcp_node(name: str, behaviour: B.Behaviour) -> Callable[[], LabCluster]:
+    def build() -> LabCluster:
+        return _cluster(name).node_behaviour(1, 30396, behaviour).build()
+
+    return build
+
+
+def _local_builder(name: str) -> AksBuilder:
+    """Local policy: an Http probe /healthz on HC, a pod on every node."""
+    b = AksBuilder(name=name)
+    ports = [{"port": 80, "nodePort": 31081}]
+    b.add_service("web", ports=ports, policy="Local", health_check_node_port=HC, endpoints_on=[0, 1, 2])
+    return b
+
+
+_MTLS = B.Http(default=B.Reply(200, b"ok", (("Content-Type", "text/plain"),)), tls=True, client_cert=True)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -2515,6 +2615,155 @@ CATALOGUE += (
         process=True,
         streams="no-fd2",
         check=_whole_document,
+    ),
+    # -- round two: what a probe is judged on, what may be probed (issue 13 §8) -----------------------
+    Fault(
+        "node-tcp-accept-reset",
+        "A node accepts a Tcp probe's connection and resets it at once",
+        "node",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_tcp_node("tcprst", B.ResetOnAccept()),
+    ),
+    Fault(
+        "node-tcp-accept-reset-rounds",
+        "probe --count 4: an accept-then-reset node does not flip between rounds",
+        "node",
+        ("probe", "svc/web", "-o", "json", "--count", "4", "--interval", "0", *NI),
+        0,
+        cluster=_tcp_node("tcprst4", B.ResetOnAccept()),
+        check=_every_round("ok"),
+    ),
+    Fault(
+        "node-client-cert-tls13",
+        "An Https node demands a client certificate (TLS 1.3: refused after the handshake)",
+        "node",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="down/tls-error",
+        cluster=_https("mtls13", _MTLS),
+        check=_detail_says("client certificate"),
+    ),
+    Fault(
+        "node-client-cert-tls12",
+        "An Https node demands a client certificate (TLS 1.2: refused inside the handshake)",
+        "node",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="down/tls-error",
+        cluster=_https("mtls12", B.Http(default=_MTLS.default, tls=True, client_cert=True, tls_max="1.2")),
+    ),
+    Fault(
+        "arm-probe-port-zero",
+        "ARM's probe port is 0",
+        "arm",
+        (*EXPLAIN, *NI),
+        1,
+        verdict="unknown/not-probed",
+        cluster=_mutated("pport0", _probe_field("port", 0)),
+        check=_checks(_finding("probe-target-invalid"), _detail_says("not a TCP port")),
+    ),
+    Fault(
+        "arm-probe-port-70000",
+        "ARM's probe port is 70000",
+        "arm",
+        (*EXPLAIN, *NI),
+        1,
+        verdict="unknown/not-probed",
+        cluster=_mutated("pport7", _probe_field("port", 70000)),
+        check=_checks(_finding("probe-target-invalid"), _detail_says("not a TCP port")),
+    ),
+    Fault(
+        "arm-probe-port-negative",
+        "ARM's probe port is -1",
+        "arm",
+        (*EXPLAIN, *NI),
+        1,
+        verdict="unknown/not-probed",
+        cluster=_mutated("pportn", _probe_field("port", -1)),
+        check=_finding("probe-target-invalid"),
+    ),
+    Fault(
+        "arm-probe-path-crlf",
+        "ARM's Http probe path holds CR LF and a forged header",
+        "arm",
+        (*EXPLAIN, *NI),
+        1,
+        verdict="unknown/not-probed",
+        cluster=_mutated("pcrlf", _probe_field("requestPath", "/healthz\r\nX-Injected: 1"), _local_builder),
+        prepare=_count_connections(1, HC),
+        check=_checks(_finding("probe-target-invalid"), _nothing_reached(1, HC)),
+    ),
+    Fault(
+        "arm-probe-path-space",
+        "ARM's Http probe path holds a space and a NUL",
+        "arm",
+        (*EXPLAIN, *NI),
+        1,
+        verdict="unknown/not-probed",
+        cluster=_mutated("pspace", _probe_field("requestPath", "/a b\x00"), _local_builder),
+        check=_finding("probe-target-invalid"),
+    ),
+    Fault(
+        "node-address-unspecified",
+        "A Node's InternalIP is 0.0.0.0",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="unknown/not-probed",
+        cluster=_mutated("addr0", _node_ip("0.0.0.0")),
+        check=_checks(_finding("probe-target-invalid"), _detail_says("unspecified")),
+    ),
+    Fault(
+        "node-address-zero-shorthand",
+        "A Node's InternalIP is 0 (what connect() takes for 0.0.0.0)",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="unknown/not-probed",
+        cluster=_mutated("addr0s", _node_ip("0")),
+        check=_finding("probe-target-invalid"),
+    ),
+    Fault(
+        "node-address-hostname",
+        "A Node's InternalIP is a host name (localhost)",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="unknown/not-probed",
+        cluster=_mutated("addrh", _node_ip("localhost")),
+        check=_checks(_finding("probe-target-invalid"), _detail_says("not an IP address")),
+    ),
+    Fault(
+        "node-address-link-local",
+        "A Node's InternalIP is 169.254.169.254 (the metadata service)",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="unknown/not-probed",
+        cluster=_mutated("addrll", _node_ip("169.254.169.254")),
+        check=_checks(_finding("probe-target-invalid"), _detail_says("link-local")),
+    ),
+    Fault(
+        "node-address-broadcast",
+        "A Node's InternalIP is the broadcast address",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="unknown/not-probed",
+        cluster=_mutated("addrbc", _node_ip("255.255.255.255")),
+        check=_finding("probe-target-invalid"),
+    ),
+    Fault(
+        "node-address-newline",
+        "A Node's InternalIP is 10.0.0.4 with a line break and a forged row",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="unknown/not-probed",
+        cluster=_mutated("addrnl", _node_ip("10.0.0.4\naks-forged 1.2.3.4")),
+        check=_finding("probe-target-invalid"),
     ),
 )
 

@@ -392,3 +392,48 @@ async def test_lab_starts_ten_thousand_listeners_fast() -> None:
 def test_local_address_for() -> None:
     assert local_address_for("127.42.200.1") == "127.0.0.1"
     assert local_address_for("not an address") is None
+
+
+@pytest.mark.anyio
+async def test_a_tcp_probe_is_the_handshake_alone_whatever_follows() -> None:
+    """A node that accepts and resets at once completed the handshake: ``ok`` every time, never a
+    ``reset`` when the RST happens to arrive before the prober looks."""
+    import struct
+
+    host = new_address()
+    server = socket.socket()
+    server.bind((host, 0))
+    server.listen(64)
+    port = server.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        outcomes = set()
+        for _ in range(40):
+            target = ProbeTarget(host, port, "Tcp")
+            outcomes.add((await run_probes([target], timeout=2))[target].outcome)
+    finally:
+        server.close()
+    assert outcomes == {"ok"}
+
+
+@pytest.mark.anyio
+async def test_targets_no_probe_may_be_sent_to_get_no_result() -> None:
+    bad = [
+        ProbeTarget("0.0.0.0", PORT, "Tcp"),
+        ProbeTarget("localhost", PORT, "Tcp"),
+        ProbeTarget("169.254.169.254", 80, "Http", "/"),
+        ProbeTarget(new_address(), 0, "Tcp"),
+        ProbeTarget(new_address(), 70000, "Https", "/"),
+        ProbeTarget(new_address(), PORT, "Http", "/x\r\nX-Injected: 1"),
+    ]
+    assert await run_probes(bad, timeout=1) == {}
