@@ -17,7 +17,7 @@ from typing import Any
 
 from akslbctl.analysis.events import newest_first
 from akslbctl.analysis.match import node_resource_group, vm_path
-from akslbctl.analysis.names import owns, service_prefix
+from akslbctl.analysis.names import owns, service_prefix, uid_problem
 from akslbctl.errors import DeadlineExceeded, EvidenceError, MalformedAnswer, UsageError
 from akslbctl.model.case import Case, RawDocuments
 from akslbctl.model.kube import EXCLUDE_LB_LABEL, Node, Service
@@ -44,6 +44,14 @@ def check_manageable(service: Service) -> None:
         raise UsageError(
             f"service {service.ref} has loadBalancerClass {service.load_balancer_class}: it is not managed by "
             "the Azure cloud provider",
+        )
+    problem = uid_problem(service.uid)
+    if problem is not None:
+        raise UsageError(
+            f"service {service.ref} {problem}: it looks like a manifest, not what the Kubernetes API returns, and "
+            "the provider names the Service's load balancer objects after that UID",
+            hint=f"use the Service as the cluster has it: kubectl get svc {service.name} -n {service.namespace} "
+            "-o json, or akslbctl capture",
         )
 
 
@@ -266,6 +274,7 @@ def case_from_raw(
         network_policies=policies,
         workload_read=raw.pods is not None or raw.network_policies is not None,
         workload_notes=tuple(raw.workload_notes),
+        endpoints_known=raw.endpoints_read,
         security_groups=groups,
         virtual_networks=vnets,
         subnets=subnets,

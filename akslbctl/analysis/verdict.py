@@ -147,6 +147,12 @@ def diagnose(
     endpoints = ready_endpoints_by_node(case)
     any_ready = bool(endpoints)
     any_serving = any(ep.serving for ep in case.endpoints)
+    if not case.endpoints_known:
+        notes.append(
+            "the endpoints are unknown: the evidence holds no EndpointSlices (a dump folder without "
+            "endpointslices.json), so nothing is predicted from them — add kubectl get endpointslices -n "
+            f"{service.namespace} -l kubernetes.io/service-name={service.name} -o json"
+        )
     membership = {n.name: pool_membership(n, analysis.provider, analysis.cluster) for n in case.nodes}
     evidence = Evidence(case)
     gap_cache: dict[str, tuple[str, str]] = {}
@@ -198,6 +204,7 @@ def diagnose(
                 not_probed_why,
                 eligibility=analysis.provider.healthz_checks_node_eligibility,
                 gap=gap,
+                endpoints_unknown=not case.endpoints_known,
             )
             v = fused(v, mr.rule.name)
             if v.in_pool:
@@ -300,6 +307,7 @@ def _node_verdict(
     not_probed_why: str,
     eligibility: bool = True,
     gap=None,
+    endpoints_unknown: bool = False,
 ) -> NodeVerdict:
     member = mr.member_for(node)
     if member is None:
@@ -322,6 +330,8 @@ def _node_verdict(
         return NodeVerdict(node.name, address, True, UP, RULE_WITHOUT_PROBE, why, UP)
 
     expected, because = _expected(probe, service, node, local_eps, any_ready, any_serving, eligibility)
+    if endpoints_unknown and expected is not None and not is_shared_probe(probe.name):
+        expected, because = None, "the endpoints are unknown (no EndpointSlices in the evidence)"
     target = probe_target(mr, address) if address else None
     result = results.get(target) if (results is not None and target is not None) else None
     if result is None:
@@ -658,7 +668,7 @@ def _pool_findings(analysis: Analysis, membership, gap) -> list[Finding]:
 def _service_findings(analysis: Analysis, any_ready: bool) -> list[Finding]:
     service = analysis.case.service
     out = []
-    if not any_ready:
+    if not any_ready and analysis.case.endpoints_known:
         out.append(
             Finding(
                 "no-ready-endpoints",

@@ -165,7 +165,7 @@ def case_document(
         "resourceGroup": case.resource_group,
         "service": scrub(raw.service),
         "nodes": [scrub(d) for d in raw.nodes],
-        "endpointSlices": [scrub(d) for d in raw.endpoint_slices],
+        "endpointSlices": [scrub(d) for d in raw.endpoint_slices] if raw.endpoints_read else None,
         "loadBalancers": list(raw.load_balancers),
         "publicIPAddresses": list(raw.public_ips),
         "networkInterfaces": list(raw.network_interfaces),
@@ -366,6 +366,7 @@ def case_from_document(doc: Any, label: str, scope: Scope) -> Case:
             service=service_doc,
             nodes=tuple(_obj_items(doc, "nodes")),
             endpoint_slices=tuple(_obj_items(doc, "endpointSlices")),
+            endpoints_read=doc.get("endpointSlices") is not None,
             load_balancers=tuple(_obj_items(doc, "loadBalancers")),
             public_ips=tuple(_obj_items(doc, "publicIPAddresses")),
             network_interfaces=tuple(_obj_items(doc, "networkInterfaces")),
@@ -535,6 +536,7 @@ class _Evidence:
             service=raw.service,
             nodes=raw.nodes,
             endpoint_slices=tuple(kept),
+            endpoints_read=raw.endpoints_read,
             load_balancers=raw.load_balancers,
             public_ips=raw.public_ips,
             network_interfaces=raw.network_interfaces,
@@ -613,6 +615,7 @@ class _Found:
     services: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)  # (doc, file, path)
     nodes: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
     slices: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
+    slices_read: bool = False  # a file of EndpointSlices was there (an empty list is none; no file: unknown)
     lbs: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
     pips: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
     nics: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
@@ -649,6 +652,8 @@ class _Found:
                     raise CaseFileError(f"{file}: {path}.kind: expected {' or '.join(allowed)}, got {_shown(kind)}")
                 bucket.append((item, file, path))
             return
+        if role == "EndpointSlice":
+            self.slices_read = True
         for item, path, list_kind in _items(doc, file):
             kind = _kind_of(item, list_kind, role)
             bucket = {
@@ -719,6 +724,7 @@ class _Found:
             service=doc,
             nodes=tuple(d for d, _, _ in self.nodes),
             endpoint_slices=tuple(d for d, _, _ in self.slices),
+            endpoints_read=self.slices_read or bool(self.slices),
             load_balancers=tuple(d for d, _, _ in self.lbs),
             public_ips=tuple(d for d, _, _ in self.pips),
             network_interfaces=tuple(d for d, _, _ in self.nics),

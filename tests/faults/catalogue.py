@@ -962,6 +962,78 @@ _MTLS = B.Http(default=B.Reply(200, b"ok", (("Content-Type", "text/plain"),)), t
 
 
 # ---------------------------------------------------------------------------------------------------
+# Round two: real inputs (issue 13 §9, §10)
+
+
+def _dumps(change: Callable[[dict], None] | None = None, *, omit: tuple[str, ...] = (), builder=None):
+    """A dump folder ``{tmp}/dumps`` of the Cluster-policy cluster as kubectl/az print it (one file per
+    piece, Lists and az arrays), changed by ``change`` (on the pieces by file stem:
+    ``service.metadata.uid``), without the pieces in ``omit``."""
+
+    def prepare(ctx: Context) -> None:
+        c = (builder or _cluster)("dumps").build()
+        try:
+            pieces = {
+                "service": c.service("default/web"),
+                "nodes": {"apiVersion": "v1", "kind": "List", "items": c.nodes},
+                "endpointslices": {"apiVersion": "v1", "kind": "List", "items": c.endpointslices},
+                "loadbalancers": c.load_balancers,
+                "publicips": c.public_ips,
+            }
+            pieces = copy.deepcopy(pieces)
+        finally:
+            c.release()
+        if change is not None:
+            change(pieces)
+        folder = ctx.path("dumps")
+        folder.mkdir()
+        for name, doc in pieces.items():
+            if name not in omit:
+                (folder / f"{name}.json").write_text(json.dumps(doc))
+
+    return prepare
+
+
+def _drop(path: str) -> Callable[[dict], None]:
+    """Remove a dotted path (list indexes as numbers) from a document."""
+
+    def change(doc: dict) -> None:
+        *parents, last = path.split(".")
+        cur: Any = doc
+        for p in parents:
+            cur = cur[int(p)] if isinstance(cur, list) else cur[p]
+        if isinstance(cur, list):
+            del cur[int(last)]
+        else:
+            cur.pop(last, None)
+
+    return change
+
+
+def _no_finding(code: str) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        try:
+            doc = json.loads(out.stdout)
+        except ValueError:
+            return "stdout is not JSON"
+        docs = doc.get("items", [doc]) if isinstance(doc, dict) else []
+        codes = [f["code"] for d in docs for f in d.get("findings", [])]
+        return f"a {code} finding was raised" if code in codes else None
+
+    return check
+
+
+def _expected_none(ctx: Context, out: Outcome) -> str | None:
+    """No node of the first rule has an ``expected`` (nothing to predict it from)."""
+    try:
+        rows = json.loads(out.stdout)["rules"][0]["nodes"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return "stdout is not a ServiceDiagnosis"
+    said = [(r["name"], r["expected"]) for r in rows if r.get("expected") is not None]
+    return f"expected given without endpoints: {said}" if said else None
+
+
+# ---------------------------------------------------------------------------------------------------
 # The catalogue
 
 EXPLAIN = ("explain", "svc/web", "-o", "json")
@@ -2764,6 +2836,73 @@ CATALOGUE += (
         verdict="unknown/not-probed",
         cluster=_mutated("addrnl", _node_ip("10.0.0.4\naks-forged 1.2.3.4")),
         check=_finding("probe-target-invalid"),
+    ),
+    # -- round two: real inputs (issue 13 §10) ---------------------------------------------------------
+    Fault(
+        "case-service-without-uid",
+        "A case file's Service has no metadata.uid (a manifest, not API output)",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "has no metadata.uid",
+        prepare=_case(_drop("service.metadata.uid")),
+    ),
+    Fault(
+        "dumps-service-without-uid",
+        "A dump folder's service.json is the chart's manifest (no metadata.uid)",
+        "case-file",
+        ("diff", "-f", "{tmp}/dumps"),
+        2,
+        "has no metadata.uid",
+        prepare=_dumps(_drop("service.metadata.uid")),
+    ),
+    Fault(
+        "case-service-uid-empty",
+        "A case file's Service has metadata.uid \"\"",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "has no metadata.uid",
+        prepare=_case(_set("service.metadata.uid", "")),
+    ),
+    Fault(
+        "case-service-uid-not-uuid",
+        "A case file's Service has metadata.uid 'web-1' (not a UUID)",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "not a Kubernetes UID",
+        prepare=_case(_set("service.metadata.uid", "web-1")),
+    ),
+    Fault(
+        "dumps-without-endpointslices",
+        "A dump folder without endpointslices.json: the endpoints are unknown, not none",
+        "case-file",
+        ("explain", "-f", "{tmp}/dumps", "-o", "json"),
+        3,  # no probe results recorded: every member unknown (contract §5.1)
+        "no verdict",
+        prepare=_dumps(omit=("endpointslices",)),
+        check=_checks(_no_finding("no-ready-endpoints"), _expected_none, _json_note("the endpoints are unknown")),
+    ),
+    Fault(
+        "case-without-endpointslices",
+        "A case file without an endpointSlices key: the endpoints are unknown, not none",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json", "-o", "json"),
+        3,
+        "no verdict",
+        prepare=_case(_drop("endpointSlices")),
+        check=_checks(_no_finding("no-ready-endpoints"), _expected_none),
+    ),
+    Fault(
+        "dumps-empty-endpointslices",
+        "A dump folder whose endpointslices.json is an empty List: no endpoint, said so",
+        "case-file",
+        ("explain", "-f", "{tmp}/dumps", "-o", "json"),
+        3,
+        "no verdict",
+        prepare=_dumps(_set("endpointslices.items", [])),
+        check=_finding("no-ready-endpoints"),
     ),
 )
 
