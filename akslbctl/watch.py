@@ -172,7 +172,7 @@ def plan(analysis: Analysis, options: WatchOptions) -> WatchPlan:
     if lb is None:
         raise EvidenceError(
             f"no load balancer in resource group {analysis.case.resource_group or '?'} has a frontend or rule for "
-            f"service {service.ref}",
+            f"service {service.ref}{analysis.match.not_found_why}",
             hint="run 'akslbctl explain' for the details",
         )
     probes: dict[str, tuple[Probe, list[MatchedRule], dict[str, Member]]] = {}

@@ -710,6 +710,7 @@ class _Differ:
             probe_mode=self.analysis.cluster.probe_mode,
             reconcile_failing=self.blocked,
             notes=tuple(dict.fromkeys(notes)),
+            not_found_why=self.match.not_found_why,
         )
 
 

@@ -69,6 +69,12 @@ class Match:
     shared_probe: Probe | None = None
     unmatched_members: tuple[Member, ...] = ()  # pool members that map to no Node
     notes: tuple[str, ...] = ()
+    unmanaged: tuple[str, ...] = ()  # LBs with the Service's IP but nothing the provider built for it
+
+    @property
+    def not_found_why(self) -> str:
+        """What to add to "no load balancer has a frontend or rule for this Service": the LBs not adopted."""
+        return "".join(f"; {n}" for n in self.unmanaged[:1])
 
     @property
     def found(self) -> bool:
@@ -91,14 +97,24 @@ def match(
     service_pips = [p for p in pips if (p.ip_address and p.ip_address in wanted_ips) or p.name.lower() in pip_names]
 
     candidates = []
+    unmanaged: list[str] = []
     for lb in load_balancers:
         fronts = [f for f in lb.frontends if _owns_frontend(f, prefix, wanted_ips, service_pips)]
         rules = [r for r in lb.rules if owns(prefix, r.name)]
         probes = [p for p in lb.probes if owns(prefix, p.name)]
-        if fronts or rules or probes:
+        # Only an LB where the provider built something for this Service (a frontend, rule or probe named
+        # with its prefix) is the Service's. A frontend that merely carries one of its IPs — a user's own
+        # LB in the resource group, pinned to the same address — is not adopted.
+        if rules or probes or any(owns(prefix, f.name) for f in fronts):
             candidates.append((lb, fronts, rules, probes))
+        elif fronts:
+            unmanaged.append(
+                f"load balancer {lb.name} has frontend {fronts[0].name} on an IP of this Service but nothing the "
+                "cloud provider built for it (no frontend, rule or probe named with its prefix): not taken as the "
+                "Service's load balancer"
+            )
     if not candidates:
-        return Match(prefix=prefix, lb=None)
+        return Match(prefix=prefix, lb=None, notes=tuple(unmanaged), unmanaged=tuple(unmanaged))
 
     # The LB with the Service's rules wins; leftovers elsewhere are reported, not mixed in.
     candidates.sort(key=lambda c: (len(c[2]), len(c[1])), reverse=True)
@@ -106,7 +122,7 @@ def match(
     notes = [
         f"load balancer {other.name} still carries {len(r)} rule(s) and {len(f)} frontend(s) of this Service"
         for other, f, r, _ in candidates[1:]
-    ]
+    ] + unmanaged
 
     pip_by_id = {p.id.lower(): p for p in pips}
     frontend_ips = {}
@@ -158,6 +174,7 @@ def match(
         shared_probe=shared,
         unmatched_members=tuple(unmatched.values()),
         notes=tuple(notes),
+        unmanaged=tuple(unmanaged),
     )
 
 

@@ -118,6 +118,7 @@ def diagnose(
                     ERROR,
                     f"no load balancer in resource group {case.resource_group or '?'} has a frontend or rule "
                     f"for this Service (prefix {analysis.match.prefix})"
+                    + analysis.match.not_found_why
                     + (
                         f"; {quiet}"
                         if quiet

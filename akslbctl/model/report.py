@@ -172,6 +172,7 @@ class LoadBalancerDiff:
     probe_mode: str  # servicenodeport | shared
     reconcile_failing: bool = False  # an annotation makes the provider's reconcile fail
     notes: tuple[str, ...] = ()
+    not_found_why: str = ""  # with no LB: "; <the LB not adopted and why>" (or nothing)
 
     @property
     def drift(self) -> bool:

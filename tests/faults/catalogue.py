@@ -1010,6 +1010,26 @@ def _drop(path: str) -> Callable[[dict], None]:
     return change
 
 
+def _user_lb_pinned_by_ip(c: LabCluster) -> None:
+    """The Service's IP sits on a user's own load balancer: a frontend named by the user on the same
+    public IP, with the user's rule and probe — nothing named with the Service's prefix anywhere."""
+    lb = _lb(c)
+    props = lb["properties"]
+    lb["name"] = "user-lb"
+    lb["id"] = lb["id"].rsplit("/", 1)[0] + "/user-lb"
+    for kind, new in (("frontendIPConfigurations", "user-frontend"), ("loadBalancingRules", "user-http"),
+                      ("probes", "user-probe")):
+        for item in props.get(kind, []):
+            item["name"] = new
+    pips = [f["properties"].get("publicIPAddress") for f in props["frontendIPConfigurations"]]
+    text = json.dumps(lb)
+    prefix = props["loadBalancingRules"][0]["id"].rsplit("/", 1)[-1].split("-")[0]
+    lb.clear()
+    lb.update(json.loads(text.replace(prefix, "user")))
+    for f, pip in zip(lb["properties"]["frontendIPConfigurations"], pips, strict=True):
+        f["properties"]["publicIPAddress"] = pip  # still on the Service's public IP
+
+
 def _no_finding(code: str) -> Callable[[Context, Outcome], str | None]:
     def check(ctx: Context, out: Outcome) -> str | None:
         try:
@@ -2903,6 +2923,24 @@ CATALOGUE += (
         "no verdict",
         prepare=_dumps(_set("endpointslices.items", [])),
         check=_finding("no-ready-endpoints"),
+    ),
+    Fault(
+        "lb-user-pinned-by-ip",
+        "The Service's IP is on a user's load balancer with nothing the provider built for the Service",
+        "arm",
+        (*EXPLAIN, *NI),
+        3,
+        "user-lb has frontend user-frontend on an IP of this Service but nothing the cloud provider built",
+        cluster=_mutated("userlb", _user_lb_pinned_by_ip),
+    ),
+    Fault(
+        "lb-user-pinned-by-ip-diff",
+        "diff: the Service's IP is on a user's load balancer (not adopted: the whole LB is missing)",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        3,
+        "user-lb has frontend user-frontend on an IP of this Service but nothing the cloud provider built",
+        cluster=_mutated("userlbd", _user_lb_pinned_by_ip),
     ),
 )
 
