@@ -220,15 +220,47 @@ def vm_path(resource_id: str) -> str | None:
     return "/".join(parts[: i + 2])
 
 
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def vmss_computer_name(ipconfig_id: str) -> str | None:
+    """The computer name AKS gives a scale-set instance, from its ipConfiguration id (lower-cased):
+    the scale set's name and the instance id in base 36, six digits (``…vmss`` + ``000001``).
+
+    The provider maps a pool member back to a node by the instance's ``osProfile.computerName``
+    (``GetNodeNameByIPConfigurationID``); this is that name as AKS builds it (computerNamePrefix = the
+    scale set's name), for Nodes that carry no ``spec.providerID`` to join on.
+    """
+    parts = [p for p in ipconfig_id.lower().split("/") if p]
+    try:
+        i = parts.index("virtualmachinescalesets")
+        j = parts.index("virtualmachines", i)
+        vmss, instance = parts[i + 1], int(parts[j + 1])
+    except (ValueError, IndexError):
+        return None
+    if instance < 0:
+        return None
+    digits = ""
+    while True:
+        instance, r = divmod(instance, 36)
+        digits = _BASE36[r] + digits
+        if not instance:
+            break
+    return vmss + digits.rjust(6, "0")
+
+
 class _NodeIndex:
     def __init__(self, nodes: Sequence[Node], nics: Iterable[NetworkInterface]) -> None:
         self.by_vm: dict[str, Node] = {}
         self.by_ip: dict[str, Node] = {}
         self.by_name: dict[str, Node] = {}
+        self.without_id: dict[str, Node] = {}  # Nodes with no providerID, by name: joined by computer name
         for n in nodes:
             key = vm_path(n.provider_id) if n.provider_id else None
             if key:
                 self.by_vm[key] = n
+            else:
+                self.without_id[n.name.lower()] = n
             for ip in n.internal_ips:
                 self.by_ip[ip] = n
             self.by_name[n.name.lower()] = n
@@ -242,17 +274,24 @@ class _NodeIndex:
         address = member.ip_address
         if member.ipconfig_id:
             key = vm_path(member.ipconfig_id) if "/virtualmachinescalesets/" in member.ipconfig_id.lower() else None
+            found = self.nic_by_ipconfig.get(member.ipconfig_id.lower())
             if key:
                 node = self.by_vm.get(key)
-            else:
-                found = self.nic_by_ipconfig.get(member.ipconfig_id.lower())
-                if found is not None:
-                    nic, ip = found
-                    address = address or ip
-                    vm = vm_path(nic.vm_id) if nic.vm_id else None
-                    node = self.by_vm.get(vm) if vm else None
-                    if node is None and ip:
-                        node = self.by_ip.get(ip)
+                if node is None and self.without_id:  # a Node without providerID: the instance's computer name
+                    name = vmss_computer_name(member.ipconfig_id)
+                    node = self.without_id.get(name) if name else None
+                if node is None and found is not None and found[1]:
+                    candidate = self.by_ip.get(found[1])  # the scale set's NIC list names the instance's IP
+                    node = candidate if candidate is not None and not candidate.provider_id else None
+            elif found is not None:
+                nic, ip = found
+                address = address or ip
+                vm = vm_path(nic.vm_id) if nic.vm_id else None
+                node = self.by_vm.get(vm) if vm else None
+                if node is None and nic.vm_id and self.without_id:  # VMAS / Flex: the VM's name is the node's
+                    node = self.without_id.get(nic.vm_id.rstrip("/").rsplit("/", 1)[-1].lower())
+                if node is None and ip:
+                    node = self.by_ip.get(ip)
         if node is None and member.ip_address:
             node = self.by_ip.get(member.ip_address)
         if node is None and member.name and not member.ipconfig_id:

@@ -241,16 +241,20 @@ def diagnose(
                 )
             )
         if not any(m.node is not None for m in mr.members):
-            # Nothing to probe can still be known: no Node of this cluster receives this rule's traffic.
+            # Nothing to probe can still be known: no Node of this cluster receives this rule's traffic —
+            # unless Nodes without a providerID leave the join open (then: say that, not "outside").
             others = len(mr.members)
+            unjoined = _without_provider_id(case.nodes)
             findings.append(
                 Finding(
                     "pool-without-nodes",
-                    ERROR,
+                    ERROR if not others or not unjoined else WARNING,
                     f"{mr.rule.name}: the backend pool {pool_label(mr)} "
                     + (
                         "has no member: the port is dark"
                         if not others
+                        else f"has {others} member(s) that akslbctl cannot match to Nodes: {unjoined}"
+                        if unjoined
                         else f"has {others} member(s) but none is a Node of this cluster: its traffic goes "
                         "to machines outside the cluster, or nowhere"
                     ),
@@ -512,6 +516,19 @@ def _unmatched_member(mr, address, ident, results, not_probed_why) -> NodeVerdic
 # -- findings ----------------------------------------------------------------------------------
 
 
+def _without_provider_id(nodes) -> str:
+    """Why pool members may match no Node although they are Nodes: Nodes without ``spec.providerID``
+    (the join key), said in words; empty when every Node has one."""
+    missing = [n.name for n in nodes if not n.provider_id]
+    if not missing:
+        return ""
+    shown = ", ".join(sorted(missing)[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+    return (
+        f"{len(missing)} Node(s) have no spec.providerID ({shown}), the key that joins a pool member to its Node; "
+        "they were matched by computer name and address where those agree, so the members may be these Nodes"
+    )
+
+
 def _unprobeable_findings(mr: MatchedRule, verdicts: list[NodeVerdict]) -> list[Finding]:
     """``probe-target-invalid``: a pool member the LB's probe cannot be sent to as ARM holds it — a
     node address that is no node's (not an IP, unspecified, link-local, multicast) or a probe port or
@@ -648,9 +665,11 @@ def _pool_findings(analysis: Analysis, membership, gap) -> list[Finding]:
                     node=node.name,
                 )
             )
+    unjoined = _without_provider_id(analysis.case.nodes)
     for m in analysis.match.unmatched_members:
         ident = m.address or (m.member.ipconfig_id or "?")
-        out.append(Finding("unmatched-pool-member", INFO, f"pool member {ident} matches no Node of the cluster"))
+        text = f"pool member {ident} matches no Node of the cluster" + (f" ({unjoined})" if unjoined else "")
+        out.append(Finding("unmatched-pool-member", INFO, text))
     for r in analysis.match.rules:
         for m in r.members:
             if m.member.admin_state and m.member.admin_state.lower() not in ("none", ""):

@@ -1030,6 +1030,19 @@ def _user_lb_pinned_by_ip(c: LabCluster) -> None:
         f["properties"]["publicIPAddress"] = pip  # still on the Service's public IP
 
 
+def _no_provider_id_renamed(c: LabCluster) -> None:
+    """No Node has a providerID, and one Node's name is not its instance's computer name (a renamed node)."""
+    _no_provider_id(c)
+    c.nodes[2]["metadata"]["name"] = "worker-3"
+
+
+def _says_not(text: str) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        return f"the output says {text!r}" if text in out.stdout + out.stderr else None
+
+    return check
+
+
 def _no_finding(code: str) -> Callable[[Context, Outcome], str | None]:
     def check(ctx: Context, out: Outcome) -> str | None:
         try:
@@ -1062,6 +1075,7 @@ EXPLAIN = ("explain", "svc/web", "-o", "json")
 QUICK = ("--request-timeout", "1", "--deadline", "10")
 NI = ("--no-azure-health",)
 SECRET = "s3cr3t-client-secret-value-8c1f"
+SCOPE = ("--subscription", "8f3c2a1e-5b7d-4c9e-a0f1-2d3e4b5c6a7f", "-g", "MC_rg_aks_westeurope")  # the lab's
 
 CATALOGUE: tuple[Fault, ...] = (
     # -- Kubernetes API ---------------------------------------------------------------------------
@@ -2941,6 +2955,26 @@ CATALOGUE += (
         3,
         "user-lb has frontend user-frontend on an IP of this Service but nothing the cloud provider built",
         cluster=_mutated("userlbd", _user_lb_pinned_by_ip),
+    ),
+    Fault(
+        "no-provider-id-with-scope",
+        "No Node has a providerID; the scope is given: members join their Nodes by computer name",
+        "cluster",
+        (*EXPLAIN, *NI, *SCOPE),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("npids", _no_provider_id),
+        check=_checks(_says_not("outside the cluster"), _no_finding("pool-without-nodes")),
+    ),
+    Fault(
+        "no-provider-id-renamed-node",
+        "No Node has a providerID and one Node is not named like its instance: not 'outside the cluster'",
+        "cluster",
+        (*EXPLAIN, *NI, *SCOPE),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("npidr", _no_provider_id_renamed),
+        check=_says_not("outside the cluster"),
     ),
 )
 

@@ -210,3 +210,17 @@ def test_a_service_without_a_uid_owns_nothing():
     assert uid_problem(UID) is None
     assert not owns(service_prefix(""), "a7f525b5b8c8e418b877bdd5cfffa72d-TCP-80")
     assert owns(service_prefix(UID), service_prefix(UID) + "-TCP-80")
+
+
+def test_nodes_without_a_provider_id_join_their_members_by_computer_name():
+    from akslbctl.analysis.match import pool_members, vmss_computer_name
+    from akslbctl.model.azure import Pool, PoolMember
+
+    vmss = "/subscriptions/s/resourceGroups/mc_rg/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np-1-vmss"
+    ids = [f"{vmss}/virtualMachines/{i}/networkInterfaces/nic/ipConfigurations/ipconfig1" for i in (1, 36)]
+    assert [vmss_computer_name(i) for i in ids] == ["aks-np-1-vmss000001", "aks-np-1-vmss000010"]
+    named = (("aks-np-1-vmss000001", "10.0.0.4"), ("worker", "10.0.0.5"))
+    nodes = [Node(name=n, internal_ips=(ip,)) for n, ip in named]
+    pool = Pool(id="p", name="kubernetes", members=tuple(PoolMember(ipconfig_id=i) for i in ids))
+    got = pool_members(pool, nodes)
+    assert [m.node.name if m.node else None for m in got] == ["aks-np-1-vmss000001", None]
