@@ -79,12 +79,16 @@ def _probe_path(protocol: str, path: str | None) -> str | None:
     return path if protocol in HTTP_PROTOCOLS else None
 
 
-def compare_probe(want: ExpectedProbe, have: Probe, fields: Sequence[str] = PROBE_FIELDS) -> list[FieldDiff]:
+def compare_probe(
+    want: ExpectedProbe, have: Probe, fields: Sequence[str] = PROBE_FIELDS, *, threshold_alternate: str | None = None
+) -> list[FieldDiff]:
     """The fields of ``have`` that differ from ``want``, in ``findProbe``'s terms.
 
     The request path is compared case-insensitively and only for Http/Https probes (a Tcp probe has
     none; a protocol change already says the rest). The threshold is ``probeThreshold``, or
-    ``numberOfProbes`` when the provider version wrote that field. Source:
+    ``numberOfProbes`` when the provider version wrote that field. ``threshold_alternate``: the field an
+    older patch of the branch wrote, when the provider's patch is not known — a probe that carries only
+    that field is compared on it. Source:
     ``pkg/provider/azure_loadbalancer_healthprobe.go · findProbe``; aks-lb-rules.md §6.6.
     """
     out: list[FieldDiff] = []
@@ -101,6 +105,10 @@ def compare_probe(want: ExpectedProbe, have: Probe, fields: Sequence[str] = PROB
     if "threshold" in fields:
         field = want.threshold_field
         value = have.probe_threshold if field == "probeThreshold" else have.number_of_probes
+        if value is None and threshold_alternate and threshold_alternate != field:
+            other = have.probe_threshold if threshold_alternate == "probeThreshold" else have.number_of_probes
+            if other is not None:  # written by a provider patch from before the change: judge that field
+                field, value = threshold_alternate, other
         if value != want.threshold:
             out.append(FieldDiff(field, want.threshold, value))
     return out
@@ -569,7 +577,7 @@ class _Differ:
                     f"missing: {why}; without it the LB cannot judge the nodes for the rules that use it",
                 )
                 continue
-            for d in compare_probe(want, have):
+            for d in compare_probe(want, have, threshold_alternate=self.analysis.provider.threshold_alternate):
                 if d.field in self.frozen:
                     continue
                 self.add("probe", have.name, d.field, d.expected, d.actual, _probe_message(d, want, self.facts))

@@ -1043,6 +1043,39 @@ def _says_not(text: str) -> Callable[[Context, Outcome], str | None]:
     return check
 
 
+def _number_of_probes(value: int = 2) -> Callable[[LabCluster], None]:
+    """Every probe carries only ``numberOfProbes`` (as providers before v1.24.18 / v1.25.12 / v1.26.8 wrote it)."""
+
+    def change(c: LabCluster) -> None:
+        for probe in _lb(c)["properties"]["probes"]:
+            probe["properties"].pop("probeThreshold", None)
+            probe["properties"]["numberOfProbes"] = value
+
+    return change
+
+
+def _versioned(version: str) -> Callable[[str], AksBuilder]:
+    def builder(name: str) -> AksBuilder:
+        b = AksBuilder(name=name, version=version)
+        b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+        return b
+
+    return builder
+
+
+def _drift(*fields: str) -> Callable[[Context, Outcome], str | None]:
+    """The LoadBalancerDiff's differences are on exactly these fields."""
+
+    def check(ctx: Context, out: Outcome) -> str | None:
+        try:
+            got = sorted({d["field"] for d in json.loads(out.stdout)["differences"]})
+        except (ValueError, KeyError, TypeError):
+            return "stdout is not a LoadBalancerDiff"
+        return None if got == sorted(fields) else f"differences on {got}, expected {sorted(fields)}"
+
+    return check
+
+
 def _no_finding(code: str) -> Callable[[Context, Outcome], str | None]:
     def check(ctx: Context, out: Outcome) -> str | None:
         try:
@@ -2975,6 +3008,51 @@ CATALOGUE += (
         verdict="up/probe-ok",
         cluster=_mutated("npidr", _no_provider_id_renamed),
         check=_says_not("outside the cluster"),
+    ),
+    Fault(
+        "arm-number-of-probes-1-24",
+        "Kubernetes 1.24 cluster, probes with only numberOfProbes (written by a CCM before v1.24.18): no drift",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        0,
+        cluster=_mutated("nop124", _number_of_probes(), _versioned("v1.24.9")),
+        check=_drift(),
+    ),
+    Fault(
+        "arm-number-of-probes-1-26",
+        "Kubernetes 1.26 cluster, probes with only numberOfProbes (a CCM before v1.26.8): no drift",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        0,
+        cluster=_mutated("nop126", _number_of_probes(), _versioned("v1.26.3")),
+        check=_drift(),
+    ),
+    Fault(
+        "arm-number-of-probes-1-22",
+        "Kubernetes 1.22 cluster, probes with only numberOfProbes (every provider of that line wrote it): no drift",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        0,
+        cluster=_mutated("nop122", _number_of_probes(), _versioned("v1.22.11")),
+        check=_drift(),
+    ),
+    Fault(
+        "arm-number-of-probes-1-25-wrong",
+        "Kubernetes 1.25 cluster, numberOfProbes 3 where the provider writes 2: drift on that field",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        1,
+        cluster=_mutated("nop125", _number_of_probes(3), _versioned("v1.25.5")),
+        check=_drift("numberOfProbes"),
+    ),
+    Fault(
+        "arm-number-of-probes-1-29",
+        "Kubernetes 1.29 cluster (its CCM writes probeThreshold), probes with only numberOfProbes: drift",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        1,
+        cluster=_mutated("nop129", _number_of_probes(), _versioned("v1.29.4")),
+        check=_drift("probeThreshold"),
     ),
 )
 
