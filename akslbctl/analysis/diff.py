@@ -709,7 +709,7 @@ class _Differ:
         if self.frozen:
             fields = ", ".join(sorted(self.frozen))
             self.notes.append(f"while the reconcile fails, {fields} keep what the provider last wrote: not compared")
-        notes = [*self.match.notes, *self.analysis.expectation.notes, *self.notes]
+        notes = [*self.case.parse_notes, *self.match.notes, *self.analysis.expectation.notes, *self.notes]
         return LoadBalancerDiff(
             service=self.case.service,
             load_balancer=self.lb,

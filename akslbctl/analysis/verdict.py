@@ -86,7 +86,7 @@ def diagnose(
     case = analysis.case
     service = case.service
     findings: list[Finding] = []
-    notes: list[str] = list(analysis.match.notes)
+    notes: list[str] = [*analysis.case.parse_notes, *analysis.match.notes]
     expectation = analysis.expectation
 
     for problem in expectation.problems:

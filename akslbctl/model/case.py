@@ -80,4 +80,7 @@ class Case:
     # Whether ``endpoints`` was read at all: False when the evidence holds no EndpointSlices (a dump
     # folder without endpointslices.json). Unknown endpoints predict nothing — never "no pod is Ready".
     endpoints_known: bool = True
+    # Objects that are not the Service's and did not parse (another Service's rule with an unknown
+    # protocol, a malformed Node or NSG): skipped, one note each, instead of ending the diagnosis.
+    parse_notes: tuple[str, ...] = ()
     raw: RawDocuments | None = field(default=None, compare=False)

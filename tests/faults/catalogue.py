@@ -1076,6 +1076,136 @@ def _drift(*fields: str) -> Callable[[Context, Outcome], str | None]:
     return check
 
 
+_BAD_NSG = {
+    "id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/networkSecurityGroups/n",
+    "name": "n",
+    "properties": {
+        "securityRules": [{"name": "r", "properties": {"priority": "high", "access": "Deny", "direction": "Inbound"}}]
+    },
+}
+_OTHER_SLICE = {  # another Service's slice, malformed (endpoints is a string)
+    "apiVersion": "discovery.k8s.io/v1",
+    "kind": "EndpointSlice",
+    "metadata": {"name": "api-x7k2p", "namespace": "default", "labels": {"kubernetes.io/service-name": "api"}},
+    "addressType": "IPv4",
+    "endpoints": "10.244.0.5",
+}
+OTHER_PREFIX = "a0f1e2d3c4b5a69788796a5b4c3d2e1f"  # another Service's prefix on the same LB
+
+
+def _other_rule(**fields: Any) -> Callable[[LabCluster], None]:
+    """Another Service's rule (named with its own prefix) on the LB, with ``fields`` in its properties."""
+
+    def change(c: LabCluster) -> None:
+        lb = _lb(c)
+        rules = lb["properties"]["loadBalancingRules"]
+        other = copy.deepcopy(rules[0])
+        other["name"] = f"{OTHER_PREFIX}-TCP-8443"
+        other["id"] = other["id"].rsplit("/", 1)[0] + "/" + other["name"]
+        other["properties"].pop("probe", None)
+        other["properties"].update(fields)
+        rules.append(other)
+
+    return change
+
+
+def _other_probe(**fields: Any) -> Callable[[LabCluster], None]:
+    def change(c: LabCluster) -> None:
+        probes = _lb(c)["properties"]["probes"]
+        other = copy.deepcopy(probes[0])
+        other["name"] = f"{OTHER_PREFIX}-TCP-8443"
+        other["id"] = other["id"].rsplit("/", 1)[0] + "/" + other["name"]
+        other["properties"].pop("loadBalancingRules", None)
+        other["properties"].update(fields)
+        probes.append(other)
+
+    return change
+
+
+def _other_lb(change_lb: Callable[[dict], None]) -> Callable[[LabCluster], None]:
+    """A second LB in the resource group (another cluster's internal LB), changed by ``change_lb``."""
+
+    def change(c: LabCluster) -> None:
+        other = copy.deepcopy(_lb(c))
+        text = json.dumps(other)
+        prefix = other["properties"]["loadBalancingRules"][0]["name"].split("-")[0]
+        other = json.loads(text.replace(prefix, OTHER_PREFIX).replace("/kubernetes", "/kubernetes-internal"))
+        other["name"] = "kubernetes-internal"
+        for f in other["properties"]["frontendIPConfigurations"]:
+            f["properties"].pop("publicIPAddress", None)
+            f["properties"]["privateIPAddress"] = "10.224.0.99"
+        change_lb(other)
+        c.load_balancers.append(other)
+
+    return change
+
+
+def _node_field(node: int, path: str, value: Any) -> Callable[[LabCluster], None]:
+    def change(c: LabCluster) -> None:
+        _set(path, value)(c.nodes[node])
+
+    return change
+
+
+def _slices_answer(extra: Callable[[LabCluster], list[dict]]) -> Callable[[Context], None]:
+    """The Kubernetes API ignores the EndpointSlice list's label selector: it answers with the
+    Service's slices and ``extra(cluster)`` (another Service's slices of the namespace)."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        c = ctx.lab.cluster
+        items = list(c.endpointslices) + extra(c)
+        body = json.dumps({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSliceList", "metadata": {},
+                           "items": items}).encode()
+        ctx.lab.add_fault(LabFault(api="kube", route="kube.endpointslices.list", status=200, body=body))
+
+    return prepare
+
+
+def _other_slice(endpoints: Any, *, labelled: bool = True) -> Callable[[LabCluster], list[dict]]:
+    """Another Service's slice ("api") in the namespace: ``endpoints`` as given (a malformed value, or
+    ready endpoints on every node)."""
+
+    def extra(c: LabCluster) -> list[dict]:
+        s = copy.deepcopy(c.endpointslices[0]) if c.endpointslices else {"metadata": {"namespace": "default"}}
+        s["metadata"]["name"] = "api-x7k2p"
+        labels = s["metadata"].setdefault("labels", {})
+        if labelled:
+            labels["kubernetes.io/service-name"] = "api"
+        else:
+            labels.pop("kubernetes.io/service-name", None)
+        s["endpoints"] = endpoints(c) if callable(endpoints) else endpoints
+        return [s]
+
+    return extra
+
+
+def _ready_everywhere(c: LabCluster) -> list[dict]:
+    return [
+        {"addresses": [f"10.244.{i}.9"], "conditions": {"ready": True}, "nodeName": n["metadata"]["name"]}
+        for i, n in enumerate(c.nodes)
+    ]
+
+
+def _no_endpoints(name: str) -> AksBuilder:
+    b = AksBuilder(name=name)
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[])
+    return b
+
+
+def _notes_say(text: str) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        try:
+            notes = " ".join(json.loads(out.stdout).get("notes", []))
+        except (ValueError, AttributeError):
+            return "stdout is not one JSON document"
+        return None if text in notes else f"no note says {text!r}"
+
+    return check
+
+
 def _no_finding(code: str) -> Callable[[Context, Outcome], str | None]:
     def check(ctx: Context, out: Outcome) -> str | None:
         try:
@@ -3053,6 +3183,135 @@ CATALOGUE += (
         1,
         cluster=_mutated("nop129", _number_of_probes(), _versioned("v1.29.4")),
         check=_drift("probeThreshold"),
+    ),
+    # -- round two: one unrelated object never ends the diagnosis (issue 13 §9) ------------------------
+    Fault(
+        "arm-other-rule-unknown-protocol",
+        "Another Service's rule on the LB has a protocol this version does not know (Quic)",
+        "arm",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("orq", _other_rule(protocol="Quic")),
+        check=_notes_say("expected one of Tcp, Udp, All, got 'Quic'"),
+    ),
+    Fault(
+        "arm-other-rule-port-string",
+        "Another Service's rule on the LB has frontendPort 'eighty'",
+        "arm",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("orps", _other_rule(frontendPort="eighty")),
+        check=_notes_say("skipped rule"),
+    ),
+    Fault(
+        "arm-other-probe-unknown-protocol",
+        "Another Service's probe on the LB has protocol Grpc",
+        "arm",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("opg", _other_probe(protocol="Grpc")),
+        check=_notes_say("skipped probe"),
+    ),
+    Fault(
+        "arm-other-lb-unknown-enum",
+        "Another LB of the resource group has a rule with an unknown protocol",
+        "arm",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("olbe", _other_lb(_set("properties.loadBalancingRules.0.properties.protocol", "Sctp"))),
+        check=_notes_say("skipped rule"),
+    ),
+    Fault(
+        "arm-other-lb-malformed-sku",
+        "Another LB of the resource group has a sku that is a string",
+        "arm",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("olbs", _other_lb(lambda lb: lb.__setitem__("sku", "Standard"))),
+        check=_notes_say("skipped LoadBalancer"),
+    ),
+    Fault(
+        "arm-other-lb-diff",
+        "diff: another Service's rule with an unknown protocol is skipped, no drift",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        0,
+        cluster=_mutated("olbd", _other_rule(protocol="Quic")),
+        check=_checks(_drift(), _notes_say("skipped rule")),
+    ),
+    Fault(
+        "arm-own-rule-unknown-protocol",
+        "The Service's own rule has a protocol this version does not know: strict",
+        "arm",
+        (*EXPLAIN, *NI),
+        3,
+        "expected one of Tcp, Udp, All, got 'Quic'",
+        cluster=_mutated(
+            "owrq", lambda c: _lb(c)["properties"]["loadBalancingRules"][0]["properties"].update(protocol="Quic")
+        ),
+    ),
+    Fault(
+        "cluster-node-malformed",
+        "A Node that is no pool member of note has spec.taints as a string",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("nodem", _node_field(2, "spec.taints", "NoSchedule")),
+        check=_notes_say("spec.taints: expected a list"),
+    ),
+    Fault(
+        "kube-slices-selector-ignored-malformed",
+        "The API ignores the label selector and hands out another Service's malformed EndpointSlice",
+        "kube-api",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("sselm").build,
+        prepare=_slices_answer(_other_slice("10.244.0.5")),
+    ),
+    Fault(
+        "kube-slices-selector-ignored-ready",
+        "The API ignores the label selector: another Service's ready endpoints are not this Service's",
+        "kube-api",
+        (*EXPLAIN, *NI),
+        1,
+        cluster=lambda: _no_endpoints("sselr").build(),
+        prepare=_slices_answer(_other_slice(_ready_everywhere)),
+        check=_finding("no-ready-endpoints"),
+    ),
+    Fault(
+        "kube-slices-selector-ignored-unlabelled",
+        "The API ignores the label selector and hands out a hand-made slice without the service-name label",
+        "kube-api",
+        (*EXPLAIN, *NI),
+        1,
+        cluster=lambda: _no_endpoints("sselu").build(),
+        prepare=_slices_answer(_other_slice(_ready_everywhere, labelled=False)),
+        check=_finding("no-ready-endpoints"),
+    ),
+    Fault(
+        "case-other-slice-malformed",
+        "A case file holds another Service's malformed EndpointSlice",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json", "-o", "json"),
+        3,
+        "no verdict",
+        prepare=_case(lambda d: d["endpointSlices"].append(_OTHER_SLICE)),
+    ),
+    Fault(
+        "case-other-nsg-malformed",
+        "A case file's NSG has a rule whose priority is 'high'",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json", "-o", "json"),
+        3,
+        "no verdict",
+        prepare=_case(lambda d: d.__setitem__("securityGroups", [_BAD_NSG])),
     ),
 )
 
