@@ -18,7 +18,7 @@ from typing import Any
 from akslbctl.analysis.events import newest_first
 from akslbctl.analysis.match import node_resource_group, vm_path
 from akslbctl.analysis.names import owns, service_prefix, uid_problem
-from akslbctl.errors import DeadlineExceeded, EvidenceError, MalformedAnswer, UsageError
+from akslbctl.errors import DeadlineExceeded, EvidenceError, Forbidden, MalformedAnswer, UsageError
 from akslbctl.model.case import Case, RawDocuments
 from akslbctl.model.kube import EXCLUDE_LB_LABEL, Node, Service
 from akslbctl.sources import normalize
@@ -70,7 +70,7 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
             # Load the Azure SDK while the Kubernetes answers travel.
             warm = pool.submit(_import_arm)
             nodes_f = pool.submit(kube.nodes)
-            slices_f = pool.submit(kube.endpoint_slices, namespace, service.name)
+            slices_f = pool.submit(_unless_forbidden, kube.endpoint_slices, namespace, service.name)
             version_f = pool.submit(_version, kube)
             events_f = pool.submit(_optional, kube.events, namespace, service.name, service.uid or None)
             node_docs, slice_docs, version = nodes_f.result(), slices_f.result(), version_f.result()
@@ -85,7 +85,11 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
     ownership = ownership_of([service])
     nodes = tuple(_each(normalize.node, node_docs, "Node", ownership))
     # The server may have ignored the label selector: only the Service's own slices, and those strictly.
-    slice_docs = [d for d in slice_docs if normalize.slice_of(d, service.namespace, service.name)]
+    slices_note = None
+    if isinstance(slice_docs, Forbidden):  # RBAC without EndpointSlices: the endpoints are unknown, not none
+        slices_note, slice_docs = slice_docs.message, None
+    slices_notes = [f"cannot read the Service's EndpointSlices ({slices_note})"] if slices_note else []
+    slice_docs = [d for d in slice_docs or () if normalize.slice_of(d, service.namespace, service.name)]
     if event_docs is not None:  # the same for a field selector the server ignored
         event_docs = [d for d in event_docs if normalize.event_about(d, service.namespace, service.name)]
     endpoints = tuple(ep for eps in _each(normalize.endpoints, slice_docs, "EndpointSlice", None) for ep in eps)
@@ -96,11 +100,12 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
         service=svc_doc,
         nodes=tuple(node_docs),
         endpoint_slices=tuple(slice_docs),
+        endpoints_read=slices_note is None,
         version=version if isinstance(version, dict) else None,
         events=None if event_docs is None else tuple(event_docs),
         pods=None if pod_docs is None else tuple(pod_docs),
         network_policies=None if policy_docs is None else tuple(policy_docs),
-        workload_notes=tuple(inside_notes),
+        workload_notes=(*inside_notes, *slices_notes),
     )
     return case_from_raw(
         raw,
@@ -177,7 +182,7 @@ def collect_many(
             warm = pool.submit(_import_arm)
             nodes_f = pool.submit(kube.nodes)
             version_f = pool.submit(_version, kube)
-            slices_f = [pool.submit(kube.endpoint_slices, s.namespace, s.name) for _, s in picked]
+            slices_f = [pool.submit(_unless_forbidden, kube.endpoint_slices, s.namespace, s.name) for _, s in picked]
             events_f = [pool.submit(_optional, kube.events, s.namespace, s.name, s.uid or None) for _, s in picked]
             node_docs, version = nodes_f.result(), version_f.result()
             slice_docs = [f.result() for f in slices_f]
@@ -197,15 +202,18 @@ def collect_many(
     path = _path_objects(arm_docs.raw(service={}), ownership)
     cases = []
     for (svc_doc, service), slices, (event_docs, events_note) in zip(picked, slice_docs, event_answers, strict=True):
-        slices = [d for d in slices if normalize.slice_of(d, service.namespace, service.name)]
+        refused = slices.message if isinstance(slices, Forbidden) else None
+        slices = [d for d in (() if refused else slices) if normalize.slice_of(d, service.namespace, service.name)]
         if event_docs is not None:
             event_docs = [d for d in event_docs if normalize.event_about(d, service.namespace, service.name)]
         raw = arm_docs.raw(
             service=svc_doc,
             nodes=tuple(node_docs),
             endpoint_slices=tuple(slices),
+            endpoints_read=refused is None,
             version=version if isinstance(version, dict) else None,
             events=None if event_docs is None else tuple(event_docs),
+            workload_notes=(f"cannot read the Service's EndpointSlices ({refused})",) if refused else (),
         )
         cases.append(
             case_from_raw(
@@ -583,6 +591,14 @@ def _collect_path(arm, pool: ThreadPoolExecutor, docs: ArmDocuments) -> None:
             docs.notes.append(f"NSG path: cannot read network security group {_last(nid)} ({note or 'not found'})")
             continue
         docs.security_groups.append(doc)
+
+
+def _unless_forbidden(fn, *args):
+    """The answer, or the :class:`Forbidden` error itself (RBAC refuses this optional read)."""
+    try:
+        return fn(*args)
+    except Forbidden as exc:
+        return exc
 
 
 def _optional(fn, *args):

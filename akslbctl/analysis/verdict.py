@@ -150,9 +150,9 @@ def diagnose(
     any_serving = any(ep.serving for ep in case.endpoints)
     if not case.endpoints_known:
         notes.append(
-            "the endpoints are unknown: the evidence holds no EndpointSlices (a dump folder without "
-            "endpointslices.json), so nothing is predicted from them — add kubectl get endpointslices -n "
-            f"{service.namespace} -l kubernetes.io/service-name={service.name} -o json"
+            "the endpoints are unknown: the evidence holds no EndpointSlices (not readable, or a dump folder "
+            "without endpointslices.json), so nothing is predicted from them — they come from kubectl get "
+            f"endpointslices -n {service.namespace} -l kubernetes.io/service-name={service.name} -o json"
         )
     membership = {n.name: pool_membership(n, analysis.provider, analysis.cluster) for n in case.nodes}
     evidence = Evidence(case)

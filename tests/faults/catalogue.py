@@ -3313,6 +3313,16 @@ CATALOGUE += (
         "no verdict",
         prepare=_case(lambda d: d.__setitem__("securityGroups", [_BAD_NSG])),
     ),
+    Fault(
+        "kube-403-endpointslices",
+        "RBAC refuses the EndpointSlice list: the endpoints are unknown, not none",
+        "kube-api",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_kube_fault("k403e", "kube.endpointslices.list", status=403),
+        check=_checks(_no_finding("no-ready-endpoints"), _json_note("the endpoints are unknown")),
+    ),
 )
 
 
