@@ -888,7 +888,7 @@ def _node_ip(value: str, node: int = 1) -> Callable[[LabCluster], None]:
     return change
 
 
-def _every_round(outcome: str, node: str = NODE1) -> Callable[[Context, Outcome], str | None]:
+def _every_round(outcome: str | None, node: str = NODE1) -> Callable[[Context, Outcome], str | None]:
     """Each ProbeRound line of ``probe -o json`` shows ``outcome`` for ``node`` (no flip between rounds)."""
 
     def check(ctx: Context, out: Outcome) -> str | None:
@@ -3322,6 +3322,24 @@ CATALOGUE += (
         verdict="up/probe-ok",
         cluster=_kube_fault("k403e", "kube.endpointslices.list", status=403),
         check=_checks(_no_finding("no-ready-endpoints"), _json_note("the endpoints are unknown")),
+    ),
+    Fault(
+        "probe-cmd-probe-port-70000",
+        "probe: ARM's probe port is 70000 on every member",
+        "arm",
+        ("probe", "svc/web", "--count", "1", "-o", "json", *NI),
+        3,
+        "no member can be probed as the LB probes it",
+        cluster=_mutated("pport7p", _probe_field("port", 70000)),
+    ),
+    Fault(
+        "probe-cmd-node-address-hostname",
+        "probe: a Node's InternalIP is a host name; it is shown, never resolved nor probed",
+        "cluster",
+        ("probe", "svc/web", "--count", "2", "--interval", "0", "-o", "json", *NI),
+        0,
+        cluster=_mutated("addrhp", _node_ip("localhost")),
+        check=_every_round(None),  # no outcome: nothing was sent
     ),
 )
 
