@@ -506,7 +506,16 @@ def load_balancer(doc: Any, path: str = "LoadBalancer", ownership: Ownership | N
         got = _lenient(ownership if lenient else None, lb, "probe", p, lambda p=p: _probe(p))
         if got is not None:
             probes.append(got)
-    pools = tuple(_pool(p) for p in lb.items("backendAddressPools"))
+    # A pool is the Service's when one of its rules uses it (the cluster's shared pool): strict; another
+    # pool (an outbound pool, another cluster's) that does not parse is skipped.
+    ours = [r for r in rules if ownership is None or ownership.owns_name(r.name)]
+    used = {pid.lower() for r in ours for pid in r.backend_pool_ids}
+    pools = []
+    for p, _ in _owned_items(lb, "backendAddressPools", "pool", None):
+        lenient = ownership is not None and p.id.lower() not in used
+        got = _lenient(ownership if lenient else None, lb, "pool", p, lambda p=p: _pool(p))
+        if got is not None:
+            pools.append(got)
     return LoadBalancer(
         id=lb.id,
         name=lb.name,
@@ -518,7 +527,7 @@ def load_balancer(doc: Any, path: str = "LoadBalancer", ownership: Ownership | N
         frontends=tuple(frontends),
         rules=tuple(rules),
         probes=tuple(probes),
-        pools=pools,
+        pools=tuple(pools),
     )
 
 

@@ -1140,6 +1140,17 @@ def _other_lb(change_lb: Callable[[dict], None]) -> Callable[[LabCluster], None]
     return change
 
 
+def _extra_pool(properties: dict) -> Callable[[LabCluster], None]:
+    """A pool no rule of the Service uses (``aksOutboundBackendPool``) with ``properties``."""
+
+    def change(c: LabCluster) -> None:
+        pools = _lb(c)["properties"]["backendAddressPools"]
+        pid = pools[0]["id"].rsplit("/", 1)[0] + "/aksOutboundBackendPool"
+        pools.append({"id": pid, "name": "aksOutboundBackendPool", "properties": dict(properties)})
+
+    return change
+
+
 def _node_field(node: int, path: str, value: Any) -> Callable[[LabCluster], None]:
     def change(c: LabCluster) -> None:
         _set(path, value)(c.nodes[node])
@@ -3340,6 +3351,16 @@ CATALOGUE += (
         0,
         cluster=_mutated("addrhp", _node_ip("localhost")),
         check=_every_round(None),  # no outcome: nothing was sent
+    ),
+    Fault(
+        "arm-other-pool-malformed",
+        "An LB pool no rule of the Service uses (an outbound pool) has backendIPConfigurations as an object",
+        "arm",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("opool", _extra_pool({"backendIPConfigurations": {"id": "x"}})),
+        check=_notes_say("skipped pool"),
     ),
 )
 
