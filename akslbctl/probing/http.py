@@ -31,7 +31,7 @@ from akslbctl.model.probe import (
     ProbeResult,
     ProbeTarget,
 )
-from akslbctl.probing._common import classify_os_error, connect_socket, deadline, now_rfc3339
+from akslbctl.probing._common import RESET_ERRNOS, classify_os_error, connect_socket, deadline, now_rfc3339
 
 DEFAULT_BODY_CAP = 4096
 HEADER_CAP = 64 * 1024
@@ -360,6 +360,11 @@ class NodeTransport(httpx.AsyncBaseTransport):
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(str(exc), request=request) from exc
         except OSError as exc:
+            if tls and exc.errno in RESET_ERRNOS:
+                # Established, then reset before this side looked: the TLS handshake was cut short, as
+                # when the reset comes a moment later, mid-handshake — the same verdict either way.
+                failure = _tls_failure(exc, request)
+                raise failure from failure.__cause__
             raise httpx.ConnectError(str(exc), request=request) from exc
 
         conn = _Connection(loop, self._limit)

@@ -395,9 +395,11 @@ def test_local_address_for() -> None:
 
 
 @pytest.mark.anyio
-async def test_a_tcp_probe_is_the_handshake_alone_whatever_follows() -> None:
-    """A node that accepts and resets at once completed the handshake: ``ok`` every time, never a
-    ``reset`` when the RST happens to arrive before the prober looks."""
+@pytest.mark.parametrize(("protocol", "outcome"), [("Tcp", "ok"), ("Http", "reset"), ("Https", "tls-error")])
+async def test_an_accept_then_reset_node_gets_one_outcome_every_time(protocol, outcome) -> None:
+    """A node that accepts and resets at once: ``Tcp`` completed the handshake (``ok``), ``Http`` is
+    ``reset``, ``Https`` had its TLS handshake cut short (``tls-error``) — every time, whether the RST
+    arrives before the prober looks at the connect or a moment later."""
     import struct
 
     host = new_address()
@@ -419,11 +421,11 @@ async def test_a_tcp_probe_is_the_handshake_alone_whatever_follows() -> None:
     try:
         outcomes = set()
         for _ in range(40):
-            target = ProbeTarget(host, port, "Tcp")
+            target = ProbeTarget(host, port, protocol, None if protocol == "Tcp" else "/")
             outcomes.add((await run_probes([target], timeout=2))[target].outcome)
     finally:
         server.close()
-    assert outcomes == {"ok"}
+    assert outcomes == {outcome}
 
 
 @pytest.mark.anyio
