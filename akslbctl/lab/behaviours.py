@@ -78,6 +78,11 @@ class ResetOnAccept(Behaviour):
 
 
 @dataclass(frozen=True)
+class CloseOnAccept(Behaviour):
+    """Accepts, then closes at once (an orderly FIN; the request that follows meets a reset)."""
+
+
+@dataclass(frozen=True)
 class Garbage(Behaviour):
     """Answers bytes that are not HTTP (HTTP/0.9 style, binary noise) and closes."""
 

@@ -21,6 +21,7 @@ from akslbctl.lab.behaviours import (
     Blackhole,
     BrokenTLS,
     Closed,
+    CloseOnAccept,
     Drip,
     Garbage,
     Hang,
@@ -322,8 +323,9 @@ class NodeListeners:
             self._serve(conn, listener.next_behaviour())
 
     def _serve(self, conn: socket.socket, behaviour: Behaviour) -> None:
-        if isinstance(behaviour, ResetOnAccept):
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
+        if isinstance(behaviour, (ResetOnAccept, CloseOnAccept)):
+            if isinstance(behaviour, ResetOnAccept):
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
             conn.close()
             return
         conn.setblocking(False)

@@ -220,7 +220,10 @@ async def _read_head(conn: _Connection, header_cap: int, read_timeout: float | N
             raise httpx.RemoteProtocolError(f"response head larger than {header_cap} bytes")
         if conn.eof:
             if conn.exc is None and not buf:
-                raise httpx.RemoteProtocolError("connection closed without an answer")
+                # Closed before a byte of the answer. Had the request still been unread when the node
+                # closed, its kernel would have reset the connection instead — which of the two the
+                # prober sees is timing, so they are one outcome (``reset``), every round alike.
+                raise httpx.ReadError("the node closed the connection without an answer")
             raise conn.read_error("the response head")
         scan_from = max(0, len(buf) - 3)
         await conn.wait(read_timeout)

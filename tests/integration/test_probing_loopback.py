@@ -111,7 +111,9 @@ CASES = [
     ("https-plain-listener", HEALTHY, "Https", "/healthz", TLS_ERROR, None),
     ("https-broken-tls", BrokenTLS(), "Https", "/healthz", TLS_ERROR, None),
     ("https-garbage", Garbage(), "Https", "/healthz", TLS_ERROR, None),
-    ("http-to-tls-listener", Http(tls=True), "Http", "/healthz", BAD_RESPONSE, None),
+    # The TLS server reads the plain request and closes without a byte: one outcome with a reset, which
+    # is what the same close looks like when the request was still unread (issue 13 §8).
+    ("http-to-tls-listener", Http(tls=True), "Http", "/healthz", RESET, None),
 ]
 
 
