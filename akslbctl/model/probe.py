@@ -82,6 +82,8 @@ def address_problem(address: str) -> str | None:
         return f"{text} maps to an IPv4 address that is not a node address: {mapped}" if mapped else None
     if ip.is_unspecified:
         return f"{text} is the unspecified address: a probe would reach this machine, not a node"
+    if isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.IPv4Network("0.0.0.0/8"):
+        return f"{text} is in 0.0.0.0/8 ('this network'): no node's address"
     if ip.is_link_local:
         return f"{text} is link-local: it names this machine's own link, not a node's private IP"
     if ip.is_multicast:

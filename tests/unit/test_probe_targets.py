@@ -13,6 +13,7 @@ from akslbctl.model.probe import ProbeTarget, address_problem, target_problem
         ("0.0.0.0", "unspecified"),
         ("::", "unspecified"),
         ("0", "not an IP address"),  # connect() would take it for 0.0.0.0
+        ("0.1.2.3", "this network"),
         ("localhost", "not an IP address"),
         ("aks-node-1.internal", "not an IP address"),
         (" 10.0.0.4", "not an IP address"),
