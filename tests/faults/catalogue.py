@@ -1217,6 +1217,24 @@ def _notes_say(text: str) -> Callable[[Context, Outcome], str | None]:
     return check
 
 
+def _case_nodes_without_provider_id(doc: dict) -> None:
+    """A case whose Nodes carry no providerID and are named unlike their instances: nothing joins."""
+    for i, n in enumerate(doc["nodes"]):
+        n["spec"].pop("providerID", None)
+        n["metadata"]["name"] = f"worker-{i}"
+
+
+def _finding_severity(code: str, severity: str) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        try:
+            got = [f["severity"] for f in json.loads(out.stdout)["findings"] if f["code"] == code]
+        except (ValueError, KeyError, TypeError):
+            return "stdout is not a ServiceDiagnosis"
+        return None if got and set(got) == {severity} else f"{code} severities {got}, expected {severity}"
+
+    return check
+
+
 def _no_finding(code: str) -> Callable[[Context, Outcome], str | None]:
     def check(ctx: Context, out: Outcome) -> str | None:
         try:
@@ -3397,6 +3415,20 @@ CATALOGUE += (
         verdict="up/probe-ok",
         cluster=_mutated("opool", _extra_pool({"backendIPConfigurations": {"id": "x"}})),
         check=_notes_say("skipped pool"),
+    ),
+    Fault(
+        "case-no-provider-id-unjoined",
+        "A case whose Nodes have no providerID and names unlike their instances: members unjoined, not 'outside'",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json", "-o", "json"),
+        3,
+        "no verdict",
+        prepare=_case(_case_nodes_without_provider_id),
+        check=_checks(
+            _says_not("outside the cluster"),
+            _says_not("not an Azure VM"),
+            _finding_severity("pool-without-nodes", "warning"),
+        ),
     ),
 )
 
