@@ -65,7 +65,7 @@ def _render(reply: Reply) -> bytes:
 
 
 @functools.lru_cache(maxsize=4)
-def server_ssl_context(client_cert: bool = False, tls_max: str | None = None) -> ssl.SSLContext:
+def server_ssl_context(client_cert: bool | str = False, tls_max: str | None = None) -> ssl.SSLContext:
     """A TLS server context with a throwaway self-signed certificate, made once per process.
 
     The key and certificate exist only in memory; ``load_cert_chain`` needs files, so they touch a
@@ -115,7 +115,7 @@ def server_ssl_context(client_cert: bool = False, tls_max: str | None = None) ->
         ctx.load_cert_chain(cert_path, key_path)
         if client_cert:  # mutual TLS: a client certificate signed by this (self-signed) CA, or no handshake
             ctx.load_verify_locations(cert_path)
-            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.verify_mode = ssl.CERT_OPTIONAL if client_cert == "optional" else ssl.CERT_REQUIRED
     if tls_max == "1.2":
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     return ctx

@@ -62,6 +62,7 @@ def probe_ssl_context() -> ssl.SSLContext:
 _CERTIFICATE_REQUEST = 13  # TLS HandshakeType certificate_request (RFC 8446 §4, RFC 5246 §7.4)
 _HANDSHAKE = 22  # TLS ContentType handshake
 CLIENT_CERT_TEXT = "the server demands a client certificate, and the LB's prober presents none"
+CLIENT_CERT_EXTENSION = "akslbctl.client_cert_requested"  # response extension: the server asked for one
 
 
 def _note_certificate_request(conn, direction, version, content_type, msg_type, data) -> None:
@@ -410,11 +411,16 @@ class NodeTransport(httpx.AsyncBaseTransport):
             conn.close()
             raise
         body = _CappedBody(conn, _framing(status, headers), self._body_cap, read_timeout)
+        ssl_object = conn.transport.get_extra_info("ssl_object") if tls else None
         return httpx.Response(
             status,
             headers=headers,
             stream=body,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason},
+            extensions={
+                "http_version": b"HTTP/1.1",
+                "reason_phrase": reason,
+                CLIENT_CERT_EXTENSION: ssl_object is not None and client_cert_requested(ssl_object),
+            },
         )
 
 
@@ -616,6 +622,18 @@ async def probe_http(
     body = bytes(raw)
     local, healthy, eligible = parse_health_body(body)
     up = status == 200
+    if not up and response is not None and response.extensions.get(CLIENT_CERT_EXTENSION):
+        # Mutual TLS that refuses in HTTP (nginx ssl_verify_client: 400 "No required SSL certificate was
+        # sent"): the demand for a client certificate is the cause, as when it refuses in TLS.
+        return ProbeResult(
+            target,
+            TLS_ERROR,
+            status=status,
+            latency_ms=latency,
+            body_excerpt=body_excerpt(body),
+            error=f"{CLIENT_CERT_TEXT} (it answered HTTP {status} without one)",
+            at=now_rfc3339(),
+        )
     return ProbeResult(
         target,
         OK if up else HTTP_STATUS,
