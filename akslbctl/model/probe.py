@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import socket
 from dataclasses import dataclass
 
 # Outcomes of one probe attempt. The first is success; the others name why it failed and double as
@@ -57,6 +59,7 @@ class ProbeResult:
 _MAX_PATH = 2048
 
 
+@functools.lru_cache(maxsize=1 << 16)  # every rule asks again for the same few thousand node addresses
 def address_problem(address: str) -> str | None:
     """Why ``address`` is no node address to probe, or None.
 
@@ -67,11 +70,17 @@ def address_problem(address: str) -> str | None:
     IPv4-mapped form of one of those is flagged and never probed. Loopback addresses are probed: they
     are what local test clusters and the lab use.
     """
-    import ipaddress
-
     text = address or ""
     if not text:
         return "no address"
+    try:  # the common case, cheaply: a dotted-quad unicast address
+        octets = socket.inet_pton(socket.AF_INET, text)
+    except OSError:
+        octets = None
+    if octets is not None and 0 < octets[0] < 224 and octets[:2] != b"\xa9\xfe":
+        return None  # not 0/8, not 169.254/16, not multicast, reserved or broadcast
+    import ipaddress
+
     try:
         ip = ipaddress.ip_address(text)
     except ValueError:
