@@ -17,8 +17,8 @@ from typing import Any
 
 from akslbctl.analysis.events import newest_first
 from akslbctl.analysis.match import node_resource_group, vm_path
-from akslbctl.analysis.names import owns, service_prefix
-from akslbctl.errors import DeadlineExceeded, EvidenceError, MalformedAnswer, UsageError
+from akslbctl.analysis.names import owns, service_prefix, uid_problem
+from akslbctl.errors import DeadlineExceeded, EvidenceError, Forbidden, MalformedAnswer, UsageError
 from akslbctl.model.case import Case, RawDocuments
 from akslbctl.model.kube import EXCLUDE_LB_LABEL, Node, Service
 from akslbctl.sources import normalize
@@ -45,6 +45,14 @@ def check_manageable(service: Service) -> None:
             f"service {service.ref} has loadBalancerClass {service.load_balancer_class}: it is not managed by "
             "the Azure cloud provider",
         )
+    problem = uid_problem(service.uid)
+    if problem is not None:
+        raise UsageError(
+            f"service {service.ref} {problem}: it looks like a manifest, not what the Kubernetes API returns, and "
+            "the provider names the Service's load balancer objects after that UID",
+            hint=f"use the Service as the cluster has it: kubectl get svc {service.name} -n {service.namespace} "
+            "-o json, or akslbctl capture",
+        )
 
 
 def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, secrets: list[str] | None = None) -> Case:
@@ -62,7 +70,7 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
             # Load the Azure SDK while the Kubernetes answers travel.
             warm = pool.submit(_import_arm)
             nodes_f = pool.submit(kube.nodes)
-            slices_f = pool.submit(kube.endpoint_slices, namespace, service.name)
+            slices_f = pool.submit(_unless_forbidden, kube.endpoint_slices, namespace, service.name)
             version_f = pool.submit(_version, kube)
             events_f = pool.submit(_optional, kube.events, namespace, service.name, service.uid or None)
             node_docs, slice_docs, version = nodes_f.result(), slices_f.result(), version_f.result()
@@ -74,10 +82,17 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
     finally:
         kube.close()
     observed = now()
-    nodes = tuple(_normalised(normalize.node, d, f"Node #{i}") for i, d in enumerate(node_docs))
-    endpoints = tuple(
-        ep for i, d in enumerate(slice_docs) for ep in _normalised(normalize.endpoints, d, f"EndpointSlice #{i}")
-    )
+    ownership = ownership_of([service])
+    nodes = tuple(_each(normalize.node, node_docs, "Node", ownership))
+    # The server may have ignored the label selector: only the Service's own slices, and those strictly.
+    slices_note = None
+    if isinstance(slice_docs, Forbidden):  # RBAC without EndpointSlices: the endpoints are unknown, not none
+        slices_note, slice_docs = slice_docs.message, None
+    slices_notes = [f"cannot read the Service's EndpointSlices ({slices_note})"] if slices_note else []
+    slice_docs = [d for d in slice_docs or () if normalize.slice_of(d, service.namespace, service.name)]
+    if event_docs is not None:  # the same for a field selector the server ignored
+        event_docs = [d for d in event_docs if normalize.event_about(d, service.namespace, service.name)]
+    endpoints = tuple(ep for eps in _each(normalize.endpoints, slice_docs, "EndpointSlice", None) for ep in eps)
     subscription, resource_group = azure_scope(nodes, arm_opts)
 
     arm_docs = _collect_arm([service], subscription, resource_group, arm_opts, secrets, nodes=nodes)
@@ -85,11 +100,12 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
         service=svc_doc,
         nodes=tuple(node_docs),
         endpoint_slices=tuple(slice_docs),
+        endpoints_read=slices_note is None,
         version=version if isinstance(version, dict) else None,
         events=None if event_docs is None else tuple(event_docs),
         pods=None if pod_docs is None else tuple(pod_docs),
         network_policies=None if policy_docs is None else tuple(policy_docs),
-        workload_notes=tuple(inside_notes),
+        workload_notes=(*inside_notes, *slices_notes),
     )
     return case_from_raw(
         raw,
@@ -101,7 +117,25 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
         network_notes=tuple(arm_docs.notes),
         events_note=_events_note(events_note),
         observed_at=observed,
+        ownership=ownership,
     )
+
+
+def ownership_of(services: Sequence[Service]) -> normalize.Ownership:
+    """What is the Services' own (strictly parsed) among the documents read: objects named with one of
+    their prefixes or carrying one of their IPs (normalize.Ownership)."""
+    from akslbctl.analysis import annotations as ann
+
+    ips = [ip for s in services for ip in (*s.ingress_ips, *ann.pinned_ips(s))]
+    return normalize.Ownership([service_prefix(s.uid) for s in services], ips)
+
+
+def _each(fn, docs, what: str, ownership: normalize.Ownership | None, /, **kw) -> list:
+    """``normalize.each`` with the API's error for the Service's own malformed documents."""
+    try:
+        return normalize.each(fn, docs, what, ownership, **kw)
+    except normalize.ShapeError as exc:
+        raise MalformedAnswer(f"unexpected document from the API: {exc}") from None
 
 
 def now() -> str:
@@ -148,7 +182,7 @@ def collect_many(
             warm = pool.submit(_import_arm)
             nodes_f = pool.submit(kube.nodes)
             version_f = pool.submit(_version, kube)
-            slices_f = [pool.submit(kube.endpoint_slices, s.namespace, s.name) for _, s in picked]
+            slices_f = [pool.submit(_unless_forbidden, kube.endpoint_slices, s.namespace, s.name) for _, s in picked]
             events_f = [pool.submit(_optional, kube.events, s.namespace, s.name, s.uid or None) for _, s in picked]
             node_docs, version = nodes_f.result(), version_f.result()
             slice_docs = [f.result() for f in slices_f]
@@ -157,29 +191,29 @@ def collect_many(
     finally:
         kube.close()
     observed = now()
-    nodes = tuple(_normalised(normalize.node, d, f"Node #{i}") for i, d in enumerate(node_docs))
-    subscription, resource_group = azure_scope(nodes, arm_opts)
     services = [s for _, s in picked]
+    ownership = ownership_of(services)
+    nodes = tuple(_each(normalize.node, node_docs, "Node", ownership))
+    subscription, resource_group = azure_scope(nodes, arm_opts)
     arm_docs = _collect_arm(services, subscription, resource_group, arm_opts, secrets, nodes=nodes)
-    lbs = tuple(
-        _normalised(normalize.load_balancer, d, f"LoadBalancer #{i}") for i, d in enumerate(arm_docs.load_balancers)
-    )
-    pips = tuple(
-        _normalised(normalize.public_ip, d, f"PublicIPAddress #{i}") for i, d in enumerate(arm_docs.public_ips)
-    )
-    nics = tuple(
-        _normalised(normalize.network_interface, d, f"NetworkInterface #{i}")
-        for i, d in enumerate(arm_docs.network_interfaces)
-    )
-    path = _path_objects(arm_docs.raw(service={}))
+    lbs = tuple(_each(normalize.load_balancer, arm_docs.load_balancers, "LoadBalancer", ownership, ownership=ownership))
+    pips = tuple(_each(normalize.public_ip, arm_docs.public_ips, "PublicIPAddress", ownership))
+    nics = tuple(_each(normalize.network_interface, arm_docs.network_interfaces, "NetworkInterface", ownership))
+    path = _path_objects(arm_docs.raw(service={}), ownership)
     cases = []
     for (svc_doc, service), slices, (event_docs, events_note) in zip(picked, slice_docs, event_answers, strict=True):
+        refused = slices.message if isinstance(slices, Forbidden) else None
+        slices = [d for d in (() if refused else slices) if normalize.slice_of(d, service.namespace, service.name)]
+        if event_docs is not None:
+            event_docs = [d for d in event_docs if normalize.event_about(d, service.namespace, service.name)]
         raw = arm_docs.raw(
             service=svc_doc,
             nodes=tuple(node_docs),
             endpoint_slices=tuple(slices),
+            endpoints_read=refused is None,
             version=version if isinstance(version, dict) else None,
             events=None if event_docs is None else tuple(event_docs),
+            workload_notes=(f"cannot read the Service's EndpointSlices ({refused})",) if refused else (),
         )
         cases.append(
             case_from_raw(
@@ -195,6 +229,7 @@ def collect_many(
                 network_notes=tuple(arm_docs.notes),
                 events_note=_events_note(events_note),
                 observed_at=observed,
+                ownership=ownership,
             )
         )
     return cases
@@ -219,44 +254,36 @@ def case_from_raw(
     recorded_notes: tuple[str, ...] = (),
     events_note: str | None = None,
     observed_at: str | None = None,
+    ownership: normalize.Ownership | None = None,
 ) -> Case:
     """Normalise raw documents into a Case (the same path for live evidence and case files).
 
     Callers that already normalised some pieces (to name their own source in errors) pass them in.
+    Strict for the Service's own objects, lenient (skipped with a note) for the others: ``ownership``
+    says which are which and collects the notes (default: the Service's).
     """
     if service is None:
         service = _normalised(normalize.service, raw.service, "Service")
+    own = ownership if ownership is not None else ownership_of([service])
     if nodes is None:
-        nodes = tuple(_normalised(normalize.node, d, f"Node #{i}") for i, d in enumerate(raw.nodes))
+        nodes = tuple(_each(normalize.node, raw.nodes, "Node", own))
     if endpoints is None:
-        endpoints = tuple(
-            ep
-            for i, d in enumerate(raw.endpoint_slices)
-            for ep in _normalised(normalize.endpoints, d, f"EndpointSlice #{i}")
-        )
+        slices = _each(normalize.endpoints, raw.endpoint_slices, "EndpointSlice", None)  # the Service's own: strict
+        endpoints = tuple(ep for eps in slices for ep in eps)
     if load_balancers is None:
-        load_balancers = (
-            _normalised(normalize.load_balancer, d, f"LoadBalancer #{i}") for i, d in enumerate(raw.load_balancers)
-        )
+        load_balancers = _each(normalize.load_balancer, raw.load_balancers, "LoadBalancer", own, ownership=own)
     if public_ips is None:
-        public_ips = (
-            _normalised(normalize.public_ip, d, f"PublicIPAddress #{i}") for i, d in enumerate(raw.public_ips)
-        )
+        public_ips = _each(normalize.public_ip, raw.public_ips, "PublicIPAddress", own)
     if network_interfaces is None:
-        network_interfaces = (
-            _normalised(normalize.network_interface, d, f"NetworkInterface #{i}")
-            for i, d in enumerate(raw.network_interfaces)
-        )
+        network_interfaces = _each(normalize.network_interface, raw.network_interfaces, "NetworkInterface", own)
     lbs, pips, nics = tuple(load_balancers), tuple(public_ips), tuple(network_interfaces)
-    groups, vnets, subnets, links = path if path is not None else _path_objects(raw)
+    groups, vnets, subnets, links = path if path is not None else _path_objects(raw, own)
     version = raw.version.get("gitVersion") if isinstance(raw.version, dict) else None
     events = None
     if raw.events is not None:
-        events = tuple(newest_first(_normalised(normalize.event, d, f"Event #{i}") for i, d in enumerate(raw.events)))
-    vm_states = tuple(
-        _normalised(normalize.vm_state, d, f"InstanceView #{i}") for i, d in enumerate(raw.instance_views)
-    )
-    pods, policies = _workload_objects(raw)
+        events = tuple(newest_first(_each(normalize.event, raw.events, "Event", own)))
+    vm_states = tuple(_each(normalize.vm_state, raw.instance_views, "InstanceView", own))
+    pods, policies = _workload_objects(raw, own)
     return Case(
         events=events,
         events_note=events_note,
@@ -266,6 +293,7 @@ def case_from_raw(
         network_policies=policies,
         workload_read=raw.pods is not None or raw.network_policies is not None,
         workload_notes=tuple(raw.workload_notes),
+        endpoints_known=raw.endpoints_read,
         security_groups=groups,
         virtual_networks=vnets,
         subnets=subnets,
@@ -284,6 +312,7 @@ def case_from_raw(
         subscription=subscription,
         resource_group=resource_group,
         recorded_probes=recorded,
+        parse_notes=tuple(dict.fromkeys(own.notes)),
         raw=raw,
     )
 
@@ -294,33 +323,24 @@ def _inside(kube, service):
     return read_workload(kube, service)
 
 
-def _workload_objects(raw: RawDocuments) -> tuple[tuple, tuple]:
-    """The pods and NetworkPolicies of the raw documents, normalised (issue 12)."""
+def _workload_objects(raw: RawDocuments, own: normalize.Ownership | None = None) -> tuple[tuple, tuple]:
+    """The pods and NetworkPolicies of the raw documents, normalised (issue 12). The pods are the
+    Service's own (read by its selector): strict; a namespace's policy that does not parse is skipped."""
     from akslbctl.sources import workload
 
-    pods = tuple(_normalised(workload.pod, d, f"Pod #{i}") for i, d in enumerate(raw.pods or ()))
-    policies = tuple(
-        _normalised(workload.network_policy, d, f"NetworkPolicy #{i}") for i, d in enumerate(raw.network_policies or ())
-    )
+    pods = tuple(_each(workload.pod, raw.pods or (), "Pod", None))
+    policies = tuple(_each(workload.network_policy, raw.network_policies or (), "NetworkPolicy", own))
     return pods, policies
 
 
-def _path_objects(raw: RawDocuments) -> tuple[tuple, tuple, tuple, tuple]:
-    """NSGs, VNets, subnets and Private Link Services of the raw documents, normalised."""
+def _path_objects(raw: RawDocuments, own: normalize.Ownership | None = None) -> tuple[tuple, tuple, tuple, tuple]:
+    """NSGs, VNets, subnets and Private Link Services of the raw documents, normalised; one that does
+    not parse is skipped with a note unless it names the Service (optional evidence, contract §5.1)."""
     return (
-        tuple(
-            _normalised(normalize.security_group, d, f"NetworkSecurityGroup #{i}")
-            for i, d in enumerate(raw.security_groups)
-        ),
-        tuple(
-            _normalised(normalize.virtual_network, d, f"VirtualNetwork #{i}")
-            for i, d in enumerate(raw.virtual_networks)
-        ),
-        tuple(_normalised(normalize.subnet, d, f"Subnet #{i}") for i, d in enumerate(raw.subnets)),
-        tuple(
-            _normalised(normalize.private_link_service, d, f"PrivateLinkService #{i}")
-            for i, d in enumerate(raw.private_link_services)
-        ),
+        tuple(_each(normalize.security_group, raw.security_groups, "NetworkSecurityGroup", own)),
+        tuple(_each(normalize.virtual_network, raw.virtual_networks, "VirtualNetwork", own)),
+        tuple(_each(normalize.subnet, raw.subnets, "Subnet", own)),
+        tuple(_each(normalize.private_link_service, raw.private_link_services, "PrivateLinkService", own)),
     )
 
 
@@ -420,7 +440,8 @@ def _collect_arm(
             pls_f = pool.submit(_optional, arm.private_link_services, resource_group)
             lb_docs = lbs_f.result()
             pip_docs = pips_f.result()
-            lbs = [_normalised(normalize.load_balancer, d, "ARM load balancer") for d in lb_docs]
+            scratch = ownership_of(services)  # its notes come again, from case_from_raw
+            lbs = _each(normalize.load_balancer, lb_docs, "LoadBalancer", scratch, ownership=scratch)
             prefixes = [service_prefix(s.uid) for s in services]
 
             def ours(name: str) -> bool:
@@ -527,7 +548,7 @@ def _collect_path(arm, pool: ThreadPoolExecutor, docs: ArmDocuments) -> None:
 
     Optional evidence: a 403 or a missing object becomes a note (contract §5.1), never a failure.
     """
-    nics = [_normalised(normalize.network_interface, d, "ARM network interface") for d in docs.network_interfaces]
+    nics = _each(normalize.network_interface, docs.network_interfaces, "NetworkInterface", normalize.Ownership())
     subnet_ids = {sid for nic in nics for sid in nic.subnets.values() if sid}
     vnet_ids = sorted({_vnet_of(sid) for sid in subnet_ids})
     vnet_futures = {vid: pool.submit(_optional, arm.virtual_network, vid) for vid in vnet_ids}
@@ -540,7 +561,11 @@ def _collect_path(arm, pool: ThreadPoolExecutor, docs: ArmDocuments) -> None:
                 docs.notes.append(f"NSG path: cannot read virtual network {_last(vid)} ({note})")
             continue
         docs.virtual_networks.append(doc)
-        vnet = _normalised(normalize.virtual_network, doc, "ARM virtual network")
+        try:
+            vnet = normalize.virtual_network(doc, "ARM virtual network")
+        except normalize.ShapeError as exc:  # optional evidence: the case's note says it once
+            log.debug("virtual network skipped: %s", exc)
+            continue
         for sub in vnet.subnets:
             got_subnets.add(sub.id.lower())
             if sub.nsg_id:
@@ -552,7 +577,11 @@ def _collect_path(arm, pool: ThreadPoolExecutor, docs: ArmDocuments) -> None:
             docs.notes.append(f"NSG path: cannot read subnet {_last(sid)} ({note or 'not found'})")
             continue
         docs.subnets.append(doc)
-        sub = _normalised(normalize.subnet, doc, "ARM subnet")
+        try:
+            sub = normalize.subnet(doc, "ARM subnet")
+        except normalize.ShapeError as exc:
+            log.debug("subnet skipped: %s", exc)
+            continue
         if sub.nsg_id:
             nsg_ids.add(sub.nsg_id)
     unique = {n.lower(): n for n in nsg_ids}
@@ -562,6 +591,14 @@ def _collect_path(arm, pool: ThreadPoolExecutor, docs: ArmDocuments) -> None:
             docs.notes.append(f"NSG path: cannot read network security group {_last(nid)} ({note or 'not found'})")
             continue
         docs.security_groups.append(doc)
+
+
+def _unless_forbidden(fn, *args):
+    """The answer, or the :class:`Forbidden` error itself (RBAC refuses this optional read)."""
+    try:
+        return fn(*args)
+    except Forbidden as exc:
+        return exc
 
 
 def _optional(fn, *args):

@@ -25,7 +25,7 @@ from akslbctl.errors import EvidenceError
 from akslbctl.model.azure import Probe
 from akslbctl.model.case import Case
 from akslbctl.model.kube import Service
-from akslbctl.model.probe import ProbeResult, ProbeTarget
+from akslbctl.model.probe import ProbeResult, ProbeTarget, target_problem
 from akslbctl.model.report import AzureHealth, Finding
 
 DEFAULT_INTERVAL = 5.0  # seconds, when no probe says (the provider's default intervalInSeconds)
@@ -96,6 +96,7 @@ class WatchPlan:
     count: int | None
     source: str | None  # the address our probes leave from
     notes: tuple[str, ...] = ()
+    unprobeable: tuple[str, ...] = ()  # "member: why" for members no probe may be sent to (target_problem)
 
     @property
     def targets(self) -> list[ProbeTarget]:
@@ -176,12 +177,13 @@ def plan(analysis: Analysis, options: WatchOptions) -> WatchPlan:
     if lb is None:
         raise EvidenceError(
             f"no load balancer in resource group {analysis.case.resource_group or '?'} has a frontend or rule for "
-            f"service {service.ref}",
+            f"service {service.ref}{analysis.match.not_found_why}",
             hint="run 'akslbctl explain' for the details",
         )
     probes: dict[str, tuple[Probe, list[MatchedRule], dict[str, Member]]] = {}
     rules = []
     without_address = 0
+    unprobeable: list[str] = []
     for mr in analysis.match.rules:
         members = [m for m in mr.members if m.address]
         without_address += len(mr.members) - len(members)
@@ -202,6 +204,9 @@ def plan(analysis: Analysis, options: WatchOptions) -> WatchPlan:
                 target = probe_target(first, m.address)
                 if target is not None:
                     entry[2][m.address] = Member(name, m.address, target)
+                    problem = target_problem(target)
+                    if problem is not None:  # shown, never probed (the runner sends nothing there)
+                        unprobeable.append(f"{name}: {problem}")
     planned = tuple(
         PlannedProbe(probe, tuple(rs), tuple(sorted(ms.values(), key=lambda m: m.node)))
         for probe, rs, ms in probes.values()
@@ -220,6 +225,9 @@ def plan(analysis: Analysis, options: WatchOptions) -> WatchPlan:
         notes.append(f"{without_address} pool member(s) have no address to probe")
     if not planned:
         notes.append("no rule of the Service has a health probe: the LB sends to every pool member")
+    if unprobeable:
+        more = f" (and {len(unprobeable) - 1} more)" if len(unprobeable) > 1 else ""
+        notes.append(f"not probed: {unprobeable[0]}{more}")
     count = options.count
     if count is None and not options.forever:
         count = default_count(planned)
@@ -233,6 +241,7 @@ def plan(analysis: Analysis, options: WatchOptions) -> WatchPlan:
         count=count,
         source=source,
         notes=tuple(notes),
+        unprobeable=tuple(unprobeable),
     )
 
 
@@ -243,7 +252,8 @@ def default_count(planned: tuple[PlannedProbe, ...]) -> int:
 
 
 def _source(planned: tuple[PlannedProbe, ...]) -> str | None:
-    first = next((m.address for p in planned for m in p.members), None)
+    # Only an address that may be probed: a host name here would be resolved, by this machine's DNS.
+    first = next((m.address for p in planned for m in p.members if target_problem(m.target) is None), None)
     if first is None:
         return None
     from akslbctl.probing.runner import local_address_for

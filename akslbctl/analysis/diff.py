@@ -88,12 +88,16 @@ def leftover_rule_sentence(port: int, protocol: str) -> str:
     )
 
 
-def compare_probe(want: ExpectedProbe, have: Probe, fields: Sequence[str] = PROBE_FIELDS) -> list[FieldDiff]:
+def compare_probe(
+    want: ExpectedProbe, have: Probe, fields: Sequence[str] = PROBE_FIELDS, *, threshold_alternate: str | None = None
+) -> list[FieldDiff]:
     """The fields of ``have`` that differ from ``want``, in ``findProbe``'s terms.
 
     The request path is compared case-insensitively and only for Http/Https probes (a Tcp probe has
     none; a protocol change already says the rest). The threshold is ``probeThreshold``, or
-    ``numberOfProbes`` when the provider version wrote that field. Source:
+    ``numberOfProbes`` when the provider version wrote that field. ``threshold_alternate``: the field an
+    older patch of the branch wrote, when the provider's patch is not known — a probe that carries only
+    that field is compared on it. Source:
     ``pkg/provider/azure_loadbalancer_healthprobe.go · findProbe``; aks-lb-rules.md §6.6.
     """
     out: list[FieldDiff] = []
@@ -110,6 +114,10 @@ def compare_probe(want: ExpectedProbe, have: Probe, fields: Sequence[str] = PROB
     if "threshold" in fields:
         field = want.threshold_field
         value = have.probe_threshold if field == "probeThreshold" else have.number_of_probes
+        if value is None and threshold_alternate and threshold_alternate != field:
+            other = have.probe_threshold if threshold_alternate == "probeThreshold" else have.number_of_probes
+            if other is not None:  # written by a provider patch from before the change: judge that field
+                field, value = threshold_alternate, other
         if value != want.threshold:
             out.append(FieldDiff(field, want.threshold, value))
     return out
@@ -578,7 +586,7 @@ class _Differ:
                     f"missing: {why}; without it the LB cannot judge the nodes for the rules that use it",
                 )
                 continue
-            for d in compare_probe(want, have):
+            for d in compare_probe(want, have, threshold_alternate=self.analysis.provider.threshold_alternate):
                 if d.field in self.frozen:
                     continue
                 self.add("probe", have.name, d.field, d.expected, d.actual, _probe_message(d, want, self.facts))
@@ -711,7 +719,7 @@ class _Differ:
             fields = ", ".join(sorted(self.frozen))
             self.notes.append(f"while the reconcile fails, {fields} keep what the provider last wrote: not compared")
         events, event_notes = provisioning_findings(self.case, has_lb=self.lb is not None)
-        notes = [*self.match.notes, *self.analysis.expectation.notes, *self.notes, *event_notes]
+        notes = [*self.case.parse_notes, *self.match.notes, *self.analysis.expectation.notes, *self.notes, *event_notes]
         return LoadBalancerDiff(
             service=self.case.service,
             load_balancer=self.lb,
@@ -721,6 +729,7 @@ class _Differ:
             reconcile_failing=self.blocked,
             notes=tuple(dict.fromkeys(notes)),
             findings=tuple(events),
+            not_found_why=self.match.not_found_why,
         )
 
 

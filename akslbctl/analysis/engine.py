@@ -17,7 +17,7 @@ from akslbctl.analysis.provider import ProviderRules, rules_for_ccm, rules_for_c
 from akslbctl.errors import UsageError
 from akslbctl.model.azure import LoadBalancer, id_name
 from akslbctl.model.case import Case
-from akslbctl.model.probe import ProbeTarget
+from akslbctl.model.probe import ProbeTarget, target_problem
 
 
 @dataclass(frozen=True)
@@ -115,13 +115,14 @@ def probe_target(rule: MatchedRule, address: str) -> ProbeTarget | None:
 
 
 def probe_plan(analysis: Analysis) -> list[ProbeTarget]:
-    """Every distinct (member address, probe) the LB probes for the Service's rules."""
+    """Every distinct (member address, probe) the LB probes for the Service's rules — but those that
+    cannot be probed as the LB would (``target_problem``: reported as not probed, saying why)."""
     targets: dict[ProbeTarget, None] = {}
     for rule in analysis.match.rules:
         for m in rule.members:
             if m.address:
                 t = probe_target(rule, m.address)
-                if t is not None:
+                if t is not None and target_problem(t) is None:
                     targets[t] = None
     return list(targets)
 

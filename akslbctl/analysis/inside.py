@@ -53,7 +53,7 @@ def inside_cluster(
             notes.append("NetworkPolicies read, but not the pods behind the Service: the policies are not evaluated")
     rule_by_name = {mr.rule.name.lower(): mr for mr in analysis.match.rules}
     shares = []
-    for rd in rules:
+    for rd in rules if case.endpoints_known else ():  # unknown endpoints: no pods per node to share over
         mr = rule_by_name.get(rd.name.lower())
         s = rule_share(
             rd,

@@ -69,6 +69,12 @@ class Match:
     shared_probe: Probe | None = None
     unmatched_members: tuple[Member, ...] = ()  # pool members that map to no Node
     notes: tuple[str, ...] = ()
+    unmanaged: tuple[str, ...] = ()  # LBs with the Service's IP but nothing the provider built for it
+
+    @property
+    def not_found_why(self) -> str:
+        """What to add to "no load balancer has a frontend or rule for this Service": the LBs not adopted."""
+        return "".join(f"; {n}" for n in self.unmanaged[:1])
 
     @property
     def found(self) -> bool:
@@ -91,14 +97,24 @@ def match(
     service_pips = [p for p in pips if (p.ip_address and p.ip_address in wanted_ips) or p.name.lower() in pip_names]
 
     candidates = []
+    unmanaged: list[str] = []
     for lb in load_balancers:
         fronts = [f for f in lb.frontends if _owns_frontend(f, prefix, wanted_ips, service_pips)]
         rules = [r for r in lb.rules if owns(prefix, r.name)]
         probes = [p for p in lb.probes if owns(prefix, p.name)]
-        if fronts or rules or probes:
+        # Only an LB where the provider built something for this Service (a frontend, rule or probe named
+        # with its prefix) is the Service's. A frontend that merely carries one of its IPs — a user's own
+        # LB in the resource group, pinned to the same address — is not adopted.
+        if rules or probes or any(owns(prefix, f.name) for f in fronts):
             candidates.append((lb, fronts, rules, probes))
+        elif fronts:
+            unmanaged.append(
+                f"load balancer {lb.name} has frontend {fronts[0].name} on an IP of this Service but nothing the "
+                "cloud provider built for it (no frontend, rule or probe named with its prefix): not taken as the "
+                "Service's load balancer"
+            )
     if not candidates:
-        return Match(prefix=prefix, lb=None)
+        return Match(prefix=prefix, lb=None, notes=tuple(unmanaged), unmanaged=tuple(unmanaged))
 
     # The LB with the Service's rules wins; leftovers elsewhere are reported, not mixed in.
     candidates.sort(key=lambda c: (len(c[2]), len(c[1])), reverse=True)
@@ -106,7 +122,7 @@ def match(
     notes = [
         f"load balancer {other.name} still carries {len(r)} rule(s) and {len(f)} frontend(s) of this Service"
         for other, f, r, _ in candidates[1:]
-    ]
+    ] + unmanaged
 
     pip_by_id = {p.id.lower(): p for p in pips}
     frontend_ips = {}
@@ -158,6 +174,7 @@ def match(
         shared_probe=shared,
         unmatched_members=tuple(unmatched.values()),
         notes=tuple(notes),
+        unmanaged=tuple(unmanaged),
     )
 
 
@@ -203,15 +220,47 @@ def vm_path(resource_id: str) -> str | None:
     return "/".join(parts[: i + 2])
 
 
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def vmss_computer_name(ipconfig_id: str) -> str | None:
+    """The computer name AKS gives a scale-set instance, from its ipConfiguration id (lower-cased):
+    the scale set's name and the instance id in base 36, six digits (``…vmss`` + ``000001``).
+
+    The provider maps a pool member back to a node by the instance's ``osProfile.computerName``
+    (``GetNodeNameByIPConfigurationID``); this is that name as AKS builds it (computerNamePrefix = the
+    scale set's name), for Nodes that carry no ``spec.providerID`` to join on.
+    """
+    parts = [p for p in ipconfig_id.lower().split("/") if p]
+    try:
+        i = parts.index("virtualmachinescalesets")
+        j = parts.index("virtualmachines", i)
+        vmss, instance = parts[i + 1], int(parts[j + 1])
+    except (ValueError, IndexError):
+        return None
+    if instance < 0:
+        return None
+    digits = ""
+    while True:
+        instance, r = divmod(instance, 36)
+        digits = _BASE36[r] + digits
+        if not instance:
+            break
+    return vmss + digits.rjust(6, "0")
+
+
 class _NodeIndex:
     def __init__(self, nodes: Sequence[Node], nics: Iterable[NetworkInterface]) -> None:
         self.by_vm: dict[str, Node] = {}
         self.by_ip: dict[str, Node] = {}
         self.by_name: dict[str, Node] = {}
+        self.without_id: dict[str, Node] = {}  # Nodes with no providerID, by name: joined by computer name
         for n in nodes:
             key = vm_path(n.provider_id) if n.provider_id else None
             if key:
                 self.by_vm[key] = n
+            else:
+                self.without_id[n.name.lower()] = n
             for ip in n.internal_ips:
                 self.by_ip[ip] = n
             self.by_name[n.name.lower()] = n
@@ -225,17 +274,24 @@ class _NodeIndex:
         address = member.ip_address
         if member.ipconfig_id:
             key = vm_path(member.ipconfig_id) if "/virtualmachinescalesets/" in member.ipconfig_id.lower() else None
+            found = self.nic_by_ipconfig.get(member.ipconfig_id.lower())
             if key:
                 node = self.by_vm.get(key)
-            else:
-                found = self.nic_by_ipconfig.get(member.ipconfig_id.lower())
-                if found is not None:
-                    nic, ip = found
-                    address = address or ip
-                    vm = vm_path(nic.vm_id) if nic.vm_id else None
-                    node = self.by_vm.get(vm) if vm else None
-                    if node is None and ip:
-                        node = self.by_ip.get(ip)
+                if node is None and self.without_id:  # a Node without providerID: the instance's computer name
+                    name = vmss_computer_name(member.ipconfig_id)
+                    node = self.without_id.get(name) if name else None
+                if node is None and found is not None and found[1]:
+                    candidate = self.by_ip.get(found[1])  # the scale set's NIC list names the instance's IP
+                    node = candidate if candidate is not None and not candidate.provider_id else None
+            elif found is not None:
+                nic, ip = found
+                address = address or ip
+                vm = vm_path(nic.vm_id) if nic.vm_id else None
+                node = self.by_vm.get(vm) if vm else None
+                if node is None and nic.vm_id and self.without_id:  # VMAS / Flex: the VM's name is the node's
+                    node = self.without_id.get(nic.vm_id.rstrip("/").rsplit("/", 1)[-1].lower())
+                if node is None and ip:
+                    node = self.by_ip.get(ip)
         if node is None and member.ip_address:
             node = self.by_ip.get(member.ip_address)
         if node is None and member.name and not member.ipconfig_id:

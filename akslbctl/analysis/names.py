@@ -18,6 +18,26 @@ FAMILY_SUFFIX_LENGTH = 5  # len("-IPv6"): names are cut to 75 so the suffix stil
 _CUT = NAME_MAX_LENGTH - FAMILY_SUFFIX_LENGTH
 
 
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def uid_problem(uid: str | None) -> str | None:
+    """Why ``uid`` is no Kubernetes object UID (an RFC 4122 UUID: 32 hex digits, dashes aside), or None.
+
+    The provider names a Service's LB objects after its UID, so a Service without one — a manifest
+    from a chart or a repository, not what the API returns — cannot be matched to anything: its
+    prefix would be the bare ``a`` that every provider-built name starts with.
+    """
+    text = (uid or "").strip()
+    if not text:
+        return "has no metadata.uid"
+    digits = text.replace("-", "")
+    if len(digits) != 32 or not set(digits) <= _HEX:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        return f"has metadata.uid {shown!r}, which is not a Kubernetes UID (a UUID)"
+    return None
+
+
 def service_prefix(uid: str) -> str:
     """The per-Service prefix ``P``: "a" + UID without dashes, cut to 32 characters.
 
@@ -131,5 +151,8 @@ def owns(prefix: str, name: str) -> bool:
 
     The shared probe is not covered: it belongs to every Cluster-policy Service on the LB. Source:
     ``pkg/provider/azure_loadbalancer_repo.go · serviceOwnsRule``.
+
+    A prefix shorter than a real one (a Service without a UID gives the bare ``a``) owns nothing:
+    it would take in every object the provider built.
     """
-    return name.lower().startswith(prefix.lower())
+    return len(prefix) >= PREFIX_LENGTH and name.lower().startswith(prefix.lower())

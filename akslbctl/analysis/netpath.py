@@ -152,6 +152,16 @@ def client_source(analysis: Analysis, public: bool, family: str) -> tuple[Source
     return (Source.internet(family) if public else Source.vnet(family)), None
 
 
+def _flow(source: Source, destination: str, port: int, protocol: str) -> Flow | None:
+    """The flow to evaluate, or None when the evidence names no address and port a packet could carry
+    (a node address that is a host name, a probe port 0 or 70000 in ARM): nothing to judge there, and
+    the verdict says why the member was not probed."""
+    try:
+        return Flow(source, destination, port, protocol)
+    except ValueError:
+        return None
+
+
 def evaluate_paths(analysis: Analysis) -> PathReport:
     """Both questions for every rule and member of the Service's LB (see the module docstring)."""
     case = analysis.case
@@ -179,8 +189,8 @@ def evaluate_paths(analysis: Analysis) -> PathReport:
             levels, subnet_id = _levels(net, nic, ipc)
             prefixes = net.vnet_prefixes(subnet_id)
             who = m.node.name if m.node is not None else m.address
-            if mr.probe is not None:
-                flow = Flow(Source.probe(mr.family), m.address, mr.probe.port, "Tcp")
+            flow = _flow(Source.probe(mr.family), m.address, mr.probe.port, "Tcp") if mr.probe is not None else None
+            if flow is not None:
                 decision = evaluate(flow, levels, vnet_prefixes=prefixes)
                 for n in decision.notes:
                     uncertain.setdefault(n, []).append(who)
@@ -195,7 +205,11 @@ def evaluate_paths(analysis: Analysis) -> PathReport:
             if not dest:
                 continue
             protocol = "Udp" if rule.protocol == "Udp" else "Tcp"
-            decision = evaluate(Flow(source, dest, port, protocol), levels, vnet_prefixes=prefixes)
+            client_flow = _flow(source, dest, port, protocol)
+            if client_flow is None:
+                notes.append(f"{rule.name}: client access not evaluated for {who}: {dest}:{port} is no address:port")
+                continue
+            decision = evaluate(client_flow, levels, vnet_prefixes=prefixes)
             for n in decision.notes:
                 uncertain.setdefault(n, []).append(who)
             for lv in decision.levels:

@@ -108,8 +108,16 @@ def last_lb_event(case: Case) -> str | None:
 def missing_reason(node: Node, evidence: Evidence, lb: LoadBalancer) -> tuple[str, str]:
     """(cause, words) for a node the provider's rules put in the pool but ARM does not list.
 
-    Causes: ``not-a-vm``, ``nic-in-other-lb``, ``vm-not-running``, ``not-reconciled``.
+    Causes: ``no-provider-id``, ``not-a-vm``, ``nic-in-other-lb``, ``vm-not-running``, ``not-reconciled``.
     """
+    if not node.provider_id and node.labels.get(VIRTUAL_KUBELET_LABEL) != "virtual-kubelet":
+        # Not "no VM": the cloud node manager has not set it (yet), or the evidence was trimmed of it; the
+        # provider finds a node's VM by its name, so this says nothing about whether it is one.
+        return (
+            "no-provider-id",
+            "the Node has no spec.providerID, so akslbctl cannot tell which VM it is nor join it to a pool member "
+            "(the cloud node manager sets it; check that it runs)",
+        )
     why = not_a_vm(node)
     if why is not None:
         return "not-a-vm", why

@@ -79,6 +79,10 @@ class ProviderRules:
     readiness_predicate: bool  # Ready=True is a pool predicate (< 1.27, before StableLoadBalancerNodeSet)
     local_probe_requires_proxy_health: bool  # kube-proxy Local health also needs kube-proxy healthy (≥ 1.27)
     healthz_checks_node_eligibility: bool  # KEP-3836: /healthz fails for deleting/autoscaler-tainted nodes
+    # The threshold field an older patch of the same branch wrote, when the provider patch is not known:
+    # a cluster's Kubernetes 1.24–1.26 (or an unknown version) does not say whether its CCM predates
+    # v1.24.18 / v1.25.12 / v1.26.8, so a probe with only that field, at the expected value, is no drift.
+    threshold_alternate: str | None = None
 
     @property
     def is_master(self) -> bool:
@@ -195,13 +199,17 @@ def rules_for_cluster(server_git_version: str | None) -> ProviderRules:
     2022 build behaved like v1.23.9 instead (no guard); pass an explicit CCM version for those.
     """
     if server_git_version is None:
-        return _master()
+        return replace(_master(), threshold_alternate="numberOfProbes")
     kube = _parse_kube(server_git_version)
     minor = kube[1]
     if minor >= MASTER_MINOR:
         return replace(_master(), kube_version=kube, **_kube_rules(kube))
     if minor >= 23:
-        return rules_for_ccm(f"1.{minor}")
+        rules = rules_for_ccm(f"1.{minor}")
+        if minor in _PROBE_THRESHOLD and _PROBE_THRESHOLD[minor] > 0:
+            # The branch changed fields at a patch the cluster's version does not tell (§6.6, §6.7).
+            rules = replace(rules, threshold_alternate="numberOfProbes")
+        return rules
     return _build(
         (1, 23, LATEST_PATCH),
         kube,

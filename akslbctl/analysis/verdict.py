@@ -45,7 +45,7 @@ from akslbctl.analysis.vantage import data_plane, family_findings, vantage_findi
 from akslbctl.model import probe as outcomes
 from akslbctl.model.azure import Probe
 from akslbctl.model.kube import Node, Service
-from akslbctl.model.probe import ProbeResult, ProbeTarget
+from akslbctl.model.probe import ProbeResult, ProbeTarget, target_problem
 from akslbctl.model.report import (
     ABSENT,
     DOWN,
@@ -86,7 +86,7 @@ def diagnose(
     case = analysis.case
     service = case.service
     findings: list[Finding] = []
-    notes: list[str] = list(analysis.match.notes)
+    notes: list[str] = [*analysis.case.parse_notes, *analysis.match.notes]
     expectation = analysis.expectation
 
     for problem in expectation.problems:
@@ -118,6 +118,7 @@ def diagnose(
                     ERROR,
                     f"no load balancer in resource group {case.resource_group or '?'} has a frontend or rule "
                     f"for this Service (prefix {analysis.match.prefix})"
+                    + analysis.match.not_found_why
                     + (
                         f"; {quiet}"
                         if quiet
@@ -147,6 +148,12 @@ def diagnose(
     endpoints = ready_endpoints_by_node(case)
     any_ready = bool(endpoints)
     any_serving = any(ep.serving for ep in case.endpoints)
+    if not case.endpoints_known:
+        notes.append(
+            "the endpoints are unknown: the evidence holds no EndpointSlices (not readable, or a dump folder "
+            "without endpointslices.json), so nothing is predicted from them — they come from kubectl get "
+            f"endpointslices -n {service.namespace} -l kubernetes.io/service-name={service.name} -o json"
+        )
     membership = {n.name: pool_membership(n, analysis.provider, analysis.cluster) for n in case.nodes}
     evidence = Evidence(case)
     gap_cache: dict[str, tuple[str, str]] = {}
@@ -198,6 +205,7 @@ def diagnose(
                 not_probed_why,
                 eligibility=analysis.provider.healthz_checks_node_eligibility,
                 gap=gap,
+                endpoints_unknown=not case.endpoints_known,
             )
             v = fused(v, mr.rule.name)
             if v.in_pool:
@@ -240,16 +248,20 @@ def diagnose(
                 )
             )
         if not any(m.node is not None for m in mr.members):
-            # Nothing to probe can still be known: no Node of this cluster receives this rule's traffic.
+            # Nothing to probe can still be known: no Node of this cluster receives this rule's traffic —
+            # unless Nodes without a providerID leave the join open (then: say that, not "outside").
             others = len(mr.members)
+            unjoined = _without_provider_id(case.nodes)
             findings.append(
                 Finding(
                     "pool-without-nodes",
-                    ERROR,
+                    ERROR if not others or not unjoined else WARNING,
                     f"{mr.rule.name}: the backend pool {pool_label(mr)} "
                     + (
                         "has no member: the port is dark"
                         if not others
+                        else f"has {others} member(s) that akslbctl cannot match to Nodes: {unjoined}"
+                        if unjoined
                         else f"has {others} member(s) but none is a Node of this cluster: its traffic goes "
                         "to machines outside the cluster, or nowhere"
                     ),
@@ -257,6 +269,7 @@ def diagnose(
                 )
             )
         rules.append(rd)
+        findings.extend(_unprobeable_findings(mr, verdicts))
 
     findings.extend(_missing_rules(analysis))
     findings.extend(_pool_findings(analysis, membership, gap))
@@ -314,6 +327,7 @@ def _node_verdict(
     not_probed_why: str,
     eligibility: bool = True,
     gap=None,
+    endpoints_unknown: bool = False,
 ) -> NodeVerdict:
     member = mr.member_for(node)
     if member is None:
@@ -336,10 +350,15 @@ def _node_verdict(
         return NodeVerdict(node.name, address, True, UP, RULE_WITHOUT_PROBE, why, UP)
 
     expected, because = _expected(probe, service, node, local_eps, any_ready, any_serving, eligibility)
+    if endpoints_unknown and expected is not None and not is_shared_probe(probe.name):
+        expected, because = None, "the endpoints are unknown (no EndpointSlices in the evidence)"
     target = probe_target(mr, address) if address else None
     result = results.get(target) if (results is not None and target is not None) else None
     if result is None:
         why = "no address to probe" if address is None else not_probed_why
+        problem = target_problem(target) if target is not None else None
+        if problem is not None:
+            why = f"not probed: {problem}"
         return NodeVerdict(node.name, address, True, UNKNOWN, NOT_PROBED, why, expected)
     if result.outcome == outcomes.OK:
         return NodeVerdict(node.name, address, True, UP, PROBE_OK, _ok_detail(result), expected, result)
@@ -499,7 +518,10 @@ def _unmatched_member(mr, address, ident, results, not_probed_why) -> NodeVerdic
         return NodeVerdict(name, address, True, UP, RULE_WITHOUT_PROBE, "pool member that matches no Node", None)
     result = results.get(target) if (results is not None and target is not None) else None
     if result is None:
-        why = "pool member that matches no Node: " + ("no address known" if not address else not_probed_why)
+        problem = target_problem(target) if target is not None else None
+        why = "pool member that matches no Node: " + (
+            "no address known" if not address else f"not probed: {problem}" if problem else not_probed_why
+        )
         return NodeVerdict(name, address, True, UNKNOWN, NOT_PROBED, why, None)
     verdict = UP if result.up else DOWN
     reason = PROBE_OK if result.up else result.outcome
@@ -507,6 +529,43 @@ def _unmatched_member(mr, address, ident, results, not_probed_why) -> NodeVerdic
 
 
 # -- findings ----------------------------------------------------------------------------------
+
+
+def _without_provider_id(nodes) -> str:
+    """Why pool members may match no Node although they are Nodes: Nodes without ``spec.providerID``
+    (the join key), said in words; empty when every Node has one."""
+    missing = [n.name for n in nodes if not n.provider_id]
+    if not missing:
+        return ""
+    shown = ", ".join(sorted(missing)[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+    return (
+        f"{len(missing)} Node(s) have no spec.providerID ({shown}), the key that joins a pool member to its Node; "
+        "they were matched by computer name and address where those agree, so the members may be these Nodes"
+    )
+
+
+def _unprobeable_findings(mr: MatchedRule, verdicts: list[NodeVerdict]) -> list[Finding]:
+    """``probe-target-invalid``: a pool member the LB's probe cannot be sent to as ARM holds it — a
+    node address that is no node's (not an IP, unspecified, link-local, multicast) or a probe port or
+    path that no request can carry. Nothing is sent to it; the finding says why, per rule and node."""
+    out = []
+    for v in verdicts:
+        if not v.in_pool or not v.address or mr.probe is None:
+            continue
+        problem = target_problem(probe_target(mr, v.address))
+        if problem is None:
+            continue
+        out.append(
+            Finding(
+                "probe-target-invalid",
+                WARNING,
+                f"{mr.rule.name}: {v.node} was not probed — {problem}; the LB probes a member's private IP "
+                "on a port 1-65535 with a one-line request path",
+                rule=mr.rule.name,
+                node=v.node,
+            )
+        )
+    return out
 
 
 def _probe_fields(probe: Probe) -> tuple[str, int, str | None]:
@@ -634,9 +693,11 @@ def _pool_findings(analysis: Analysis, membership, gap) -> list[Finding]:
                     node=node.name,
                 )
             )
+    unjoined = _without_provider_id(analysis.case.nodes)
     for m in analysis.match.unmatched_members:
         ident = m.address or (m.member.ipconfig_id or "?")
-        out.append(Finding("unmatched-pool-member", INFO, f"pool member {ident} matches no Node of the cluster"))
+        text = f"pool member {ident} matches no Node of the cluster" + (f" ({unjoined})" if unjoined else "")
+        out.append(Finding("unmatched-pool-member", INFO, text))
     for r in analysis.match.rules:
         for m in r.members:
             if m.member.admin_state and m.member.admin_state.lower() not in ("none", ""):
@@ -655,7 +716,7 @@ def _pool_findings(analysis: Analysis, membership, gap) -> list[Finding]:
 def _service_findings(analysis: Analysis, any_ready: bool) -> list[Finding]:
     service = analysis.case.service
     out = []
-    if not any_ready:
+    if not any_ready and analysis.case.endpoints_known:
         out.append(
             Finding(
                 "no-ready-endpoints",

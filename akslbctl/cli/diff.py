@@ -68,7 +68,7 @@ def diff(
     if result.load_balancer is None:
         term().error(  # exit 3: one line on stderr, as for every error
             f"no load balancer in resource group {case.resource_group or '?'} has a frontend or rule for service "
-            f"{result.service.ref}",
+            f"{result.service.ref}{result.not_found_why}",
         )
         return ExitCode.NO_EVIDENCE
     return ExitCode.PROBLEM if result.drift else ExitCode.OK

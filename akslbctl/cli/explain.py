@@ -154,6 +154,9 @@ def no_verdict_line(diagnosis) -> str:
     from akslbctl.analysis.fusion import UNREACHABLE_FROM_HERE
 
     ref = diagnosis.service.ref
+    invalid = next((f.message for f in diagnosis.findings if f.code == "probe-target-invalid"), None)
+    if invalid is not None and all(n.verdict == "unknown" for r in diagnosis.rules for n in r.nodes if n.in_pool):
+        return f"no verdict for {ref}: no member could be probed as the LB probes it ({invalid.split(' — ', 1)[-1]})"
     if any(n.reason == UNREACHABLE_FROM_HERE for r in diagnosis.rules for n in r.nodes):
         return (
             f"no verdict for {ref}: no probe reached a node from here and Azure's view is unavailable; run "

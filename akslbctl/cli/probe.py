@@ -116,6 +116,12 @@ def probe(
         out.close(shown(last))
     if last is not None and last.unknown:
         # No member has a state: this machine reached no node, and Azure's view is not there (§5.1).
-        term().error("no verdict: no probe reached a node from here and Azure's view is unavailable")
+        if session.plan.unprobeable:
+            term().error(
+                f"no verdict: no member can be probed as the LB probes it ({session.plan.unprobeable[0]}) and "
+                "Azure's view is unavailable"
+            )
+        else:
+            term().error("no verdict: no probe reached a node from here and Azure's view is unavailable")
         return ExitCode.NO_EVIDENCE
     return ExitCode.OK if last is not None and last.healthy else ExitCode.PROBLEM

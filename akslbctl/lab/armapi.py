@@ -34,6 +34,7 @@ from akslbctl.lab.behaviours import (
     Blackhole,
     BrokenTLS,
     Closed,
+    CloseOnAccept,
     Drip,
     Garbage,
     Hang,
@@ -105,21 +106,22 @@ def arm_error(status: int, code: str, message: str, headers: tuple[tuple[str, st
 def azure_verdict(behaviour: Behaviour, protocol: str, path: str | None) -> tuple[str, str]:
     """(state, reason) Azure's prober reports for a member answering ``behaviour`` on the probe port.
 
-    Tcp: up when the handshake completes (probe-semantics.md §1), so anything that accepts is up;
-    a refusal, a dropped SYN or a reset on accept is ``Down_Probe_TcpProbeTimeout`` (Azure has no
-    separate code for a refused Tcp probe). Http(s): only 200 is up.
+    Tcp: up when the handshake completes (probe-semantics.md §1), so anything that accepts is up —
+    also a node that resets or closes right after accepting (the handshake is judged alone); a
+    refusal or a dropped SYN is ``Down_Probe_TcpProbeTimeout`` (Azure has no separate code for a
+    refused Tcp probe). Http(s): only 200 is up.
     """
     if isinstance(behaviour, Sequence):
         # Azure probes every few seconds: the steady state is the step that repeats.
         behaviour = behaviour.steps[-1] if behaviour.steps else Closed()
     if protocol == "Tcp":
-        if isinstance(behaviour, (Closed, Blackhole, ResetOnAccept)):
+        if isinstance(behaviour, (Closed, Blackhole)):
             return "Down", "Down_Probe_TcpProbeTimeout"
         return "Up", "Up_Probe_Success"
     unreachable = ("Down", "Down_Probe_HttpEndpointUnreachable")
     no_response = ("Down", "Down_Probe_HttpNoResponse")
     status: int | None
-    if isinstance(behaviour, (Closed, ResetOnAccept, ResetMidAnswer, Garbage, BrokenTLS)):
+    if isinstance(behaviour, (Closed, ResetOnAccept, CloseOnAccept, ResetMidAnswer, Garbage, BrokenTLS)):
         return unreachable
     if isinstance(behaviour, (Blackhole, Hang)):
         return no_response

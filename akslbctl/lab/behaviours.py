@@ -40,12 +40,17 @@ class Http(Behaviour):
     """An HTTP/1.1 server: ``routes`` by path, ``default`` for every other path.
 
     kube-proxy's per-service health server answers every path alike: use ``default`` only.
-    ``tls`` serves HTTPS with a throwaway self-signed certificate.
+    ``tls`` serves HTTPS with a throwaway self-signed certificate; ``client_cert`` makes that server
+    demand a client certificate and refuse a handshake without one (mutual TLS), or with ``"optional"``
+    ask for one and answer anyway (nginx ``ssl_verify_client`` answers 400 then); ``tls_max`` caps
+    the TLS version (``"1.2"``: the refusal comes inside the handshake; with 1.3, after it).
     """
 
     default: Reply = Reply(404, b"default backend - 404", (("Content-Type", "text/plain"),))
     routes: Mapping[str, Reply] = field(default_factory=dict)
     tls: bool = False
+    client_cert: bool | str = False  # True: required (no handshake without one); "optional": asked for
+    tls_max: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,11 @@ class ResetMidAnswer(Behaviour):
 @dataclass(frozen=True)
 class ResetOnAccept(Behaviour):
     """Accepts, then resets at once."""
+
+
+@dataclass(frozen=True)
+class CloseOnAccept(Behaviour):
+    """Accepts, then closes at once (an orderly FIN; the request that follows meets a reset)."""
 
 
 @dataclass(frozen=True)

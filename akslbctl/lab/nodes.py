@@ -21,6 +21,7 @@ from akslbctl.lab.behaviours import (
     Blackhole,
     BrokenTLS,
     Closed,
+    CloseOnAccept,
     Drip,
     Garbage,
     Hang,
@@ -63,8 +64,8 @@ def _render(reply: Reply) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + reply.body
 
 
-@functools.lru_cache(maxsize=1)
-def server_ssl_context() -> ssl.SSLContext:
+@functools.lru_cache(maxsize=4)
+def server_ssl_context(client_cert: bool | str = False, tls_max: str | None = None) -> ssl.SSLContext:
     """A TLS server context with a throwaway self-signed certificate, made once per process.
 
     The key and certificate exist only in memory; ``load_cert_chain`` needs files, so they touch a
@@ -112,7 +113,18 @@ def server_ssl_context() -> ssl.SSLContext:
                 )
             )
         ctx.load_cert_chain(cert_path, key_path)
+        if client_cert:  # mutual TLS: a client certificate signed by this (self-signed) CA, or no handshake
+            ctx.load_verify_locations(cert_path)
+            ctx.verify_mode = ssl.CERT_OPTIONAL if client_cert == "optional" else ssl.CERT_REQUIRED
+    if tls_max == "1.2":
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     return ctx
+
+
+def _tls_of(behaviour: Behaviour) -> ssl.SSLContext | None:
+    if isinstance(behaviour, Http) and behaviour.tls:
+        return server_ssl_context(behaviour.client_cert, behaviour.tls_max)
+    return None
 
 
 def _check(behaviour: Behaviour) -> None:
@@ -209,7 +221,9 @@ class NodeListeners:
         """
         _check(behaviour)
         if _needs_tls(behaviour):
-            server_ssl_context()  # make the certificate now, not inside the first probe's handshake
+            # make the certificates now, not inside the first probe's handshake
+            for step in behaviour.steps if isinstance(behaviour, Sequence) else (behaviour,):
+                _tls_of(step)
         if self._loop is None:
             self._loop = asyncio.get_running_loop()
         key = (address, port)
@@ -309,13 +323,14 @@ class NodeListeners:
             self._serve(conn, listener.next_behaviour())
 
     def _serve(self, conn: socket.socket, behaviour: Behaviour) -> None:
-        if isinstance(behaviour, ResetOnAccept):
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
+        if isinstance(behaviour, (ResetOnAccept, CloseOnAccept)):
+            if isinstance(behaviour, ResetOnAccept):
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RST)
             conn.close()
             return
         conn.setblocking(False)
         protocol = _NodeConnection(self, behaviour)
-        tls = server_ssl_context() if isinstance(behaviour, Http) and behaviour.tls else None
+        tls = _tls_of(behaviour)
         assert self._loop is not None
         task = self._loop.create_task(self._adopt(conn, protocol, tls))
         self._tasks.add(task)

@@ -21,6 +21,9 @@ class RawDocuments:
     service: Mapping[str, Any]
     nodes: tuple[Mapping[str, Any], ...] = ()
     endpoint_slices: tuple[Mapping[str, Any], ...] = ()
+    # False: the evidence holds no EndpointSlices at all (a dump folder without endpointslices.json, a
+    # case file without "endpointSlices") — the endpoints are unknown, not none.
+    endpoints_read: bool = True
     load_balancers: tuple[Mapping[str, Any], ...] = ()
     public_ips: tuple[Mapping[str, Any], ...] = ()
     network_interfaces: tuple[Mapping[str, Any], ...] = ()
@@ -74,4 +77,10 @@ class Case:
     network_policies: tuple[NetworkPolicy, ...] = ()
     workload_read: bool = False
     workload_notes: tuple[str, ...] = ()
+    # Whether ``endpoints`` was read at all: False when the evidence holds no EndpointSlices (a dump
+    # folder without endpointslices.json). Unknown endpoints predict nothing — never "no pod is Ready".
+    endpoints_known: bool = True
+    # Objects that are not the Service's and did not parse (another Service's rule with an unknown
+    # protocol, a malformed Node or NSG): skipped, one note each, instead of ending the diagnosis.
+    parse_notes: tuple[str, ...] = ()
     raw: RawDocuments | None = field(default=None, compare=False)

@@ -182,6 +182,7 @@ class LoadBalancerDiff:
     probe_mode: str  # servicenodeport | shared
     reconcile_failing: bool = False  # an annotation makes the provider's reconcile fail
     notes: tuple[str, ...] = ()
+    not_found_why: str = ""  # with no LB: "; <the LB not adopted and why>" (or nothing)
     # what the provider's Events say (provisioning-failed / reconcile-failing, §5.2): why objects are missing
     findings: tuple[Finding, ...] = ()
 

@@ -31,7 +31,7 @@ from akslbctl.model.probe import (
     ProbeResult,
     ProbeTarget,
 )
-from akslbctl.probing._common import classify_os_error, connect_socket, deadline, now_rfc3339
+from akslbctl.probing._common import RESET_ERRNOS, classify_os_error, connect_socket, deadline, now_rfc3339
 
 DEFAULT_BODY_CAP = 4096
 HEADER_CAP = 64 * 1024
@@ -54,7 +54,33 @@ def probe_ssl_context() -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    with contextlib.suppress(AttributeError, TypeError):  # a Python without the message hook
+        ctx._msg_callback = _note_certificate_request  # type: ignore[attr-defined]
     return ctx
+
+
+_CERTIFICATE_REQUEST = 13  # TLS HandshakeType certificate_request (RFC 8446 §4, RFC 5246 §7.4)
+_HANDSHAKE = 22  # TLS ContentType handshake
+CLIENT_CERT_TEXT = "the server demands a client certificate, and the LB's prober presents none"
+CLIENT_CERT_EXTENSION = "akslbctl.client_cert_requested"  # response extension: the server asked for one
+
+
+def _note_certificate_request(conn, direction, version, content_type, msg_type, data) -> None:
+    """OpenSSL's message hook: mark a connection whose server sent a CertificateRequest.
+
+    With TLS 1.3 the client's side of the handshake completes before the server judges the (empty)
+    certificate it got: the refusal then arrives as an alert — or, when the server closes with the
+    request unread, as a plain reset — after the request went out. Which of the two the prober sees
+    depends on timing; the mark makes either a ``tls-error`` that says why, every time.
+    """
+    if direction == "read" and content_type == _HANDSHAKE and msg_type == _CERTIFICATE_REQUEST:
+        with contextlib.suppress(AttributeError, TypeError):
+            conn.akslbctl_client_cert_requested = True
+
+
+def client_cert_requested(ssl_object: object) -> bool:
+    """Whether the server of this TLS connection asked for a client certificate."""
+    return bool(getattr(ssl_object, "akslbctl_client_cert_requested", False))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -195,7 +221,10 @@ async def _read_head(conn: _Connection, header_cap: int, read_timeout: float | N
             raise httpx.RemoteProtocolError(f"response head larger than {header_cap} bytes")
         if conn.eof:
             if conn.exc is None and not buf:
-                raise httpx.RemoteProtocolError("connection closed without an answer")
+                # Closed before a byte of the answer. Had the request still been unread when the node
+                # closed, its kernel would have reset the connection instead — which of the two the
+                # prober sees is timing, so they are one outcome (``reset``), every round alike.
+                raise httpx.ReadError("the node closed the connection without an answer")
             raise conn.read_error("the response head")
         scan_from = max(0, len(buf) - 3)
         await conn.wait(read_timeout)
@@ -335,6 +364,11 @@ class NodeTransport(httpx.AsyncBaseTransport):
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(str(exc), request=request) from exc
         except OSError as exc:
+            if tls and exc.errno in RESET_ERRNOS:
+                # Established, then reset before this side looked: the TLS handshake was cut short, as
+                # when the reset comes a moment later, mid-handshake — the same verdict either way.
+                failure = _tls_failure(exc, request)
+                raise failure from failure.__cause__
             raise httpx.ConnectError(str(exc), request=request) from exc
 
         conn = _Connection(loop, self._limit)
@@ -362,15 +396,31 @@ class NodeTransport(httpx.AsyncBaseTransport):
         try:
             conn.transport.write(await _serialize(request))
             status, reason, headers = await _read_head(conn, self._header_cap, read_timeout)
+        except httpx.TimeoutException:
+            conn.close()
+            raise
+        except (httpx.HTTPError, OSError) as exc:
+            conn.close()
+            ssl_object = conn.transport.get_extra_info("ssl_object") if tls else None
+            if ssl_object is not None and client_cert_requested(ssl_object):
+                # The server refused the empty certificate after the handshake (TLS 1.3).
+                failure = _tls_failure(exc, request, True)
+                raise failure from failure.__cause__
+            raise
         except BaseException:
             conn.close()
             raise
         body = _CappedBody(conn, _framing(status, headers), self._body_cap, read_timeout)
+        ssl_object = conn.transport.get_extra_info("ssl_object") if tls else None
         return httpx.Response(
             status,
             headers=headers,
             stream=body,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason},
+            extensions={
+                "http_version": b"HTTP/1.1",
+                "reason_phrase": reason,
+                CLIENT_CERT_EXTENSION: ssl_object is not None and client_cert_requested(ssl_object),
+            },
         )
 
 
@@ -391,14 +441,20 @@ async def _serialize(request: httpx.Request) -> bytes:
     return b"".join(parts)
 
 
-def _tls_failure(exc: BaseException, request: httpx.Request) -> httpx.ConnectError:
+def _tls_failure(exc: BaseException, request: httpx.Request, cert_requested: bool = False) -> httpx.ConnectError:
     """A ConnectError chained from an ``ssl.SSLError`` for any handshake failure.
 
     asyncio reports a peer that closed or reset mid-handshake as ``ConnectionResetError``; for the
-    prober that is still "the HTTPS handshake failed" (``tls-error``), not a plain reset.
+    prober that is still "the HTTPS handshake failed" (``tls-error``), not a plain reset. A server that
+    asked for a client certificate is named as such (``cert_requested``), whichever way it refused.
     """
-    if isinstance(exc, ssl.SSLError):
-        cause: BaseException = exc
+    cause: BaseException
+    if cert_requested:
+        cause = ssl.SSLError(CLIENT_CERT_TEXT)
+        cause.__cause__ = exc
+        text = CLIENT_CERT_TEXT
+    elif isinstance(exc, ssl.SSLError):
+        cause = exc
         text = exc.reason or str(exc)
     else:
         cause = ssl.SSLError(f"handshake interrupted: {exc or type(exc).__name__}")
@@ -445,7 +501,9 @@ def classify_http_error(exc: BaseException) -> tuple[str, str]:
     chain = _chain(exc)
     for err in chain:
         if isinstance(err, ssl.SSLError):
-            reason = getattr(err, "reason", None) or str(err)
+            reason = getattr(err, "reason", None)
+            if not reason:
+                reason = err.args[0] if len(err.args) == 1 and isinstance(err.args[0], str) else str(err)
             return TLS_ERROR, f"TLS handshake failed: {reason}"
     for err in chain:
         named = classify_os_error(err)
@@ -564,6 +622,18 @@ async def probe_http(
     body = bytes(raw)
     local, healthy, eligible = parse_health_body(body)
     up = status == 200
+    if not up and response is not None and response.extensions.get(CLIENT_CERT_EXTENSION):
+        # Mutual TLS that refuses in HTTP (nginx ssl_verify_client: 400 "No required SSL certificate was
+        # sent"): the demand for a client certificate is the cause, as when it refuses in TLS.
+        return ProbeResult(
+            target,
+            TLS_ERROR,
+            status=status,
+            latency_ms=latency,
+            body_excerpt=body_excerpt(body),
+            error=f"{CLIENT_CERT_TEXT} (it answered HTTP {status} without one)",
+            at=now_rfc3339(),
+        )
     return ProbeResult(
         target,
         OK if up else HTTP_STATUS,

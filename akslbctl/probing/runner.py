@@ -9,7 +9,7 @@ import asyncio
 import socket
 from collections.abc import Iterable
 
-from akslbctl.model.probe import BAD_RESPONSE, ProbeResult, ProbeTarget
+from akslbctl.model.probe import BAD_RESPONSE, ProbeResult, ProbeTarget, target_problem
 from akslbctl.probing._common import now_rfc3339
 
 DEFAULT_TIMEOUT = 5.0
@@ -53,8 +53,12 @@ async def run_probes(
     probes: asyncio wakes semaphore waiters by scanning them). The HTTP transport never pools, so no
     request waits in a pool queue (that made httpx several times slower). Each probe's ``timeout``
     runs from when it starts, not from when the round started.
+
+    A target that cannot be probed as the LB would (``target_problem``: not an IP address, the
+    unspecified or a link-local address, a port outside 1-65535, a path with control characters) gets
+    no result: nothing is sent to it, and callers report it as not probed, saying why.
     """
-    unique = list(dict.fromkeys(targets))
+    unique = [t for t in dict.fromkeys(targets) if target_problem(t) is None]
     if not unique:
         return {}
     concurrency = max(1, min(concurrency, len(unique)))

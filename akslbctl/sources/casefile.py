@@ -165,7 +165,7 @@ def case_document(
         "resourceGroup": case.resource_group,
         "service": scrub(raw.service),
         "nodes": [scrub(d) for d in raw.nodes],
-        "endpointSlices": [scrub(d) for d in raw.endpoint_slices],
+        "endpointSlices": [scrub(d) for d in raw.endpoint_slices] if raw.endpoints_read else None,
         "loadBalancers": list(raw.load_balancers),
         "publicIPAddresses": list(raw.public_ips),
         "networkInterfaces": list(raw.network_interfaces),
@@ -366,6 +366,7 @@ def case_from_document(doc: Any, label: str, scope: Scope) -> Case:
             service=service_doc,
             nodes=tuple(_obj_items(doc, "nodes")),
             endpoint_slices=tuple(_obj_items(doc, "endpointSlices")),
+            endpoints_read=doc.get("endpointSlices") is not None,
             load_balancers=tuple(_obj_items(doc, "loadBalancers")),
             public_ips=tuple(_obj_items(doc, "publicIPAddresses")),
             network_interfaces=tuple(_obj_items(doc, "networkInterfaces")),
@@ -385,12 +386,25 @@ def case_from_document(doc: Any, label: str, scope: Scope) -> Case:
         evidence = _Evidence(label=label)
         evidence.service = normalize.service(service_doc, "service")
         _check_service(evidence.service, scope, label)
-        evidence.nodes = [normalize.node(d, f"nodes[{i}]") for i, d in enumerate(raw.nodes)]
+        own = evidence.ownership = _ownership(evidence.service)
+        evidence.nodes = [
+            n for i, d in enumerate(raw.nodes) if (n := _lenient(normalize.node, d, f"nodes[{i}]", own))
+        ]
         evidence.slices = [(d, f"endpointSlices[{i}]") for i, d in enumerate(raw.endpoint_slices)]
-        evidence.lbs = [normalize.load_balancer(d, f"loadBalancers[{i}]") for i, d in enumerate(raw.load_balancers)]
-        evidence.pips = [normalize.public_ip(d, f"publicIPAddresses[{i}]") for i, d in enumerate(raw.public_ips)]
+        evidence.lbs = [
+            lb
+            for i, d in enumerate(raw.load_balancers)
+            if (lb := _lenient(normalize.load_balancer, d, f"loadBalancers[{i}]", own, ownership=own))
+        ]
+        evidence.pips = [
+            p
+            for i, d in enumerate(raw.public_ips)
+            if (p := _lenient(normalize.public_ip, d, f"publicIPAddresses[{i}]", own))
+        ]
         evidence.nics = [
-            normalize.network_interface(d, f"networkInterfaces[{i}]") for i, d in enumerate(raw.network_interfaces)
+            n
+            for i, d in enumerate(raw.network_interfaces)
+            if (n := _lenient(normalize.network_interface, d, f"networkInterfaces[{i}]", own))
         ]
         recorded = recorded_probes(doc.get("probes"), "probes")
         subscription = normalize._str(doc.get("subscription"), "subscription")
@@ -509,6 +523,8 @@ class _Evidence:
     source: str | None = None
     events_note: str | None = None
     observed_at: str | None = None
+    ownership: normalize.Ownership | None = None
+    path: tuple | None = None  # NSGs, VNets, subnets, PLSs, when already read (a folder: notes name the files)
 
     def case(
         self,
@@ -535,6 +551,7 @@ class _Evidence:
             service=raw.service,
             nodes=raw.nodes,
             endpoint_slices=tuple(kept),
+            endpoints_read=raw.endpoints_read,
             load_balancers=raw.load_balancers,
             public_ips=raw.public_ips,
             network_interfaces=raw.network_interfaces,
@@ -573,7 +590,18 @@ class _Evidence:
             recorded_notes=self.azure_notes,
             events_note=self.events_note,
             observed_at=self.observed_at,
+            ownership=self.ownership,
+            path=self.path,
         )
+
+
+def _ownership(service) -> normalize.Ownership:
+    from akslbctl.collect import ownership_of
+
+    return ownership_of([service])
+
+
+_lenient = normalize.lenient
 
 
 def read_folder(path: str, scope: Scope | None = None, *, label: str | None = None) -> Case:
@@ -613,6 +641,7 @@ class _Found:
     services: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)  # (doc, file, path)
     nodes: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
     slices: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
+    slices_read: bool = False  # a file of EndpointSlices was there (an empty list is none; no file: unknown)
     lbs: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
     pips: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
     nics: list[tuple[Mapping[str, Any], str, str]] = field(default_factory=list)
@@ -649,6 +678,8 @@ class _Found:
                     raise CaseFileError(f"{file}: {path}.kind: expected {' or '.join(allowed)}, got {_shown(kind)}")
                 bucket.append((item, file, path))
             return
+        if role == "EndpointSlice":
+            self.slices_read = True
         for item, path, list_kind in _items(doc, file):
             kind = _kind_of(item, list_kind, role)
             bucket = {
@@ -689,28 +720,28 @@ class _Found:
             if not docs:
                 raise CaseFileError(f"{label}: no {kind} in the dumps", hint=f"add the output of: {_HOW_TO_SAVE[kind]}")
         evidence = _Evidence(label=label, service=service)
-        for d, f, p in self.nodes:
-            with _shape_errors(f):
-                evidence.nodes.append(normalize.node(d, p))
-        evidence.slices = [(d, p) for d, _, p in self.slices]
-        for d, f, p in self.lbs:
-            with _shape_errors(f):
-                evidence.lbs.append(normalize.load_balancer(d, p))
-        for d, f, p in self.pips:
-            with _shape_errors(f):
-                evidence.pips.append(normalize.public_ip(d, p))
-        for d, f, p in self.nics:
-            with _shape_errors(f):
-                evidence.nics.append(normalize.network_interface(d, p))
-        for docs, fn in (
-            (self.nsgs, normalize.security_group),
-            (self.subnets, normalize.subnet),
-            (self.vnets, normalize.virtual_network),
-            (self.links, normalize.private_link_service),
+        own = evidence.ownership = _ownership(service)
+        groups: list[Any] = []
+        subnets: list[Any] = []
+        vnets: list[Any] = []
+        links: list[Any] = []
+        for docs, fn, into, extra in (
+            (self.nodes, normalize.node, evidence.nodes, {}),
+            (self.lbs, normalize.load_balancer, evidence.lbs, {"ownership": own}),
+            (self.pips, normalize.public_ip, evidence.pips, {}),
+            (self.nics, normalize.network_interface, evidence.nics, {}),
+            (self.nsgs, normalize.security_group, groups, {}),
+            (self.subnets, normalize.subnet, subnets, {}),
+            (self.vnets, normalize.virtual_network, vnets, {}),
+            (self.links, normalize.private_link_service, links, {}),
         ):
             for d, f, p in docs:
-                with _shape_errors(f):
-                    fn(d, p)  # checked here, so that an error names its file
+                with _shape_errors(f):  # an error, or a note, names its file
+                    got = _lenient(fn, d, p, own, f"{os.path.basename(f)}: ", **extra)
+                if got is not None:
+                    into.append(got)
+        evidence.slices = [(d, p) for d, _, p in self.slices]
+        evidence.path = (tuple(groups), tuple(vnets), tuple(subnets), tuple(links))
         recorded: list[ProbeResult] = []
         for value, f in self.probes:
             with _shape_errors(f):
@@ -719,6 +750,7 @@ class _Found:
             service=doc,
             nodes=tuple(d for d, _, _ in self.nodes),
             endpoint_slices=tuple(d for d, _, _ in self.slices),
+            endpoints_read=self.slices_read or bool(self.slices),
             load_balancers=tuple(d for d, _, _ in self.lbs),
             public_ips=tuple(d for d, _, _ in self.pips),
             network_interfaces=tuple(d for d, _, _ in self.nics),
@@ -806,24 +838,13 @@ def _kind_of(item: Any, list_kind: str | None, role: str | None) -> str | None:
 
 def _about(event: Mapping[str, Any], service) -> bool:
     """An event of ``kubectl get events`` about this Service (involvedObject, or regarding in events.k8s.io)."""
-    ref = event.get("involvedObject") or event.get("regarding") or {}
-    if not isinstance(ref, Mapping):
-        return False
-    namespace = ref.get("namespace") or (event.get("metadata") or {}).get("namespace")
-    return ref.get("kind") == "Service" and ref.get("name") == service.name and namespace in (None, service.namespace)
+    return normalize.event_about(event, service.namespace, service.name)
 
 
 def _slice_of(doc: Mapping[str, Any], namespace: str, name: str) -> bool:
-    """Does this EndpointSlice belong to the Service? (A dump may hold the slices of a whole namespace.)"""
-    meta = doc.get("metadata")
-    if not isinstance(meta, Mapping):
-        return True
-    ns = meta.get("namespace")
-    if isinstance(ns, str) and ns and ns != namespace:
-        return False
-    labels = meta.get("labels")
-    owner = labels.get(_SERVICE_NAME_LABEL) if isinstance(labels, Mapping) else None
-    return owner is None or owner == name
+    """Does this EndpointSlice belong to the Service? (A dump may hold the slices of a whole namespace;
+    a slice without the service-name label — a hand-trimmed dump — is kept.)"""
+    return normalize.slice_of(doc, namespace, name, require_label=False)
 
 
 # ---------------------------------------------------------------------------------------------

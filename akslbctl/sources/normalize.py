@@ -12,7 +12,7 @@ the document came from (an API, a file) and pick the exit code.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -39,6 +39,117 @@ class ShapeError(ValueError):
         super().__init__(f"{path}: {message}")
         self.path = path
         self.message = message
+
+
+# ---------------------------------------------------------------------------------------------
+# Strict for the Service's own objects, lenient for the others
+
+
+class Ownership:
+    """Which objects are the diagnosed Services' own, and what was skipped of the others.
+
+    A resource group's LBs, PIPs and NICs, a cluster's Nodes, a namespace's EndpointSlices hold many
+    objects that are not the Service's: one of them with a field of an odd shape or an enum value this
+    version does not know (another Service's rule with a new protocol, a hand-made slice) must not end
+    the diagnosis. Parsing stays strict for the Service's own objects — named with one of its
+    ``prefixes`` or carrying one of its ``ips`` — and skips any other object that does not parse, with a
+    note that names it (:attr:`notes`).
+    """
+
+    def __init__(self, prefixes: Iterable[str] = (), ips: Iterable[str] = ()) -> None:
+        self.prefixes = tuple(p.lower() for p in prefixes if len(p) >= 32)  # a shorter prefix names nothing
+        self.ips = tuple(ip for ip in ips if ip)
+        self.notes: list[str] = []
+
+    def owns_name(self, name: Any) -> bool:
+        return isinstance(name, str) and name.lower().startswith(self.prefixes) if self.prefixes else False
+
+    def owns_doc(self, doc: Any) -> bool:
+        """Whether a raw document mentions one of the Services: its prefix anywhere, or one of its IPs."""
+        import json
+
+        try:
+            text = json.dumps(doc, default=str).lower()
+        except (TypeError, ValueError, RecursionError):
+            return True  # cannot tell: strict
+        return any(p in text for p in self.prefixes) or any(f'"{ip}"' in text for ip in self.ips)
+
+    def skip(self, what: str, exc: ShapeError) -> None:
+        self.notes.append(f"skipped {what}, not this Service's: {exc}")
+
+
+def each(
+    fn, docs: Iterable[Any], what: str, ownership: Ownership | None, /, *, own_kind: bool = False, **kw: Any
+) -> list[Any]:
+    """``fn(doc, f"{what} #{i}")`` for each document, skipping (with a note) a document that does not
+    parse and is not the Service's own. ``own_kind``: every document of this kind is the Service's
+    (strict); without ``ownership`` everything is strict."""
+    out = []
+    for i, doc in enumerate(docs):
+        got = lenient(fn, doc, f"{what} #{i}", None if own_kind else ownership, **kw)
+        if got is not None:
+            out.append(got)
+    return out
+
+
+def lenient(fn, doc: Any, path: str, ownership: Ownership | None, source: str = "", /, **kw: Any) -> Any:
+    """``fn(doc, path)``; or None, with a note in ``ownership``, when the document does not parse and is
+    not the Service's own. Without ``ownership``: strict. ``source`` (a file) prefixes the note."""
+    try:
+        return fn(doc, path, **kw) if kw else fn(doc, path)
+    except ShapeError as exc:
+        if ownership is None or ownership.owns_doc(doc):
+            raise
+        name = _doc_name(doc)
+        ownership.skip(f"{source}{path}{f' ({name})' if name else ''}", exc)
+        return None
+
+
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+
+
+def slice_of(doc: Any, namespace: str, name: str, *, require_label: bool = True) -> bool:
+    """Whether an EndpointSlice belongs to the Service ``namespace/name``: its ``kubernetes.io/service-name``
+    label names the Service (what kube-proxy goes by), and its namespace is the Service's.
+
+    A server may ignore the label selector and hand out every slice of the namespace, and a dump may
+    hold them all: those of other Services are not this Service's endpoints. ``require_label=False``
+    keeps a slice without any such label (a hand-trimmed dump); the API always sets it.
+    """
+    if not isinstance(doc, Mapping):
+        return not require_label
+    meta = doc.get("metadata")
+    if not isinstance(meta, Mapping):
+        return not require_label
+    ns = meta.get("namespace")
+    if isinstance(ns, str) and ns and ns != namespace:
+        return False
+    labels = meta.get("labels")
+    owner = labels.get(SERVICE_NAME_LABEL) if isinstance(labels, Mapping) else None
+    if owner is None:
+        return not require_label
+    return owner == name
+
+
+def event_about(doc: Any, namespace: str, name: str) -> bool:
+    """Whether an Event is about the Service ``namespace/name`` (``involvedObject``, or ``regarding`` in
+    events.k8s.io): a server that ignored the field selector hands out the namespace's every event."""
+    if not isinstance(doc, Mapping):
+        return False
+    ref = doc.get("involvedObject") or doc.get("regarding") or {}
+    if not isinstance(ref, Mapping):
+        return False
+    meta = doc.get("metadata")
+    ns = ref.get("namespace") or (meta.get("namespace") if isinstance(meta, Mapping) else None)
+    return ref.get("kind") == "Service" and ref.get("name") == name and ns in (None, namespace)
+
+
+def _doc_name(doc: Any) -> str | None:
+    if not isinstance(doc, Mapping):
+        return None
+    meta = doc.get("metadata")
+    name = meta.get("name") if isinstance(meta, Mapping) else doc.get("name")
+    return name[:80] if isinstance(name, str) and name else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,60 +444,78 @@ def parse_arm_id(resource_id: str) -> dict[str, str]:
     return out
 
 
-def load_balancer(doc: Any, path: str = "LoadBalancer") -> LoadBalancer:
+def _owned_items(lb: _Arm, key: str, what: str, ownership: Ownership | None):
+    """(item view, skip-on-error) for each item of ``key``: an item of another Service that does not
+    parse is skipped with a note (``ownership``); the Service's own, and any item without ownership,
+    stay strict. A frontend is the Service's when it carries one of its IPs, too."""
+    for i, raw in enumerate(_list(lb.raw(key), lb.sub(key))):
+        path = f"{lb.sub(key)}[{i}]"
+        own = ownership is None or ownership.owns_name(raw.get("name") if isinstance(raw, Mapping) else None)
+        if not own and what == "frontend":
+            own = ownership.owns_doc(raw)
+        try:
+            item = _Arm(raw, path)
+        except ShapeError as exc:
+            if own:
+                raise
+            ownership.skip(f"{what} {path} of load balancer {lb.name}", exc)
+            continue
+        yield item, not own
+
+
+def _lenient(ownership: Ownership | None, lb: _Arm, what: str, item: _Arm, build):
+    try:
+        return build()
+    except ShapeError as exc:
+        if ownership is None:
+            raise
+        ownership.skip(f"{what} {_doc_name(item.doc) or item.path} of load balancer {lb.name}", exc)
+        return None
+
+
+def load_balancer(doc: Any, path: str = "LoadBalancer", ownership: Ownership | None = None) -> LoadBalancer:
+    """An LB. With ``ownership``, a frontend, rule or probe of another Service that does not parse is
+    skipped with a note, and the rest of the LB is read; the Service's own objects stay strict."""
     lb = _Arm(doc, path)
     ids = parse_arm_id(lb.id)
     sku = lb.raw("sku")
     sku_name = _str(_obj(sku, lb.sub("sku")).get("name"), lb.sub("sku.name")) if sku is not None else None
-    frontends = tuple(
-        Frontend(
-            id=f.id,
-            name=f.name,
-            private_ip=f.str("privateIPAddress"),
-            public_ip_id=f.ref("publicIPAddress"),
-            subnet_id=f.ref("subnet"),
-            private_ip_version=f.str("privateIPAddressVersion"),
-        )
-        for f in lb.items("frontendIPConfigurations")
-    )
-    rules = []
-    for r in lb.items("loadBalancingRules"):
-        pools = [p for p in [r.ref("backendAddressPool"), *r.refs("backendAddressPools")] if p]
-        unique: list[str] = []
-        for p in pools:
-            if not any(same_id(p, u) for u in unique):
-                unique.append(p)
-        rules.append(
-            Rule(
-                id=r.id,
-                name=r.name,
-                protocol=_arm_enum(r.str("protocol", optional=False), r.sub("protocol"), _RULE_PROTOCOLS),
-                frontend_port=_int(r.raw("frontendPort"), r.sub("frontendPort"), optional=False),
-                backend_port=_int(r.raw("backendPort"), r.sub("backendPort")) or 0,
-                frontend_id=r.ref("frontendIPConfiguration"),
-                backend_pool_ids=tuple(unique),
-                probe_id=r.ref("probe"),
-                enable_floating_ip=r.bool("enableFloatingIP"),
-                idle_timeout=r.int("idleTimeoutInMinutes"),
-                enable_tcp_reset=r.bool("enableTcpReset"),
-                disable_outbound_snat=r.bool("disableOutboundSnat"),
-                load_distribution=r.str("loadDistribution"),
+    frontends = []
+    for f, lenient in _owned_items(lb, "frontendIPConfigurations", "frontend", ownership):
+
+        def frontend(f=f) -> Frontend:
+            return Frontend(
+                id=f.id,
+                name=f.name,
+                private_ip=f.str("privateIPAddress"),
+                public_ip_id=f.ref("publicIPAddress"),
+                subnet_id=f.ref("subnet"),
+                private_ip_version=f.str("privateIPAddressVersion"),
             )
-        )
-    probes = tuple(
-        Probe(
-            id=p.id,
-            name=p.name,
-            protocol=_arm_enum(p.str("protocol", optional=False), p.sub("protocol"), _PROBE_PROTOCOLS),
-            port=_int(p.raw("port"), p.sub("port"), optional=False),
-            request_path=p.str("requestPath"),
-            interval=p.int("intervalInSeconds"),
-            probe_threshold=p.int("probeThreshold"),
-            number_of_probes=p.int("numberOfProbes"),
-        )
-        for p in lb.items("probes")
-    )
-    pools = tuple(_pool(p) for p in lb.items("backendAddressPools"))
+
+        got = _lenient(ownership if lenient else None, lb, "frontend", f, frontend)
+        if got is not None:
+            frontends.append(got)
+    rules = []
+    for r, lenient in _owned_items(lb, "loadBalancingRules", "rule", ownership):
+        got = _lenient(ownership if lenient else None, lb, "rule", r, lambda r=r: _rule(r))
+        if got is not None:
+            rules.append(got)
+    probes = []
+    for p, lenient in _owned_items(lb, "probes", "probe", ownership):
+        got = _lenient(ownership if lenient else None, lb, "probe", p, lambda p=p: _probe(p))
+        if got is not None:
+            probes.append(got)
+    # A pool is the Service's when one of its rules uses it (the cluster's shared pool): strict; another
+    # pool (an outbound pool, another cluster's) that does not parse is skipped.
+    ours = [r for r in rules if ownership is None or ownership.owns_name(r.name)]
+    used = {pid.lower() for r in ours for pid in r.backend_pool_ids}
+    pools = []
+    for p, _ in _owned_items(lb, "backendAddressPools", "pool", None):
+        lenient = ownership is not None and p.id.lower() not in used
+        got = _lenient(ownership if lenient else None, lb, "pool", p, lambda p=p: _pool(p))
+        if got is not None:
+            pools.append(got)
     return LoadBalancer(
         id=lb.id,
         name=lb.name,
@@ -395,10 +524,46 @@ def load_balancer(doc: Any, path: str = "LoadBalancer") -> LoadBalancer:
         or "",
         subscription=ids.get("subscriptions", ""),
         sku=sku_name,
-        frontends=frontends,
+        frontends=tuple(frontends),
         rules=tuple(rules),
-        probes=probes,
-        pools=pools,
+        probes=tuple(probes),
+        pools=tuple(pools),
+    )
+
+
+def _rule(r: _Arm) -> Rule:
+    pools = [p for p in [r.ref("backendAddressPool"), *r.refs("backendAddressPools")] if p]
+    unique: list[str] = []
+    for p in pools:
+        if not any(same_id(p, u) for u in unique):
+            unique.append(p)
+    return Rule(
+        id=r.id,
+        name=r.name,
+        protocol=_arm_enum(r.str("protocol", optional=False), r.sub("protocol"), _RULE_PROTOCOLS),
+        frontend_port=_int(r.raw("frontendPort"), r.sub("frontendPort"), optional=False),
+        backend_port=_int(r.raw("backendPort"), r.sub("backendPort")) or 0,
+        frontend_id=r.ref("frontendIPConfiguration"),
+        backend_pool_ids=tuple(unique),
+        probe_id=r.ref("probe"),
+        enable_floating_ip=r.bool("enableFloatingIP"),
+        idle_timeout=r.int("idleTimeoutInMinutes"),
+        enable_tcp_reset=r.bool("enableTcpReset"),
+        disable_outbound_snat=r.bool("disableOutboundSnat"),
+        load_distribution=r.str("loadDistribution"),
+    )
+
+
+def _probe(p: _Arm) -> Probe:
+    return Probe(
+        id=p.id,
+        name=p.name,
+        protocol=_arm_enum(p.str("protocol", optional=False), p.sub("protocol"), _PROBE_PROTOCOLS),
+        port=_int(p.raw("port"), p.sub("port"), optional=False),
+        request_path=p.str("requestPath"),
+        interval=p.int("intervalInSeconds"),
+        probe_threshold=p.int("probeThreshold"),
+        number_of_probes=p.int("numberOfProbes"),
     )
 
 

@@ -86,6 +86,7 @@ class Context:
     answered_first: bool = False  # an interrupt entry's run answered (or ended) before SIGINT was sent
     cleanups: list[Callable[[], None]] = field(default_factory=list)  # run when the entry's run is over
     listener: Any = None  # a foreign origin's listener (Listener), when the entry has one
+    counts: dict[Any, int] = field(default_factory=dict)  # what a cleanup counted before the lab stopped
 
     def path(self, name: str) -> Path:
         return self.tmp / name
@@ -862,6 +863,402 @@ def _whole_document(ctx: Context, out: Outcome) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Round two: what a probe is judged on, and what may be probed (issue 13 §8)
+
+
+def _probe_field(key: str, value: Any) -> Callable[[LabCluster], None]:
+    """Every probe of the LB gets ``properties.<key> = value`` (as ARM would hand it over)."""
+
+    def change(c: LabCluster) -> None:
+        for probe in _lb(c)["properties"]["probes"]:
+            probe["properties"][key] = value
+
+    return change
+
+
+def _node_ip(value: str, node: int = 1) -> Callable[[LabCluster], None]:
+    """Node ``node`` reports ``value`` as its InternalIP (a NIC pool member of a scale set is probed at
+    its Node's InternalIP)."""
+
+    def change(c: LabCluster) -> None:
+        for a in c.nodes[node]["status"]["addresses"]:
+            if a["type"] == "InternalIP":
+                a["address"] = value
+
+    return change
+
+
+def _every_round(outcome: str | None, node: str = NODE1) -> Callable[[Context, Outcome], str | None]:
+    """Each ProbeRound line of ``probe -o json`` shows ``outcome`` for ``node`` (no flip between rounds)."""
+
+    def check(ctx: Context, out: Outcome) -> str | None:
+        seen = []
+        for line in out.stdout.splitlines():
+            try:
+                doc = json.loads(line)
+                seen += [n["outcome"] for p in doc["probes"] for n in p["nodes"] if n["name"] == node]
+            except (ValueError, KeyError, TypeError):
+                return f"not a ProbeRound line: {line[:80]!r}"
+        if len(seen) < 2 or set(seen) != {outcome}:
+            return f"{node}: outcomes {seen}, expected {outcome} every round"
+        return None
+
+    return check
+
+
+def _detail_says(text: str, node: str = NODE1) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        try:
+            row = next(n for n in json.loads(out.stdout)["rules"][0]["nodes"] if n["name"] == node)
+        except (ValueError, KeyError, IndexError, StopIteration, TypeError):
+            return "stdout is not a ServiceDiagnosis"
+        detail = row.get("detail") or ""
+        return None if text in detail else f"{node}'s detail does not say {text!r}: {detail!r}"
+
+    return check
+
+
+def _count_connections(node: int, port: int) -> Callable[[Context], None]:
+    """Count, once the run is over and before the lab stops, the connections node ``node`` took on ``port``."""
+
+    def prepare(ctx: Context) -> None:
+        def count() -> None:
+            assert ctx.lab is not None
+            ctx.counts[(node, port)] = ctx.lab.connections(node, port)
+
+        ctx.cleanups.append(count)
+
+    return prepare
+
+
+def _nothing_reached(node: int, port: int) -> Callable[[Context, Outcome], str | None]:
+    """Nothing connected to node ``node`` on ``port`` (with ``_count_connections`` as the entry's prepare)."""
+
+    def check(ctx: Context, out: Outcome) -> str | None:
+        n = ctx.counts.get((node, port))
+        if n is None:
+            return "connections were not counted"
+        return f"{n} connection(s) reached node {node}:{port}" if n else None
+
+    return check
+
+
+def _tcp_node(name: str, behaviour: B.Behaviour) -> Callable[[], LabCluster]:
+    def build() -> LabCluster:
+        return _cluster(name).node_behaviour(1, 30396, behaviour).build()
+
+    return build
+
+
+def _local_builder(name: str) -> AksBuilder:
+    """Local policy: an Http probe /healthz on HC, a pod on every node."""
+    b = AksBuilder(name=name)
+    ports = [{"port": 80, "nodePort": 31081}]
+    b.add_service("web", ports=ports, policy="Local", health_check_node_port=HC, endpoints_on=[0, 1, 2])
+    return b
+
+
+_MTLS = B.Http(default=B.Reply(200, b"ok", (("Content-Type", "text/plain"),)), tls=True, client_cert=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Round two: real inputs (issue 13 §9, §10)
+
+
+def _dumps(change: Callable[[dict], None] | None = None, *, omit: tuple[str, ...] = (), builder=None):
+    """A dump folder ``{tmp}/dumps`` of the Cluster-policy cluster as kubectl/az print it (one file per
+    piece, Lists and az arrays), changed by ``change`` (on the pieces by file stem:
+    ``service.metadata.uid``), without the pieces in ``omit``."""
+
+    def prepare(ctx: Context) -> None:
+        c = (builder or _cluster)("dumps").build()
+        try:
+            pieces = {
+                "service": c.service("default/web"),
+                "nodes": {"apiVersion": "v1", "kind": "List", "items": c.nodes},
+                "endpointslices": {"apiVersion": "v1", "kind": "List", "items": c.endpointslices},
+                "loadbalancers": c.load_balancers,
+                "publicips": c.public_ips,
+            }
+            pieces = copy.deepcopy(pieces)
+        finally:
+            c.release()
+        if change is not None:
+            change(pieces)
+        folder = ctx.path("dumps")
+        folder.mkdir()
+        for name, doc in pieces.items():
+            if name not in omit:
+                (folder / f"{name}.json").write_text(json.dumps(doc))
+
+    return prepare
+
+
+def _drop(path: str) -> Callable[[dict], None]:
+    """Remove a dotted path (list indexes as numbers) from a document."""
+
+    def change(doc: dict) -> None:
+        *parents, last = path.split(".")
+        cur: Any = doc
+        for p in parents:
+            cur = cur[int(p)] if isinstance(cur, list) else cur[p]
+        if isinstance(cur, list):
+            del cur[int(last)]
+        else:
+            cur.pop(last, None)
+
+    return change
+
+
+def _user_lb_pinned_by_ip(c: LabCluster) -> None:
+    """The Service's IP sits on a user's own load balancer: a frontend named by the user on the same
+    public IP, with the user's rule and probe — nothing named with the Service's prefix anywhere."""
+    lb = _lb(c)
+    props = lb["properties"]
+    lb["name"] = "user-lb"
+    lb["id"] = lb["id"].rsplit("/", 1)[0] + "/user-lb"
+    for kind, new in (("frontendIPConfigurations", "user-frontend"), ("loadBalancingRules", "user-http"),
+                      ("probes", "user-probe")):
+        for item in props.get(kind, []):
+            item["name"] = new
+    pips = [f["properties"].get("publicIPAddress") for f in props["frontendIPConfigurations"]]
+    text = json.dumps(lb)
+    prefix = props["loadBalancingRules"][0]["id"].rsplit("/", 1)[-1].split("-")[0]
+    lb.clear()
+    lb.update(json.loads(text.replace(prefix, "user")))
+    for f, pip in zip(lb["properties"]["frontendIPConfigurations"], pips, strict=True):
+        f["properties"]["publicIPAddress"] = pip  # still on the Service's public IP
+
+
+def _no_provider_id_renamed(c: LabCluster) -> None:
+    """No Node has a providerID, and one Node's name is not its instance's computer name (a renamed node)."""
+    _no_provider_id(c)
+    c.nodes[2]["metadata"]["name"] = "worker-3"
+
+
+def _says_not(text: str) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        return f"the output says {text!r}" if text in out.stdout + out.stderr else None
+
+    return check
+
+
+def _number_of_probes(value: int = 2) -> Callable[[LabCluster], None]:
+    """Every probe carries only ``numberOfProbes`` (as providers before v1.24.18 / v1.25.12 / v1.26.8 wrote it)."""
+
+    def change(c: LabCluster) -> None:
+        for probe in _lb(c)["properties"]["probes"]:
+            probe["properties"].pop("probeThreshold", None)
+            probe["properties"]["numberOfProbes"] = value
+
+    return change
+
+
+def _versioned(version: str) -> Callable[[str], AksBuilder]:
+    def builder(name: str) -> AksBuilder:
+        b = AksBuilder(name=name, version=version)
+        b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1])
+        return b
+
+    return builder
+
+
+def _drift(*fields: str) -> Callable[[Context, Outcome], str | None]:
+    """The LoadBalancerDiff's differences are on exactly these fields."""
+
+    def check(ctx: Context, out: Outcome) -> str | None:
+        try:
+            got = sorted({d["field"] for d in json.loads(out.stdout)["differences"]})
+        except (ValueError, KeyError, TypeError):
+            return "stdout is not a LoadBalancerDiff"
+        return None if got == sorted(fields) else f"differences on {got}, expected {sorted(fields)}"
+
+    return check
+
+
+_BAD_NSG = {
+    "id": "/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/networkSecurityGroups/n",
+    "name": "n",
+    "properties": {
+        "securityRules": [{"name": "r", "properties": {"priority": "high", "access": "Deny", "direction": "Inbound"}}]
+    },
+}
+_OTHER_SLICE = {  # another Service's slice, malformed (endpoints is a string)
+    "apiVersion": "discovery.k8s.io/v1",
+    "kind": "EndpointSlice",
+    "metadata": {"name": "api-x7k2p", "namespace": "default", "labels": {"kubernetes.io/service-name": "api"}},
+    "addressType": "IPv4",
+    "endpoints": "10.244.0.5",
+}
+OTHER_PREFIX = "a0f1e2d3c4b5a69788796a5b4c3d2e1f"  # another Service's prefix on the same LB
+
+
+def _other_rule(**fields: Any) -> Callable[[LabCluster], None]:
+    """Another Service's rule (named with its own prefix) on the LB, with ``fields`` in its properties."""
+
+    def change(c: LabCluster) -> None:
+        lb = _lb(c)
+        rules = lb["properties"]["loadBalancingRules"]
+        other = copy.deepcopy(rules[0])
+        other["name"] = f"{OTHER_PREFIX}-TCP-8443"
+        other["id"] = other["id"].rsplit("/", 1)[0] + "/" + other["name"]
+        other["properties"].pop("probe", None)
+        other["properties"].update(fields)
+        rules.append(other)
+
+    return change
+
+
+def _other_probe(**fields: Any) -> Callable[[LabCluster], None]:
+    def change(c: LabCluster) -> None:
+        probes = _lb(c)["properties"]["probes"]
+        other = copy.deepcopy(probes[0])
+        other["name"] = f"{OTHER_PREFIX}-TCP-8443"
+        other["id"] = other["id"].rsplit("/", 1)[0] + "/" + other["name"]
+        other["properties"].pop("loadBalancingRules", None)
+        other["properties"].update(fields)
+        probes.append(other)
+
+    return change
+
+
+def _other_lb(change_lb: Callable[[dict], None]) -> Callable[[LabCluster], None]:
+    """A second LB in the resource group (another cluster's internal LB), changed by ``change_lb``."""
+
+    def change(c: LabCluster) -> None:
+        other = copy.deepcopy(_lb(c))
+        text = json.dumps(other)
+        prefix = other["properties"]["loadBalancingRules"][0]["name"].split("-")[0]
+        other = json.loads(text.replace(prefix, OTHER_PREFIX).replace("/kubernetes", "/kubernetes-internal"))
+        other["name"] = "kubernetes-internal"
+        for f in other["properties"]["frontendIPConfigurations"]:
+            f["properties"].pop("publicIPAddress", None)
+            f["properties"]["privateIPAddress"] = "10.224.0.99"
+        change_lb(other)
+        c.load_balancers.append(other)
+
+    return change
+
+
+def _extra_pool(properties: dict) -> Callable[[LabCluster], None]:
+    """A pool no rule of the Service uses (``aksOutboundBackendPool``) with ``properties``."""
+
+    def change(c: LabCluster) -> None:
+        pools = _lb(c)["properties"]["backendAddressPools"]
+        pid = pools[0]["id"].rsplit("/", 1)[0] + "/aksOutboundBackendPool"
+        pools.append({"id": pid, "name": "aksOutboundBackendPool", "properties": dict(properties)})
+
+    return change
+
+
+def _node_field(node: int, path: str, value: Any) -> Callable[[LabCluster], None]:
+    def change(c: LabCluster) -> None:
+        _set(path, value)(c.nodes[node])
+
+    return change
+
+
+def _slices_answer(extra: Callable[[LabCluster], list[dict]]) -> Callable[[Context], None]:
+    """The Kubernetes API ignores the EndpointSlice list's label selector: it answers with the
+    Service's slices and ``extra(cluster)`` (another Service's slices of the namespace)."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        c = ctx.lab.cluster
+        items = list(c.endpointslices) + extra(c)
+        body = json.dumps({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSliceList", "metadata": {},
+                           "items": items}).encode()
+        ctx.lab.add_fault(LabFault(api="kube", route="kube.endpointslices.list", status=200, body=body))
+
+    return prepare
+
+
+def _other_slice(endpoints: Any, *, labelled: bool = True) -> Callable[[LabCluster], list[dict]]:
+    """Another Service's slice ("api") in the namespace: ``endpoints`` as given (a malformed value, or
+    ready endpoints on every node)."""
+
+    def extra(c: LabCluster) -> list[dict]:
+        s = copy.deepcopy(c.endpointslices[0]) if c.endpointslices else {"metadata": {"namespace": "default"}}
+        s["metadata"]["name"] = "api-x7k2p"
+        labels = s["metadata"].setdefault("labels", {})
+        if labelled:
+            labels["kubernetes.io/service-name"] = "api"
+        else:
+            labels.pop("kubernetes.io/service-name", None)
+        s["endpoints"] = endpoints(c) if callable(endpoints) else endpoints
+        return [s]
+
+    return extra
+
+
+def _ready_everywhere(c: LabCluster) -> list[dict]:
+    return [
+        {"addresses": [f"10.244.{i}.9"], "conditions": {"ready": True}, "nodeName": n["metadata"]["name"]}
+        for i, n in enumerate(c.nodes)
+    ]
+
+
+def _no_endpoints(name: str) -> AksBuilder:
+    b = AksBuilder(name=name)
+    b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[])
+    return b
+
+
+def _notes_say(text: str) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        try:
+            notes = " ".join(json.loads(out.stdout).get("notes", []))
+        except (ValueError, AttributeError):
+            return "stdout is not one JSON document"
+        return None if text in notes else f"no note says {text!r}"
+
+    return check
+
+
+def _case_nodes_without_provider_id(doc: dict) -> None:
+    """A case whose Nodes carry no providerID and are named unlike their instances: nothing joins."""
+    for i, n in enumerate(doc["nodes"]):
+        n["spec"].pop("providerID", None)
+        n["metadata"]["name"] = f"worker-{i}"
+
+
+def _finding_severity(code: str, severity: str) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        try:
+            got = [f["severity"] for f in json.loads(out.stdout)["findings"] if f["code"] == code]
+        except (ValueError, KeyError, TypeError):
+            return "stdout is not a ServiceDiagnosis"
+        return None if got and set(got) == {severity} else f"{code} severities {got}, expected {severity}"
+
+    return check
+
+
+def _no_finding(code: str) -> Callable[[Context, Outcome], str | None]:
+    def check(ctx: Context, out: Outcome) -> str | None:
+        try:
+            doc = json.loads(out.stdout)
+        except ValueError:
+            return "stdout is not JSON"
+        docs = doc.get("items", [doc]) if isinstance(doc, dict) else []
+        codes = [f["code"] for d in docs for f in d.get("findings", [])]
+        return f"a {code} finding was raised" if code in codes else None
+
+    return check
+
+
+def _expected_none(ctx: Context, out: Outcome) -> str | None:
+    """No node of the first rule has an ``expected`` (nothing to predict it from)."""
+    try:
+        rows = json.loads(out.stdout)["rules"][0]["nodes"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return "stdout is not a ServiceDiagnosis"
+    said = [(r["name"], r["expected"]) for r in rows if r.get("expected") is not None]
+    return f"expected given without endpoints: {said}" if said else None
+
+
+# ---------------------------------------------------------------------------------------------------
 # The catalogue
 
 EXPLAIN = ("explain", "svc/web", "-o", "json")
@@ -870,6 +1267,7 @@ EXPLAIN = ("explain", "svc/web", "-o", "json")
 QUICK = ("--request-timeout", "1", "--deadline", "10")
 NI = ("--no-azure-health",)
 SECRET = "s3cr3t-client-secret-value-8c1f"
+SCOPE = ("--subscription", "8f3c2a1e-5b7d-4c9e-a0f1-2d3e4b5c6a7f", "-g", "MC_rg_aks_westeurope")  # the lab's
 
 CATALOGUE: tuple[Fault, ...] = (
     # -- Kubernetes API ---------------------------------------------------------------------------
@@ -2537,6 +2935,542 @@ CATALOGUE += (
         process=True,
         streams="no-fd2",
         check=_whole_document,
+    ),
+    # -- round two: what a probe is judged on, what may be probed (issue 13 §8) -----------------------
+    Fault(
+        "node-tcp-accept-reset",
+        "A node accepts a Tcp probe's connection and resets it at once",
+        "node",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_tcp_node("tcprst", B.ResetOnAccept()),
+    ),
+    Fault(
+        "node-tcp-accept-reset-rounds",
+        "probe --count 4: an accept-then-reset node does not flip between rounds",
+        "node",
+        ("probe", "svc/web", "-o", "json", "--count", "4", "--interval", "0", *NI),
+        0,
+        cluster=_tcp_node("tcprst4", B.ResetOnAccept()),
+        check=_every_round("ok"),
+    ),
+    Fault(
+        "node-https-accept-reset-rounds",
+        "probe --count 4: an Https node that accepts and resets is tls-error every round, never reset",
+        "node",
+        ("probe", "svc/web", "-o", "json", "--count", "4", "--interval", "0", *NI),
+        0,
+        cluster=_https("httpsrst4", B.ResetOnAccept()),
+        check=_every_round("tls-error"),
+    ),
+    Fault(
+        "node-http-accept-reset-rounds",
+        "probe --count 4: an Http node that accepts and resets is reset every round",
+        "node",
+        ("probe", "svc/web", "-o", "json", "--count", "4", "--interval", "0", *NI),
+        0,
+        cluster=_local("httprst4", B.ResetOnAccept()),
+        check=_every_round("reset"),
+    ),
+    Fault(
+        "node-http-accept-close-rounds",
+        "probe --count 4: an Http node that accepts and closes (FIN) is reset every round, never bad-response",
+        "node",
+        ("probe", "svc/web", "-o", "json", "--count", "4", "--interval", "0", *NI),
+        0,
+        cluster=_local("httpfin4", B.CloseOnAccept()),
+        check=_every_round("reset"),
+    ),
+    Fault(
+        "node-tcp-accept-close",
+        "A node accepts a Tcp probe's connection and closes it at once (FIN)",
+        "node",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_tcp_node("tcpfin", B.CloseOnAccept()),
+    ),
+    Fault(
+        "node-client-cert-tls13",
+        "An Https node demands a client certificate (TLS 1.3: refused after the handshake)",
+        "node",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="down/tls-error",
+        cluster=_https("mtls13", _MTLS),
+        check=_detail_says("client certificate"),
+    ),
+    Fault(
+        "node-client-cert-http-400",
+        "An Https node asks for a client certificate and answers 400 without one (nginx ssl_verify_client)",
+        "node",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="down/tls-error",
+        cluster=_https("mtls400", B.Http(default=B.Reply(400, b"No required SSL certificate was sent"), tls=True,
+                                          client_cert="optional")),
+        check=_detail_says("client certificate"),
+    ),
+    Fault(
+        "node-client-cert-optional-200",
+        "An Https node asks for a client certificate but answers 200 without one: up",
+        "node",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_https("mtls200", B.Http(default=_MTLS.default, tls=True, client_cert="optional")),
+    ),
+    Fault(
+        "node-client-cert-tls12",
+        "An Https node demands a client certificate (TLS 1.2: refused inside the handshake)",
+        "node",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="down/tls-error",
+        cluster=_https("mtls12", B.Http(default=_MTLS.default, tls=True, client_cert=True, tls_max="1.2")),
+    ),
+    Fault(
+        "arm-probe-port-zero",
+        "ARM's probe port is 0",
+        "arm",
+        (*EXPLAIN, *NI),
+        1,
+        verdict="unknown/not-probed",
+        cluster=_mutated("pport0", _probe_field("port", 0)),
+        check=_checks(_finding("probe-target-invalid"), _detail_says("not a TCP port")),
+    ),
+    Fault(
+        "arm-probe-port-70000",
+        "ARM's probe port is 70000",
+        "arm",
+        (*EXPLAIN, *NI),
+        1,
+        verdict="unknown/not-probed",
+        cluster=_mutated("pport7", _probe_field("port", 70000)),
+        check=_checks(_finding("probe-target-invalid"), _detail_says("not a TCP port")),
+    ),
+    Fault(
+        "arm-probe-port-negative",
+        "ARM's probe port is -1",
+        "arm",
+        (*EXPLAIN, *NI),
+        1,
+        verdict="unknown/not-probed",
+        cluster=_mutated("pportn", _probe_field("port", -1)),
+        check=_finding("probe-target-invalid"),
+    ),
+    Fault(
+        "arm-probe-path-crlf",
+        "ARM's Http probe path holds CR LF and a forged header",
+        "arm",
+        (*EXPLAIN, *NI),
+        1,
+        verdict="unknown/not-probed",
+        cluster=_mutated("pcrlf", _probe_field("requestPath", "/healthz\r\nX-Injected: 1"), _local_builder),
+        prepare=_count_connections(1, HC),
+        check=_checks(_finding("probe-target-invalid"), _nothing_reached(1, HC)),
+    ),
+    Fault(
+        "arm-probe-path-space",
+        "ARM's Http probe path holds a space and a NUL",
+        "arm",
+        (*EXPLAIN, *NI),
+        1,
+        verdict="unknown/not-probed",
+        cluster=_mutated("pspace", _probe_field("requestPath", "/a b\x00"), _local_builder),
+        check=_finding("probe-target-invalid"),
+    ),
+    Fault(
+        "node-address-unspecified",
+        "A Node's InternalIP is 0.0.0.0",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="unknown/not-probed",
+        cluster=_mutated("addr0", _node_ip("0.0.0.0")),
+        check=_checks(_finding("probe-target-invalid"), _detail_says("unspecified")),
+    ),
+    Fault(
+        "node-address-zero-shorthand",
+        "A Node's InternalIP is 0 (what connect() takes for 0.0.0.0)",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="unknown/not-probed",
+        cluster=_mutated("addr0s", _node_ip("0")),
+        check=_finding("probe-target-invalid"),
+    ),
+    Fault(
+        "node-address-hostname",
+        "A Node's InternalIP is a host name (localhost)",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="unknown/not-probed",
+        cluster=_mutated("addrh", _node_ip("localhost")),
+        check=_checks(_finding("probe-target-invalid"), _detail_says("not an IP address")),
+    ),
+    Fault(
+        "node-address-link-local",
+        "A Node's InternalIP is 169.254.169.254 (the metadata service)",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="unknown/not-probed",
+        cluster=_mutated("addrll", _node_ip("169.254.169.254")),
+        check=_checks(_finding("probe-target-invalid"), _detail_says("link-local")),
+    ),
+    Fault(
+        "node-address-broadcast",
+        "A Node's InternalIP is the broadcast address",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="unknown/not-probed",
+        cluster=_mutated("addrbc", _node_ip("255.255.255.255")),
+        check=_finding("probe-target-invalid"),
+    ),
+    Fault(
+        "node-address-newline",
+        "A Node's InternalIP is 10.0.0.4 with a line break and a forged row",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="unknown/not-probed",
+        cluster=_mutated("addrnl", _node_ip("10.0.0.4\naks-forged 1.2.3.4")),
+        check=_finding("probe-target-invalid"),
+    ),
+    # -- round two: real inputs (issue 13 §10) ---------------------------------------------------------
+    Fault(
+        "case-service-without-uid",
+        "A case file's Service has no metadata.uid (a manifest, not API output)",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "has no metadata.uid",
+        prepare=_case(_drop("service.metadata.uid")),
+    ),
+    Fault(
+        "dumps-service-without-uid",
+        "A dump folder's service.json is the chart's manifest (no metadata.uid)",
+        "case-file",
+        ("diff", "-f", "{tmp}/dumps"),
+        2,
+        "has no metadata.uid",
+        prepare=_dumps(_drop("service.metadata.uid")),
+    ),
+    Fault(
+        "case-service-uid-empty",
+        "A case file's Service has metadata.uid \"\"",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "has no metadata.uid",
+        prepare=_case(_set("service.metadata.uid", "")),
+    ),
+    Fault(
+        "case-service-uid-not-uuid",
+        "A case file's Service has metadata.uid 'web-1' (not a UUID)",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json"),
+        2,
+        "not a Kubernetes UID",
+        prepare=_case(_set("service.metadata.uid", "web-1")),
+    ),
+    Fault(
+        "dumps-without-endpointslices",
+        "A dump folder without endpointslices.json: the endpoints are unknown, not none",
+        "case-file",
+        ("explain", "-f", "{tmp}/dumps", "-o", "json"),
+        3,  # no probe results recorded: every member unknown (contract §5.1)
+        "no verdict",
+        prepare=_dumps(omit=("endpointslices",)),
+        check=_checks(_no_finding("no-ready-endpoints"), _expected_none, _json_note("the endpoints are unknown")),
+    ),
+    Fault(
+        "case-without-endpointslices",
+        "A case file without an endpointSlices key: the endpoints are unknown, not none",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json", "-o", "json"),
+        3,
+        "no verdict",
+        prepare=_case(_drop("endpointSlices")),
+        check=_checks(_no_finding("no-ready-endpoints"), _expected_none),
+    ),
+    Fault(
+        "dumps-empty-endpointslices",
+        "A dump folder whose endpointslices.json is an empty List: no endpoint, said so",
+        "case-file",
+        ("explain", "-f", "{tmp}/dumps", "-o", "json"),
+        3,
+        "no verdict",
+        prepare=_dumps(_set("endpointslices.items", [])),
+        check=_finding("no-ready-endpoints"),
+    ),
+    Fault(
+        "lb-user-pinned-by-ip",
+        "The Service's IP is on a user's load balancer with nothing the provider built for the Service",
+        "arm",
+        (*EXPLAIN, *NI),
+        3,
+        "user-lb has frontend user-frontend on an IP of this Service but nothing the cloud provider built",
+        cluster=_mutated("userlb", _user_lb_pinned_by_ip),
+    ),
+    Fault(
+        "lb-user-pinned-by-ip-diff",
+        "diff: the Service's IP is on a user's load balancer (not adopted: the whole LB is missing)",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        3,
+        "user-lb has frontend user-frontend on an IP of this Service but nothing the cloud provider built",
+        cluster=_mutated("userlbd", _user_lb_pinned_by_ip),
+    ),
+    Fault(
+        "no-provider-id-with-scope",
+        "No Node has a providerID; the scope is given: members join their Nodes by computer name",
+        "cluster",
+        (*EXPLAIN, *NI, *SCOPE),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("npids", _no_provider_id),
+        check=_checks(_says_not("outside the cluster"), _no_finding("pool-without-nodes")),
+    ),
+    Fault(
+        "no-provider-id-renamed-node",
+        "No Node has a providerID and one Node is not named like its instance: not 'outside the cluster'",
+        "cluster",
+        (*EXPLAIN, *NI, *SCOPE),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("npidr", _no_provider_id_renamed),
+        check=_says_not("outside the cluster"),
+    ),
+    Fault(
+        "arm-number-of-probes-1-24",
+        "Kubernetes 1.24 cluster, probes with only numberOfProbes (written by a CCM before v1.24.18): no drift",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        0,
+        cluster=_mutated("nop124", _number_of_probes(), _versioned("v1.24.9")),
+        check=_drift(),
+    ),
+    Fault(
+        "arm-number-of-probes-1-26",
+        "Kubernetes 1.26 cluster, probes with only numberOfProbes (a CCM before v1.26.8): no drift",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        0,
+        cluster=_mutated("nop126", _number_of_probes(), _versioned("v1.26.3")),
+        check=_drift(),
+    ),
+    Fault(
+        "arm-number-of-probes-1-22",
+        "Kubernetes 1.22 cluster, probes with only numberOfProbes (every provider of that line wrote it): no drift",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        0,
+        cluster=_mutated("nop122", _number_of_probes(), _versioned("v1.22.11")),
+        check=_drift(),
+    ),
+    Fault(
+        "arm-number-of-probes-1-25-wrong",
+        "Kubernetes 1.25 cluster, numberOfProbes 3 where the provider writes 2: drift on that field",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        1,
+        cluster=_mutated("nop125", _number_of_probes(3), _versioned("v1.25.5")),
+        check=_drift("numberOfProbes"),
+    ),
+    Fault(
+        "arm-number-of-probes-1-29",
+        "Kubernetes 1.29 cluster (its CCM writes probeThreshold), probes with only numberOfProbes: drift",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        1,
+        cluster=_mutated("nop129", _number_of_probes(), _versioned("v1.29.4")),
+        check=_drift("probeThreshold"),
+    ),
+    # -- round two: one unrelated object never ends the diagnosis (issue 13 §9) ------------------------
+    Fault(
+        "arm-other-rule-unknown-protocol",
+        "Another Service's rule on the LB has a protocol this version does not know (Quic)",
+        "arm",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("orq", _other_rule(protocol="Quic")),
+        check=_notes_say("expected one of Tcp, Udp, All, got 'Quic'"),
+    ),
+    Fault(
+        "arm-other-rule-port-string",
+        "Another Service's rule on the LB has frontendPort 'eighty'",
+        "arm",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("orps", _other_rule(frontendPort="eighty")),
+        check=_notes_say("skipped rule"),
+    ),
+    Fault(
+        "arm-other-probe-unknown-protocol",
+        "Another Service's probe on the LB has protocol Grpc",
+        "arm",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("opg", _other_probe(protocol="Grpc")),
+        check=_notes_say("skipped probe"),
+    ),
+    Fault(
+        "arm-other-lb-unknown-enum",
+        "Another LB of the resource group has a rule with an unknown protocol",
+        "arm",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("olbe", _other_lb(_set("properties.loadBalancingRules.0.properties.protocol", "Sctp"))),
+        check=_notes_say("skipped rule"),
+    ),
+    Fault(
+        "arm-other-lb-malformed-sku",
+        "Another LB of the resource group has a sku that is a string",
+        "arm",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("olbs", _other_lb(lambda lb: lb.__setitem__("sku", "Standard"))),
+        check=_notes_say("skipped LoadBalancer"),
+    ),
+    Fault(
+        "arm-other-lb-diff",
+        "diff: another Service's rule with an unknown protocol is skipped, no drift",
+        "arm",
+        ("diff", "svc/web", "-o", "json"),
+        0,
+        cluster=_mutated("olbd", _other_rule(protocol="Quic")),
+        check=_checks(_drift(), _notes_say("skipped rule")),
+    ),
+    Fault(
+        "arm-own-rule-unknown-protocol",
+        "The Service's own rule has a protocol this version does not know: strict",
+        "arm",
+        (*EXPLAIN, *NI),
+        3,
+        "expected one of Tcp, Udp, All, got 'Quic'",
+        cluster=_mutated(
+            "owrq", lambda c: _lb(c)["properties"]["loadBalancingRules"][0]["properties"].update(protocol="Quic")
+        ),
+    ),
+    Fault(
+        "cluster-node-malformed",
+        "A Node that is no pool member of note has spec.taints as a string",
+        "cluster",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("nodem", _node_field(2, "spec.taints", "NoSchedule")),
+        check=_notes_say("spec.taints: expected a list"),
+    ),
+    Fault(
+        "kube-slices-selector-ignored-malformed",
+        "The API ignores the label selector and hands out another Service's malformed EndpointSlice",
+        "kube-api",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("sselm").build,
+        prepare=_slices_answer(_other_slice("10.244.0.5")),
+    ),
+    Fault(
+        "kube-slices-selector-ignored-ready",
+        "The API ignores the label selector: another Service's ready endpoints are not this Service's",
+        "kube-api",
+        (*EXPLAIN, *NI),
+        1,
+        cluster=lambda: _no_endpoints("sselr").build(),
+        prepare=_slices_answer(_other_slice(_ready_everywhere)),
+        check=_finding("no-ready-endpoints"),
+    ),
+    Fault(
+        "kube-slices-selector-ignored-unlabelled",
+        "The API ignores the label selector and hands out a hand-made slice without the service-name label",
+        "kube-api",
+        (*EXPLAIN, *NI),
+        1,
+        cluster=lambda: _no_endpoints("sselu").build(),
+        prepare=_slices_answer(_other_slice(_ready_everywhere, labelled=False)),
+        check=_finding("no-ready-endpoints"),
+    ),
+    Fault(
+        "case-other-slice-malformed",
+        "A case file holds another Service's malformed EndpointSlice",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json", "-o", "json"),
+        3,
+        "no verdict",
+        prepare=_case(lambda d: d["endpointSlices"].append(_OTHER_SLICE)),
+    ),
+    Fault(
+        "case-other-nsg-malformed",
+        "A case file's NSG has a rule whose priority is 'high'",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json", "-o", "json"),
+        3,
+        "no verdict",
+        prepare=_case(lambda d: d.__setitem__("securityGroups", [_BAD_NSG])),
+    ),
+    Fault(
+        "kube-403-endpointslices",
+        "RBAC refuses the EndpointSlice list: the endpoints are unknown, not none",
+        "kube-api",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_kube_fault("k403e", "kube.endpointslices.list", status=403),
+        check=_checks(_no_finding("no-ready-endpoints"), _json_note("the endpoints are unknown")),
+    ),
+    Fault(
+        "probe-cmd-probe-port-70000",
+        "probe: ARM's probe port is 70000 on every member",
+        "arm",
+        ("probe", "svc/web", "--count", "1", "-o", "json", *NI),
+        3,
+        "no member can be probed as the LB probes it",
+        cluster=_mutated("pport7p", _probe_field("port", 70000)),
+    ),
+    Fault(
+        "probe-cmd-node-address-hostname",
+        "probe: a Node's InternalIP is a host name; it is shown, never resolved nor probed",
+        "cluster",
+        ("probe", "svc/web", "--count", "2", "--interval", "0", "-o", "json", *NI),
+        0,
+        cluster=_mutated("addrhp", _node_ip("localhost")),
+        check=_every_round(None),  # no outcome: nothing was sent
+    ),
+    Fault(
+        "arm-other-pool-malformed",
+        "An LB pool no rule of the Service uses (an outbound pool) has backendIPConfigurations as an object",
+        "arm",
+        (*EXPLAIN, *NI),
+        0,
+        verdict="up/probe-ok",
+        cluster=_mutated("opool", _extra_pool({"backendIPConfigurations": {"id": "x"}})),
+        check=_notes_say("skipped pool"),
+    ),
+    Fault(
+        "case-no-provider-id-unjoined",
+        "A case whose Nodes have no providerID and names unlike their instances: members unjoined, not 'outside'",
+        "case-file",
+        ("explain", "-f", "{tmp}/case.json", "-o", "json"),
+        3,
+        "no verdict",
+        prepare=_case(_case_nodes_without_provider_id),
+        check=_checks(
+            _says_not("outside the cluster"),
+            _says_not("not an Azure VM"),
+            _finding_severity("pool-without-nodes", "warning"),
+        ),
     ),
 )
 

@@ -696,7 +696,8 @@ def test_keep_alive_serves_many_requests_on_one_connection(tcp_lab: Lab):
         (Hang(), "Tcp", ("Up", "Up_Probe_Success")),  # the handshake completes: that is all Tcp checks
         (Closed(), "Tcp", ("Down", "Down_Probe_TcpProbeTimeout")),
         (Blackhole(), "Tcp", ("Down", "Down_Probe_TcpProbeTimeout")),
-        (ResetOnAccept(), "Tcp", ("Down", "Down_Probe_TcpProbeTimeout")),
+        (ResetOnAccept(), "Tcp", ("Up", "Up_Probe_Success")),  # accepted, then reset: the handshake completed
+        (ResetOnAccept(), "Http", ("Down", "Down_Probe_HttpEndpointUnreachable")),
         (Http(default=Reply(200)), "Http", ("Up", "Up_Probe_Success")),
         (Http(default=Reply(404)), "Http", ("Down", "Down_Probe_HttpStatusCodeError")),
         (Http(default=Reply(404), routes={"/healthz": Reply(200)}), "Http", ("Down", "Down_Probe_HttpStatusCodeError")),

@@ -111,7 +111,9 @@ CASES = [
     ("https-plain-listener", HEALTHY, "Https", "/healthz", TLS_ERROR, None),
     ("https-broken-tls", BrokenTLS(), "Https", "/healthz", TLS_ERROR, None),
     ("https-garbage", Garbage(), "Https", "/healthz", TLS_ERROR, None),
-    ("http-to-tls-listener", Http(tls=True), "Http", "/healthz", BAD_RESPONSE, None),
+    # The TLS server reads the plain request and closes without a byte: one outcome with a reset, which
+    # is what the same close looks like when the request was still unread (issue 13 §8).
+    ("http-to-tls-listener", Http(tls=True), "Http", "/healthz", RESET, None),
 ]
 
 
@@ -392,3 +394,50 @@ async def test_lab_starts_ten_thousand_listeners_fast() -> None:
 def test_local_address_for() -> None:
     assert local_address_for("127.42.200.1") == "127.0.0.1"
     assert local_address_for("not an address") is None
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("protocol", "outcome"), [("Tcp", "ok"), ("Http", "reset"), ("Https", "tls-error")])
+async def test_an_accept_then_reset_node_gets_one_outcome_every_time(protocol, outcome) -> None:
+    """A node that accepts and resets at once: ``Tcp`` completed the handshake (``ok``), ``Http`` is
+    ``reset``, ``Https`` had its TLS handshake cut short (``tls-error``) — every time, whether the RST
+    arrives before the prober looks at the connect or a moment later."""
+    import struct
+
+    host = new_address()
+    server = socket.socket()
+    server.bind((host, 0))
+    server.listen(64)
+    port = server.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        outcomes = set()
+        for _ in range(40):
+            target = ProbeTarget(host, port, protocol, None if protocol == "Tcp" else "/")
+            outcomes.add((await run_probes([target], timeout=2))[target].outcome)
+    finally:
+        server.close()
+    assert outcomes == {outcome}
+
+
+@pytest.mark.anyio
+async def test_targets_no_probe_may_be_sent_to_get_no_result() -> None:
+    bad = [
+        ProbeTarget("0.0.0.0", PORT, "Tcp"),
+        ProbeTarget("localhost", PORT, "Tcp"),
+        ProbeTarget("169.254.169.254", 80, "Http", "/"),
+        ProbeTarget(new_address(), 0, "Tcp"),
+        ProbeTarget(new_address(), 70000, "Https", "/"),
+        ProbeTarget(new_address(), PORT, "Http", "/x\r\nX-Injected: 1"),
+    ]
+    assert await run_probes(bad, timeout=1) == {}

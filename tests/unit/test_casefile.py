@@ -15,6 +15,7 @@ import stat
 import pytest
 from support import cli, codes
 
+from akslbctl.analysis.names import service_prefix
 from akslbctl.errors import CaseFileError, ExitCode
 from akslbctl.lab.cluster import AksBuilder
 from akslbctl.model.probe import ProbeResult, ProbeTarget
@@ -416,10 +417,18 @@ def _probes_without_target(doc):
     doc["probes"] = [{"outcome": "ok"}]
 
 
+def test_a_node_that_does_not_parse_is_skipped_with_a_note(cluster, tmp_path):
+    """A Node is no object of the Service's own: one that does not parse is skipped, said in a note, and
+    the diagnosis goes on (issue 13 §9) — its pool member then matches no Node."""
+    result = cli("explain", "-f", _bad_case(cluster, tmp_path, _set_node_name), "-o", "json")
+    assert result.exit_code in (ExitCode.PROBLEM, ExitCode.NO_EVIDENCE), result.stderr
+    notes = " ".join(result.json["notes"])
+    assert "skipped nodes[1]" in notes and "metadata.name: expected a string, got a number" in notes
+
+
 @pytest.mark.parametrize(
     "mutate, expected",
     [
-        (_set_node_name, "case.json: nodes[1].metadata.name: expected a string, got a number"),
         (_set_probe_port, "case.json: loadBalancers[0].probes[0].port: expected a whole number, got a string"),
         (_cluster_ip, "case.json: service default/web is of type ClusterIP, not LoadBalancer"),
         (_lb_class, "loadBalancerClass example.com/metallb: it is not managed by the Azure cloud provider"),
@@ -547,18 +556,41 @@ def test_bad_field_in_a_dump_names_the_file_and_the_path(cluster, tmp_path):
     folder = tmp_path / "dumps"
     dump_folder(folder, cluster, arm="az")
     lbs = json.loads((folder / "loadbalancers.json").read_text())
-    lbs[0]["loadBalancingRules"][1]["frontendPort"] = [80]
+    web = next(s for s in cluster.services if s["metadata"]["name"] == "web")
+    prefix = service_prefix(web["metadata"]["uid"])
+    rules = lbs[0]["loadBalancingRules"]
+    own = next(i for i, r in enumerate(rules) if r["name"].startswith(prefix))
+    rules[own]["frontendPort"] = [80]
     write(folder / "loadbalancers.json", lbs)
     result = cli("explain", "svc/web", "-f", str(folder))
     assert result.exit_code == ExitCode.BAD_INPUT
-    assert "loadbalancers.json: [0].loadBalancingRules[1].frontendPort: expected a whole number, got a list" in (
+    assert f"loadbalancers.json: [0].loadBalancingRules[{own}].frontendPort: expected a whole number, got a list" in (
         result.stderr
     )
+
+
+def test_another_services_bad_rule_in_a_dump_is_skipped_with_a_note_naming_it(cluster, tmp_path):
+    """Strict for the Service's own objects only (issue 13 §9): another Service's rule with an enum value
+    this version does not know is skipped, the note names file, path and error, the diagnosis goes on."""
+    folder = tmp_path / "dumps"
+    dump_folder(folder, cluster, arm="az")
+    lbs = json.loads((folder / "loadbalancers.json").read_text())
+    lbs[0]["loadBalancingRules"].append(
+        {"name": "a" + "0" * 31 + "-QUIC-443", "protocol": "Quic", "frontendPort": 443, "backendPort": 443}
+    )
+    write(folder / "loadbalancers.json", lbs)
+    result = cli("explain", "svc/web", "-f", str(folder), "-o", "json")
+    assert result.exit_code != ExitCode.BAD_INPUT, result.stderr
+    notes = " ".join(result.json["notes"])
+    assert "skipped rule" in notes and "expected one of Tcp, Udp, All, got 'Quic'" in notes
+    # A Node is not the Service's own either: skipped, the note names the file and the path.
     nodes = kube_list(cluster.nodes)
     nodes["items"][2]["status"]["addresses"] = "10.0.0.4"
     write(folder / "nodes.json", nodes)
-    result = cli("explain", "svc/web", "-f", str(folder))
-    assert "nodes.json: items[2].status.addresses: expected a list, got a string" in result.stderr
+    result = cli("explain", "svc/web", "-f", str(folder), "-o", "json")
+    assert result.exit_code != ExitCode.BAD_INPUT, result.stderr
+    notes = " ".join(result.json["notes"])
+    assert "nodes.json: items[2]" in notes and "status.addresses: expected a list, got a string" in notes
 
 
 def test_a_service_that_is_not_a_load_balancer_in_a_folder(cluster, tmp_path):
@@ -821,6 +853,8 @@ def test_a_broken_nsg_dump_names_its_file(cluster, tmp_path):
             }
         ],
     )
-    result = cli("explain", "svc/web", "-f", folder)
-    assert result.exit_code == ExitCode.BAD_INPUT
-    assert result.stderr.count("\n") == 1 and "nsgs.json" in result.stderr and "priority" in result.stderr
+    # An NSG is optional evidence, not the Service's own object: skipped, and the note names the file.
+    result = cli("explain", "svc/web", "-f", folder, "-o", "json")
+    assert result.exit_code != ExitCode.BAD_INPUT, result.stderr
+    notes = " ".join(result.json["notes"])
+    assert "nsgs.json: [0] (n)" in notes and "priority" in notes

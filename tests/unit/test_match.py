@@ -178,3 +178,49 @@ def test_vm_path_and_resource_group():
     assert vm_path("/subscriptions/s/networkInterfaces/n") is None
     assert node_resource_group(nodes()) == ("sub", "mc_rg_aks_westeurope")
     assert node_resource_group([Node("kind-worker", provider_id="kind://docker/kind/kind-worker")]) == (None, None)
+
+
+def test_a_load_balancer_the_provider_built_nothing_on_is_not_adopted():
+    """A user's LB with a frontend on the Service's IP, and no object named with the Service's prefix:
+    not the Service's LB (issue 13 §10) — it is named in a note, and nothing is matched."""
+    from akslbctl.model.azure import Frontend, LoadBalancer, Probe, Rule
+
+    lb_id = "/subscriptions/s/resourceGroups/mc_rg/providers/Microsoft.Network/loadBalancers/user-lb"
+    user = LoadBalancer(
+        id=lb_id,
+        name="user-lb",
+        resource_group="mc_rg",
+        subscription="s",
+        sku="Standard",
+        frontends=(Frontend(id=f"{lb_id}/frontendIPConfigurations/fe", name="fe", private_ip="20.1.2.3"),),
+        rules=(Rule(f"{lb_id}/loadBalancingRules/http", "http", "Tcp", frontend_port=80, backend_port=80),),
+        probes=(Probe(id=f"{lb_id}/probes/p", name="p", protocol="Tcp", port=80),),
+    )
+    found = match(svc(), [], [user])
+    assert found.lb is None
+    assert found.unmanaged and "user-lb" in found.unmanaged[0]
+    assert "user-lb" in found.not_found_why
+
+
+def test_a_service_without_a_uid_owns_nothing():
+    from akslbctl.analysis.names import owns, service_prefix, uid_problem
+
+    assert uid_problem("") == "has no metadata.uid"
+    assert "not a Kubernetes UID" in uid_problem("web-1")
+    assert uid_problem(UID) is None
+    assert not owns(service_prefix(""), "a7f525b5b8c8e418b877bdd5cfffa72d-TCP-80")
+    assert owns(service_prefix(UID), service_prefix(UID) + "-TCP-80")
+
+
+def test_nodes_without_a_provider_id_join_their_members_by_computer_name():
+    from akslbctl.analysis.match import pool_members, vmss_computer_name
+    from akslbctl.model.azure import Pool, PoolMember
+
+    vmss = "/subscriptions/s/resourceGroups/mc_rg/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np-1-vmss"
+    ids = [f"{vmss}/virtualMachines/{i}/networkInterfaces/nic/ipConfigurations/ipconfig1" for i in (1, 36)]
+    assert [vmss_computer_name(i) for i in ids] == ["aks-np-1-vmss000001", "aks-np-1-vmss000010"]
+    named = (("aks-np-1-vmss000001", "10.0.0.4"), ("worker", "10.0.0.5"))
+    nodes = [Node(name=n, internal_ips=(ip,)) for n, ip in named]
+    pool = Pool(id="p", name="kubernetes", members=tuple(PoolMember(ipconfig_id=i) for i in ids))
+    got = pool_members(pool, nodes)
+    assert [m.node.name if m.node else None for m in got] == ["aks-np-1-vmss000001", None]

@@ -218,3 +218,20 @@ def test_ccm_version_implies_its_kubernetes_minor() -> None:
     assert rules_for_ccm("1.26.3").readiness_predicate
     assert not rules_for_ccm("1.27.0").readiness_predicate
     assert rules_for_ccm("1.31").healthz_checks_node_eligibility
+
+
+def test_a_cluster_version_that_does_not_fix_the_threshold_field_accepts_either():
+    """Kubernetes 1.24–1.26 run a CCM of that branch at a patch the cluster's version does not tell; the
+    branch moved from numberOfProbes to probeThreshold at v1.24.18 / v1.25.12 / v1.26.8 (commit
+    1feba1628 and its cherry-picks), so a probe that carries only numberOfProbes is judged on it."""
+    from akslbctl.analysis.provider import rules_for_ccm, rules_for_cluster
+
+    for version in ("v1.24.9", "v1.25.16", "v1.26.3-aks.1"):
+        rules = rules_for_cluster(version)
+        assert (rules.threshold_field, rules.threshold_alternate) == ("probeThreshold", "numberOfProbes")
+    assert rules_for_cluster(None).threshold_alternate == "numberOfProbes"  # version unknown
+    for version in ("v1.27.3", "v1.29.4", "v1.33.0"):
+        assert rules_for_cluster(version).threshold_alternate is None
+    assert rules_for_cluster("v1.22.5").threshold_field == "numberOfProbes"
+    assert rules_for_ccm("v1.24.17").threshold_field == "numberOfProbes"  # an explicit patch is exact
+    assert rules_for_ccm("v1.24.18").threshold_alternate is None
