@@ -162,6 +162,12 @@ class Fault:
     garbage: bool = False
     drip: float | None = None
     times: int | None = None
+    # The answer made afresh for each request (a list that hands out a new continue token every page):
+    # replaces the route's answer, as ``status`` does.
+    respond: Callable[[Request], Response] | None = None
+    # Send the answer's head (its Content-Length the whole body's) and only this many bytes of its
+    # body, then close: a body cut short.
+    cut: int | None = None
 
     @property
     def label(self) -> str:
@@ -172,6 +178,10 @@ class Fault:
             return f"status-{self.status}"
         if self.drip is not None:
             return "drip"
+        if self.respond is not None:
+            return "respond"
+        if self.cut is not None:
+            return "cut"
         return "delay" if self.delay else "none"
 
 
@@ -550,7 +560,9 @@ class HttpServer:
                 writer.write(b"\x00\xff\x13 this is not HTTP \xfe\r\n\r\n")
                 await writer.drain()
                 return False
-        if fault is not None and fault.status is not None:
+        if fault is not None and fault.respond is not None:
+            response = fault.respond(request)
+        elif fault is not None and fault.status is not None:
             response = Response(
                 fault.status,
                 fault.body if fault.body is not None else b"",
@@ -564,6 +576,12 @@ class HttpServer:
         record(response.status)
         if fault is not None and fault.drip is not None:
             await self._drip(writer, response, fault.drip)
+            return False
+        if fault is not None and fault.cut is not None:
+            data = self._encode(response, close=True)
+            writer.write(data[: len(data) - len(response.body) + min(fault.cut, len(response.body))])
+            await writer.drain()
+            writer.close()
             return False
         await self._send(writer, response, close=client_close)
         return not client_close

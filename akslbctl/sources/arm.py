@@ -368,9 +368,45 @@ def _client(subscription: str, endpoint: str, token: str | None, timeout: float,
         base_url=endpoint,
         credential_scopes=[scope],
         policies=[p for p in pipeline if p is not None],
+        transport=bounded_transport(deadline),
         connection_timeout=min(timeout, 10.0),
         read_timeout=timeout,
     )
+
+
+def bounded_transport(deadline: Any = None):
+    """azure-core's requests transport, with every answer's body read by
+    :func:`akslbctl.sources.bounded.read_body` (akslbctl's own ``Accept-Encoding``, a bound on the
+    decompressed size, the deadline between chunks, a cut-short body named) and a JSON body's depth
+    and size checked before the SDK — or a ``send_request`` caller — parses it."""
+    from azure.core.pipeline.transport import RequestsTransport
+
+    from akslbctl.sources import bounded
+
+    class BoundedTransport(RequestsTransport):
+        def send(self, request, **kwargs):  # type: ignore[override]
+            request.headers["Accept-Encoding"] = bounded.ACCEPT_ENCODING
+            streamed = kwargs.get("stream", False)
+            kwargs["stream"] = True  # the body is read below, not by requests (which inflates unbounded)
+            response = super().send(request, **kwargs)
+            if streamed:
+                return response
+            internal = response.internal_response
+            what = f"ARM answered {request.method} {urlsplit(request.url).path[:200]}"
+            body = bounded.read_body(internal.raw, what, headers=internal.headers, deadline=deadline)
+            if body.strip() and "json" in (internal.headers.get("Content-Type") or "json").lower():
+                bounded.check_shape(body, what)
+            bounded.count(len(body))
+            internal._content = bytes(body)
+            internal._content_consumed = True
+            if hasattr(response, "read"):  # an azure.core.rest response (send_request): loaded, closed
+                try:
+                    response.read()
+                finally:
+                    response.close()
+            return response
+
+    return BoundedTransport()
 
 
 def _scope(endpoint: str) -> str:
@@ -551,24 +587,30 @@ class _BoundedRetryPolicy(_retry_base()):
 # -- helpers -----------------------------------------------------------------------------------
 
 
-MAX_PAGES = 10_000  # a resource group's list, 1,000 items a page: far beyond any real one
-
-
 def _all_items(pager: Any, what: str) -> list[dict[str, Any]]:
-    """Every item of a paged ARM list, as documents; an endless list is a malformed answer.
+    """Every item of a paged ARM list, as documents; an endless list is cut with one line.
 
     The SDK follows ``nextLink`` for as long as ARM hands one out: a server that links a page to
-    itself (or to an earlier page) would have the list — and memory — grow until the deadline.
+    itself (or to an earlier page) is a malformed answer, and one that keeps handing out new links is
+    cut at the list bounds of :mod:`akslbctl.sources.bounded` (pages, items, bytes).
     """
+    from akslbctl.sources import bounded
+
     pages = pager.by_page()
     seen: set[str] = set()
     items: list[dict[str, Any]] = []
+    budget = bounded.ListBudget(f"ARM's list of {what}")
+    before = bounded.tally()
     for page in pages:
-        items.extend(_as_dict(item) for item in page)
+        got = [_as_dict(item) for item in page]
+        now = bounded.tally()
+        budget.page(len(got), now - before)
+        before = now
+        items.extend(got)
         link = getattr(pages, "continuation_token", None)
         if link is None:
             continue
-        if link in seen or len(seen) >= MAX_PAGES:
+        if link in seen:
             raise MalformedAnswer(f"ARM's list of {what} never ends (its pages link back to one already read)")
         seen.add(link)
     return items

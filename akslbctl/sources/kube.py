@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from akslbctl.errors import (
     Unreachable,
     UsageError,
 )
+from akslbctl.sources.bounded import ACCEPT_ENCODING, ListBudget, loads, read_body, retry_after_seconds
 
 log = logging.getLogger("akslbctl.kube")
 
@@ -36,6 +38,8 @@ PAGE_SIZE = 500  # as kubectl pages its lists
 MAX_EVENTS = 1000  # a Service's events are deduplicated by count; more than this is noise
 MAX_PODS = 1000  # pods behind one Service read for readiness probes and the share (bounded)
 MAX_POLICIES = 500  # NetworkPolicies of one namespace
+MAX_THROTTLED = 3  # 429s ridden out per request (each wait as its Retry-After says, at most MAX_RETRY_AFTER)
+MAX_RETRY_AFTER = 10.0  # seconds: as for ARM
 
 
 @dataclass(frozen=True)
@@ -154,12 +158,14 @@ class KubeSource:
         cont: str | None = None
         seen: set[str] = set()
         given = 0
+        budget = ListBudget(f"Kubernetes API's list {path}")
         while True:
             q = [*query, ("limit", str(page))] + ([("continue", cont)] if cont else [])
-            doc = self._get(path, q)
+            doc, size = self._get_sized(path, q)
             items = doc.get("items")
             if not isinstance(items, list):
                 raise MalformedAnswer(f"Kubernetes API answered {path} without an items list")
+            budget.page(len(items), size)
             if max_items is not None:
                 items = items[: max_items - given]
                 given += len(items)
@@ -178,25 +184,47 @@ class KubeSource:
             seen.add(cont)
 
     def _get(self, path: str, query: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+        return self._get_sized(path, query)[0]
+
+    def _get_sized(self, path: str, query: list[tuple[str, str]] | None = None) -> tuple[dict[str, Any], int]:
+        """The JSON object at ``path`` and the size of its (decompressed) body, read with the bounds
+        of :mod:`akslbctl.sources.bounded`."""
         params = self._api.param_serialize(
             method="GET",
             resource_path=path,
             query_params=query or [],
-            header_params={"Accept": "application/json"},
+            # Accept-Encoding is ours: the body is inflated by bounded.read_body, with a bound.
+            header_params={"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
             auth_settings=["BearerToken"],
         )
         method, url, headers = params[0], params[1], params[2]
         _check_request(self.server, method, url)
         timeout = self.options.request_timeout
-        if self.options.deadline is not None:
-            self.options.deadline.check(f"GET {path}")
-            timeout = self.options.deadline.bound(timeout)
-        try:
-            resp = self._api.call_api(method, url, header_params=headers, _request_timeout=timeout)
-            body = resp.read()
-        except Exception as exc:  # urllib3/ssl/exec-plugin errors: never a traceback
-            raise _transport_error(exc, self.server) from None
-        log.debug("GET %s → %s (%d bytes)", path, resp.status, len(body or b""))
+        deadline = self.options.deadline
+        if deadline is not None:
+            deadline.check(f"GET {path}")
+            timeout = deadline.bound(timeout)
+        what = f"Kubernetes API answered GET {path}"
+        for attempt in range(MAX_THROTTLED + 1):
+            try:
+                resp = self._api.call_api(method, url, header_params=headers, _request_timeout=timeout)
+            except Exception as exc:  # urllib3/ssl/exec-plugin errors: never a traceback
+                raise _transport_error(exc, self.server) from None
+            body = read_body(resp.response, what, deadline=deadline)
+            if resp.status != 429:
+                break
+            # API Priority and Fairness (or a proxy) sheds load: wait as asked, within bounds, as
+            # client-go does; past them, say what the server asked for.
+            after = retry_after_seconds((resp.headers or {}).get("Retry-After"))
+            wait = 1.0 if after is None else after
+            left = deadline.remaining() if deadline is not None else float("inf")
+            if attempt == MAX_THROTTLED or wait > MAX_RETRY_AFTER or wait >= left:
+                raise _throttled(path, body, after, attempt)
+            log.debug("GET %s → 429, waiting %.1f s as asked", path, wait)
+            time.sleep(wait)
+            if deadline is not None:
+                timeout = deadline.bound(self.options.request_timeout)
+        log.debug("GET %s → %s (%d bytes)", path, resp.status, len(body))
         if resp.status == 404:
             raise _NotFound(path)
         if 300 <= resp.status < 400:
@@ -208,14 +236,11 @@ class KubeSource:
                 hint="check the server URL of the --context (a proxy or login page in between?)",
             )
         if resp.status >= 400:
-            raise _status_error(resp.status, body, path, self.server)
-        try:
-            doc = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise MalformedAnswer(f"Kubernetes API answered {path} with something that is not JSON") from None
+            raise _status_error(resp.status, body, path, self.server, resp.headers)
+        doc = loads(body, what)
         if not isinstance(doc, dict):
             raise MalformedAnswer(f"Kubernetes API answered {path} with a JSON {type(doc).__name__}, not an object")
-        return doc
+        return doc, len(body)
 
 
 def _check_request(server: str, method: str, url: str) -> None:
@@ -238,7 +263,18 @@ def _status_message(body: bytes) -> str:
         return ""
 
 
-def _status_error(status: int, body: bytes, path: str, server: str) -> EvidenceError:
+def _throttled(path: str, body: bytes, after: float | None, attempt: int) -> EvidenceError:
+    msg = _status_message(body)
+    tried = f" {attempt + 1} times" if attempt else ""
+    return EvidenceError(
+        f"Kubernetes API is throttling requests: GET {path} answered 429 Too Many Requests{tried}"
+        + (f" ({msg})" if msg else "")
+        + " — API Priority and Fairness or a proxy shedding load",
+        hint=f"the server asks to wait {after:g} s; try again then" if after else "try again in a minute",
+    )
+
+
+def _status_error(status: int, body: bytes, path: str, server: str, headers: Any = None) -> EvidenceError:
     msg = _status_message(body)
     if status == 401:
         return AuthError(
