@@ -168,6 +168,9 @@ class Fault:
     # Send the answer's head (its Content-Length the whole body's) and only this many bytes of its
     # body, then close: a body cut short.
     cut: int | None = None
+    # Send the answer's body this many times over as one body (its Content-Length the whole): a huge
+    # answer that the lab need not hold in memory.
+    repeat: int | None = None
 
     @property
     def label(self) -> str:
@@ -576,6 +579,17 @@ class HttpServer:
         record(response.status)
         if fault is not None and fault.drip is not None:
             await self._drip(writer, response, fault.drip)
+            return False
+        if fault is not None and fault.repeat is not None:
+            head = self._encode(Response(response.status, b"", response.headers), close=True)
+            head = head.replace(
+                b"Content-Length: 0\r\n", f"Content-Length: {len(response.body) * fault.repeat}\r\n".encode()
+            )
+            writer.write(head)
+            for _ in range(fault.repeat):
+                writer.write(response.body)
+                await writer.drain()
+            writer.close()
             return False
         if fault is not None and fault.cut is not None:
             data = self._encode(response, close=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import json
 import os
 import signal
@@ -2399,9 +2400,7 @@ CATALOGUE += (
         3,
         "403 Forbidden",
         cluster=_cluster("mjwt").build,
-        prepare=_then(
-            _jwt_kubeconfig, _echoing_403("kube.*", lambda ctx: "bad signature " + JWT.rsplit(".", 1)[1])
-        ),
+        prepare=_then(_jwt_kubeconfig, _echoing_403("kube.*", lambda ctx: "bad signature " + JWT.rsplit(".", 1)[1])),
         check=_no_fragment,
     ),
     Fault(
@@ -2515,6 +2514,341 @@ CATALOGUE += (
         process=True,
         streams="no-fd2",
         check=_whole_document,
+    ),
+)
+
+
+# -- bounded reads (issue 13 §11, §12) ----------------------------------------------------------------
+
+
+@functools.cache
+def _gzip_bomb(inflated_mib: int = 1024) -> bytes:
+    """gzip members of 16 MiB of zeros each (~16 KB compressed), concatenated: ``inflated_mib`` MiB
+    once inflated, about a thousandth of that on the wire."""
+    import zlib
+
+    c = zlib.compressobj(9, zlib.DEFLATED, 31)
+    member = c.compress(b"\0" * (16 << 20)) + c.flush()
+    return member * max(1, inflated_mib // 16)
+
+
+@functools.cache
+def _deflate_bomb(inflated_mib: int = 1024) -> bytes:
+    import zlib
+
+    c = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS)
+    block = b"\0" * (16 << 20)
+    return b"".join(c.compress(block) for _ in range(max(1, inflated_mib // 16))) + c.flush()
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data)
+
+
+def _encoded(api: str, route: str, body: Callable[[Context], bytes], encoding: str = "gzip", **more: Any):
+    """``api`` answers ``route`` with 200, ``body(ctx)`` and ``Content-Encoding: encoding``."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        headers = (("Content-Type", "application/json"), ("Content-Encoding", encoding))
+        ctx.lab.add_fault(LabFault(api=api, route=route, status=200, body=body(ctx), headers=headers, **more))
+
+    return prepare
+
+
+def _real_service(ctx: Context) -> bytes:
+    assert ctx.lab is not None
+    return json.dumps(ctx.lab.cluster.services[0]).encode()
+
+
+def _real_lb_list(ctx: Context) -> bytes:
+    assert ctx.lab is not None
+    return json.dumps({"value": ctx.lab.cluster.load_balancers}).encode()
+
+
+def _answer(api: str, route: str, body: Callable[[Context], bytes], **more: Any) -> Callable[[Context], None]:
+    """``api`` answers ``route`` with 200 and ``body(ctx)`` (plain JSON)."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        headers = (("Content-Type", "application/json"),)
+        ctx.lab.add_fault(LabFault(api=api, route=route, status=200, body=body(ctx), headers=headers, **more))
+
+    return prepare
+
+
+def _endless_continue(per_page: int) -> Callable[[Context], None]:
+    """The Node list hands out a new continue token with every page, ``per_page`` small Nodes each."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+        from akslbctl.lab.httpserver import json_response
+
+        assert ctx.lab is not None
+        pages = iter(range(10**9))
+
+        def respond(request):
+            n = next(pages)
+            items = [{"metadata": {"name": f"n{n}-{i}"}} for i in range(per_page)]
+            return json_response(200, {"kind": "NodeList", "items": items, "metadata": {"continue": f"page-{n + 1}"}})
+
+        ctx.lab.add_fault(LabFault(api="kube", route="kube.nodes.list", respond=respond))
+
+    return prepare
+
+
+def _endless_next_links(per_page: int) -> Callable[[Context], None]:
+    """ARM's load balancer list hands out a new nextLink (same origin, same list) with every page."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+        from akslbctl.lab.httpserver import json_response
+
+        assert ctx.lab is not None
+        base = _lb_list_url(ctx, ctx.lab.arm_url).replace("&page=2", "")
+        pages = iter(range(10**9))
+        lb = ctx.lab.cluster.load_balancers[0]
+
+        def respond(request):
+            n = next(pages)
+            value = [{"name": f"lb{n}-{i}", "id": f"{lb['id']}-{n}-{i}"} for i in range(per_page)]
+            return json_response(200, {"value": value, "nextLink": f"{base}&page={n + 1}"})
+
+        ctx.lab.add_fault(LabFault(api="arm", route="arm.loadBalancers.list", respond=respond))
+
+    return prepare
+
+
+CATALOGUE += (
+    # -- decompressed size, depth and value count of every answer (issue 13 §11) ---------------------
+    Fault(
+        "kube-gzip-bomb-nodes",
+        "Kubernetes API answers the Node list with 1 MB of gzip that inflates to 1 GiB",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "with more than 64 MiB once decompressed",
+        cluster=_cluster("kbomb").build,
+        prepare=_encoded("kube", "kube.nodes.list", lambda ctx: _gzip_bomb()),
+        process=True,
+        bound=8,
+    ),
+    Fault(
+        "kube-deflate-bomb-slices",
+        "Kubernetes API answers the EndpointSlice list with a deflate stream that inflates to 1 GiB",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "once decompressed",
+        cluster=_cluster("kdbomb").build,
+        prepare=_encoded("kube", "kube.endpointslices.list", lambda ctx: _deflate_bomb(), "deflate"),
+        process=True,
+        bound=8,
+    ),
+    Fault(
+        "kube-plain-80mb",
+        "Kubernetes API answers the Service GET with 80 MiB of plain JSON",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "with more than 64 MiB: not read further",
+        cluster=_cluster("kbig").build,
+        # 80 MiB of spaces (JSON whitespace) that the lab sends without holding them
+        prepare=_answer("kube", "kube.services.get", lambda ctx: b" " * (1 << 20), repeat=80),
+        process=True,
+        bound=8,
+    ),
+    Fault(
+        "kube-gzip-service",
+        "Kubernetes API answers the Service GET gzip-compressed (as it does for large answers)",
+        "kube-api",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("kgz").build,
+        prepare=_encoded("kube", "kube.services.get", lambda ctx: _gzip(_real_service(ctx))),
+    ),
+    Fault(
+        "kube-brotli-unasked",
+        "Kubernetes API answers with Content-Encoding: br, which was not asked for",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "Content-Encoding 'br', which akslbctl did not ask for",
+        cluster=_cluster("kbr").build,
+        prepare=_encoded("kube", "kube.services.get", lambda ctx: b"\x1b\x00\x00", "br"),
+    ),
+    Fault(
+        "kube-gzip-garbage",
+        "Kubernetes API says gzip and sends bytes that are not gzip",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "does not decode as gzip",
+        cluster=_cluster("kgzg").build,
+        prepare=_encoded("kube", "kube.services.get", lambda ctx: b'{"kind":"Service"}'),
+    ),
+    Fault(
+        "kube-deep-json",
+        "Kubernetes API answers the Service GET with JSON nested 100,000 deep",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "nested more than 100 levels deep",
+        cluster=_cluster("kdeep").build,
+        prepare=_answer("kube", "kube.services.get", lambda ctx: b"[" * 100_000 + b"]" * 100_000),
+    ),
+    Fault(
+        "kube-deep-json-in-list",
+        "Kubernetes API answers the Node list with an item nested 5,000 deep",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "nested more than 100 levels deep",
+        cluster=_cluster("kdeepl").build,
+        prepare=_answer(
+            "kube", "kube.nodes.list", lambda ctx: b'{"items":[{"a":' + b'{"b":' * 5000 + b"1" + b"}" * 5001 + b"]}"
+        ),
+    ),
+    Fault(
+        "kube-three-million-values",
+        "Kubernetes API answers the Node list with 3,000,000 empty items (9 MB)",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "more than 2,000,000 JSON values",
+        cluster=_cluster("kvals").build,
+        prepare=_answer("kube", "kube.nodes.list", lambda ctx: b'{"items":[' + b"{}," * 3_000_000 + b"{}]}"),
+        process=True,
+    ),
+    Fault(
+        "kube-cut-short",
+        "Kubernetes API sends half the Service's body, then closes (Content-Length says more)",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "with a body cut short",
+        cluster=_cluster("kcut").build,
+        prepare=_answer("kube", "kube.services.get", _real_service, cut=40),
+    ),
+    Fault(
+        "kube-gzip-cut-short",
+        "Kubernetes API sends a gzip body whose compressed stream stops midway",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "cut short",
+        cluster=_cluster("kgzcut").build,
+        prepare=_encoded("kube", "kube.services.get", lambda ctx: _gzip(_real_service(ctx))[:-30]),
+    ),
+    Fault(
+        "arm-gzip-bomb-lbs",
+        "ARM answers the load balancer list with 1 MB of gzip that inflates to 1 GiB",
+        "arm",
+        EXPLAIN,
+        3,
+        "with more than 64 MiB once decompressed",
+        cluster=_cluster("abomb").build,
+        prepare=_encoded("arm", "arm.loadBalancers.list", lambda ctx: _gzip_bomb()),
+        process=True,
+        bound=8,
+    ),
+    Fault(
+        "arm-gzip-lbs",
+        "ARM answers the load balancer list gzip-compressed",
+        "arm",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("agz").build,
+        prepare=_encoded("arm", "arm.loadBalancers.list", lambda ctx: _gzip(_real_lb_list(ctx))),
+    ),
+    Fault(
+        "arm-deep-json",
+        "ARM answers the load balancer list with JSON nested 50,000 deep",
+        "arm",
+        EXPLAIN,
+        3,
+        "nested more than 100 levels deep",
+        cluster=_cluster("adeep").build,
+        prepare=_answer(
+            "arm", "arm.loadBalancers.list", lambda ctx: b'{"value":' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+        ),
+    ),
+    Fault(
+        "arm-zstd-unasked",
+        "ARM answers with Content-Encoding: zstd, which was not asked for",
+        "arm",
+        EXPLAIN,
+        3,
+        "did not ask for",
+        cluster=_cluster("azstd").build,
+        prepare=_encoded("arm", "arm.loadBalancers.list", lambda ctx: b"(\xb5/\xfd", "zstd"),
+    ),
+    Fault(
+        "arm-cut-short",
+        "ARM sends part of the load balancer list, then closes (Content-Length says more)",
+        "arm",
+        EXPLAIN,
+        3,
+        "with a body cut short",
+        cluster=_cluster("acut").build,
+        prepare=_answer("arm", "arm.loadBalancers.list", _real_lb_list, cut=100),
+    ),
+    # -- lists that never end (issue 13 §12) ----------------------------------------------------------
+    Fault(
+        "kube-endless-continue-empty",
+        "Kubernetes API answers every Node list page empty, with a new continue token",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "cut at more than 500 pages",
+        cluster=_cluster("kcont").build,
+        prepare=_endless_continue(0),
+        process=True,
+        bound=15,
+    ),
+    Fault(
+        "kube-endless-continue-full",
+        "Kubernetes API answers every Node list page with 500 Nodes and a new continue token",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "cut at more than 50,000 items",
+        cluster=_cluster("kcontf").build,
+        prepare=_endless_continue(500),
+        process=True,
+        bound=15,
+    ),
+    Fault(
+        "arm-endless-next-links",
+        "ARM's load balancer list hands out a new nextLink (same origin) with every page",
+        "arm",
+        EXPLAIN,
+        3,
+        "cut at more than 500 pages",
+        cluster=_cluster("anext").build,
+        prepare=_endless_next_links(0),
+        process=True,
+        bound=20,
+    ),
+    Fault(
+        "arm-endless-next-links-full",
+        "ARM's load balancer list hands out 500 (bare) load balancers and a new nextLink with every page",
+        "arm",
+        EXPLAIN,
+        3,
+        "cut at more than 50,000 items",
+        cluster=_cluster("anextf").build,
+        prepare=_endless_next_links(500),
+        process=True,
+        bound=20,
     ),
 )
 

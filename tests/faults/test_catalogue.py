@@ -64,6 +64,21 @@ REQUIRED = {
     "interrupt-watch",
     "interrupt-complete",
     "interrupt-capture",
+    # bounded reads (issue 13 §11): decompressed size, depth, value count, cut-short bodies, both APIs
+    "kube-gzip-bomb-nodes",
+    "kube-deflate-bomb-slices",
+    "kube-plain-80mb",
+    "kube-deep-json",
+    "kube-three-million-values",
+    "kube-cut-short",
+    "arm-gzip-bomb-lbs",
+    "arm-deep-json",
+    "arm-cut-short",
+    # lists that never end (issue 13 §12)
+    "kube-endless-continue-empty",
+    "kube-endless-continue-full",
+    "arm-endless-next-links",
+    "arm-endless-next-links-full",
 }
 
 
