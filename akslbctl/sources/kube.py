@@ -61,6 +61,75 @@ def kubeconfig_paths(explicit: str | None, environ: dict[str, str] | None = None
     return [os.path.expanduser(DEFAULT_KUBECONFIG)]
 
 
+MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024  # one kubeconfig file: 400 AKS clusters with admin certificates take 2.4 MB
+
+
+def kubeconfig_problem(path: str) -> str | None:
+    """What makes ``path`` unusable as a kubeconfig file, or None (a regular file within the bound,
+    or no file at all: a missing entry of a KUBECONFIG list is skipped, as kubectl does). Never
+    opens the file: a FIFO or a device is judged by what it is, so nothing here blocks or grows."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(st.st_mode):
+        kind = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "a socket"
+        )
+        return f"is {kind}, not a file (save the kubeconfig to a file and pass that)"
+    if st.st_size > MAX_KUBECONFIG_BYTES:
+        return (
+            f"is {st.st_size / 1048576:.0f} MiB: akslbctl reads kubeconfig files of at most "
+            f"{MAX_KUBECONFIG_BYTES // 1048576} MiB"
+        )
+    return None
+
+
+def kubeconfig_files(paths: list[str]) -> list[str]:
+    """The kubeconfig files of ``paths`` that exist; :class:`UsageError` (exit 2) for one that is a
+    folder, a FIFO, a device or larger than :data:`MAX_KUBECONFIG_BYTES`."""
+    usable = []
+    for p in paths:
+        problem = kubeconfig_problem(p)
+        if problem:
+            raise UsageError(f"kubeconfig {p} {problem}")
+        if os.path.isfile(p):
+            usable.append(p)
+    return usable
+
+
+def read_kubeconfig(path: str) -> bytes | None:
+    """A kubeconfig file's bytes for completion, or None when it is missing or unusable: never
+    blocking (a FIFO is not opened) and never reading past :data:`MAX_KUBECONFIG_BYTES`."""
+    if kubeconfig_problem(path) is not None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced since it was looked at
+            return None
+        data = os.read(fd, MAX_KUBECONFIG_BYTES + 1)
+        return data if len(data) <= MAX_KUBECONFIG_BYTES else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 class KubeSource:
     """Fetches the Service, Nodes, EndpointSlices and server version as raw dictionaries."""
 
@@ -326,7 +395,7 @@ def _connect(options: KubeOptions):
 
     cfg = Configuration()
     paths = kubeconfig_paths(options.kubeconfig)
-    existing = [p for p in paths if os.path.isfile(p)]
+    existing = kubeconfig_files(paths)
     if options.kubeconfig and not existing:
         raise UsageError(f"kubeconfig {options.kubeconfig} does not exist")
     namespace = options.namespace

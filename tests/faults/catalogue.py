@@ -2853,6 +2853,136 @@ CATALOGUE += (
 )
 
 
+# -- kubeconfig files that block or grow (issue 13 §14) ------------------------------------------------
+
+
+def _kubeconfig_at(kind: str, *, listed: bool = False) -> Callable[[Context], None]:
+    """KUBECONFIG names ``kind``: "fifo" (nobody writes it), "zero" (/dev/zero), "huge" (100 MiB,
+    sparse) or "folder"; ``listed``: after the lab's own kubeconfig, in a KUBECONFIG list."""
+
+    def prepare(ctx: Context) -> None:
+        target = ctx.path("kubeconfig-" + kind)
+        if kind == "fifo":
+            os.mkfifo(target)
+        elif kind == "zero":
+            target = Path("/dev/zero")
+        elif kind == "huge":
+            with open(target, "wb") as f:
+                f.truncate(100 << 20)
+        elif kind == "folder":
+            target.mkdir()
+        own = ctx.env.get("KUBECONFIG")
+        ctx.env["KUBECONFIG"] = f"{own}{os.pathsep}{target}" if listed and own else str(target)
+
+    return prepare
+
+
+def _no_candidates_quickly(ctx: Context, out: Outcome) -> str | None:
+    """Completion answered with its directive line (no traceback, nothing on stderr)."""
+    if not out.stdout.strip().splitlines() or not out.stdout.strip().splitlines()[-1].startswith(":"):
+        return f"no completion directive: {out.stdout[-200:]!r}"
+    return None
+
+
+CATALOGUE += (
+    Fault(
+        "complete-kubeconfig-fifo",
+        "Completing --context while KUBECONFIG is a FIFO nobody writes",
+        "env",
+        ("__complete", "explain", "--context", ""),
+        0,
+        prepare=_kubeconfig_at("fifo"),
+        process=True,
+        bound=3,
+        check=_no_candidates_quickly,
+    ),
+    Fault(
+        "complete-kubeconfig-dev-zero",
+        "Completing --context while KUBECONFIG is /dev/zero",
+        "env",
+        ("__complete", "explain", "--context", ""),
+        0,
+        prepare=_kubeconfig_at("zero"),
+        process=True,
+        bound=3,
+        check=_no_candidates_quickly,
+    ),
+    Fault(
+        "complete-kubeconfig-huge",
+        "Completing --context while KUBECONFIG is a 100 MiB file",
+        "env",
+        ("__complete", "explain", "--context", ""),
+        0,
+        prepare=_kubeconfig_at("huge"),
+        process=True,
+        bound=3,
+        check=_no_candidates_quickly,
+    ),
+    Fault(
+        "complete-services-kubeconfig-fifo",
+        "Completing a Service while the KUBECONFIG list holds a FIFO after the lab's kubeconfig",
+        "env",
+        ("__complete", "explain", ""),
+        0,
+        cluster=_cluster("ckfifo").build,
+        prepare=_kubeconfig_at("fifo", listed=True),
+        process=True,
+        bound=4,
+        check=_no_candidates_quickly,
+    ),
+    Fault(
+        "kubeconfig-fifo",
+        "KUBECONFIG is a FIFO nobody writes",
+        "env",
+        EXPLAIN,
+        2,
+        "is a FIFO (named pipe), not a file",
+        prepare=_kubeconfig_at("fifo"),
+        process=True,
+        bound=4,
+    ),
+    Fault(
+        "kubeconfig-dev-zero",
+        "--kubeconfig /dev/zero",
+        "argument",
+        (*EXPLAIN, "--kubeconfig", "/dev/zero"),
+        2,
+        "kubeconfig /dev/zero is a device, not a file",
+        process=True,
+        bound=4,
+    ),
+    Fault(
+        "kubeconfig-huge",
+        "KUBECONFIG is a 100 MiB file",
+        "env",
+        EXPLAIN,
+        2,
+        "akslbctl reads kubeconfig files of at most 4 MiB",
+        prepare=_kubeconfig_at("huge"),
+        process=True,
+        bound=4,
+    ),
+    Fault(
+        "kubeconfig-list-huge",
+        "The KUBECONFIG list holds the lab's kubeconfig and a 100 MiB file",
+        "env",
+        EXPLAIN,
+        2,
+        "is 100 MiB",
+        cluster=_cluster("kclhuge").build,
+        prepare=_kubeconfig_at("huge", listed=True),
+    ),
+    Fault(
+        "kubeconfig-folder",
+        "--kubeconfig names a folder",
+        "argument",
+        (*EXPLAIN, "--kubeconfig", "{tmp}"),
+        2,
+        "is a folder, not a file",
+    ),
+)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Running one entry
 

@@ -79,6 +79,15 @@ REQUIRED = {
     "kube-endless-continue-full",
     "arm-endless-next-links",
     "arm-endless-next-links-full",
+    # kubeconfig files that would block or grow (issue 13 §14)
+    "complete-kubeconfig-fifo",
+    "complete-kubeconfig-dev-zero",
+    "complete-kubeconfig-huge",
+    "kubeconfig-fifo",
+    "kubeconfig-dev-zero",
+    "kubeconfig-huge",
+    "kubeconfig-list-huge",
+    "kubeconfig-folder",
 }
 
 
