@@ -102,7 +102,7 @@ def explain(
             case, probe_opts, provider_version=provider_version, azure=azure_opts, deadline=budget
         )
     if tree or svg:
-        show_pictures(diagnosis, case, output, tree=tree, svg=svg)
+        show_pictures(diagnosis, case, output, tree=tree, svg=svg, deadline=budget)
     else:
         render_diagnosis(diagnosis, output)
     if diagnosis.load_balancer is None and diagnosis.provisioning_failed:

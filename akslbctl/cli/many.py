@@ -79,7 +79,8 @@ def explain_many(
         from akslbctl.render.summary import render_summary, summary_row
 
         rows = [summary_row(d) for d in human(diagnoses)]
-        show(lambda console: render_summary(rows, console, wide=output == "wide"), svg, title="akslbctl explain")
+        draw = lambda console: render_summary(rows, console, wide=output == "wide")  # noqa: E731
+        show(draw, svg, title="akslbctl explain", deadline=deadline)
     if not diagnoses:
         where = "in any namespace" if all_namespaces else "in the namespace"
         match = f" matching {selector}" if selector else ""

@@ -27,7 +27,7 @@ def check_picture_options(output: str, *, tree: bool, svg: str | None) -> None:
             raise UsageError(f"cannot write {svg}: folder {folder} does not exist")
 
 
-def show_pictures(diagnosis, case, output: str, *, tree: bool, svg: str | None) -> None:
+def show_pictures(diagnosis, case, output: str, *, tree: bool, svg: str | None, deadline=None) -> None:
     """Print the table (or the tree) as usual and, with ``svg``, save the same as a picture."""
     from akslbctl.render.escape import human
 
@@ -43,18 +43,20 @@ def show_pictures(diagnosis, case, output: str, *, tree: bool, svg: str | None) 
         def draw(console) -> None:
             render_diagnosis(diagnosis, console, wide=output == "wide")
 
-    show(draw, svg, title=f"akslbctl explain {diagnosis.service.ref}")
+    show(draw, svg, title=f"akslbctl explain {diagnosis.service.ref}", deadline=deadline)
 
 
-def show(draw: Callable[[object], None], svg: str | None, *, title: str) -> None:
+def show(draw: Callable[[object], None], svg: str | None, *, title: str, deadline=None) -> None:
     t = term()
     screen = t.console()
     draw(screen)
     if svg is not None:
-        save_svg(draw, svg, title=title, width=screen.width)
+        save_svg(draw, svg, title=title, width=screen.width, deadline=deadline)
 
 
-def save_svg(draw: Callable[[object], None], path: str, *, title: str, width: int) -> None:
+def save_svg(draw: Callable[[object], None], path: str, *, title: str, width: int, deadline=None) -> None:
+    """Save what ``draw`` draws as an SVG picture at ``path``, through the case files' writer; a FIFO
+    or device at ``path`` is written through within ``deadline`` (the command's), never blocking."""
     import io
 
     from rich.console import Console
@@ -75,7 +77,7 @@ def save_svg(draw: Callable[[object], None], path: str, *, title: str, width: in
     from akslbctl.sources.casefile import write_file
 
     # The case files' writer: no planted link followed, a device or FIFO written through, never blocking.
-    write_file(path, recorder.export_svg(title=title).encode("utf-8", "backslashreplace"))
+    write_file(path, recorder.export_svg(title=title).encode("utf-8", "backslashreplace"), deadline=deadline)
     t = term()
     from akslbctl.render.escape import escape
 

@@ -2983,6 +2983,55 @@ CATALOGUE += (
 )
 
 
+# -- --svg and capture -f bounded by --deadline (issue 13 §6) ------------------------------------------
+
+
+def _stalled_fifo(name: str) -> Callable[[Context], None]:
+    """A FIFO whose reader opened it, shrank its buffer to one page and never reads."""
+
+    def prepare(ctx: Context) -> None:
+        import fcntl
+
+        path = ctx.path(name)
+        os.mkfifo(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 4096)
+        ctx.cleanups.append(lambda: os.close(fd))
+
+    return prepare
+
+
+CATALOGUE += (
+    Fault(
+        "svg-fifo-stalled-reader",
+        "--svg onto a FIFO whose reader stops reading: ends at --deadline, never blocking past it",
+        "output",
+        ("explain", "svc/web", "--svg", "{tmp}/pipe", "--deadline", "5", *NI),
+        3,
+        "within the 5 s deadline",
+        cluster=_cluster("svgstall").build,
+        prepare=_stalled_fifo("pipe"),
+        process=True,
+        bound=7,
+        check=_still("pipe", "fifo"),
+    ),
+    Fault(
+        "capture-fifo-stalled-reader",
+        "capture -f onto a FIFO whose reader stops reading: ends at --deadline",
+        "output",
+        ("capture", "svc/web", "-f", "{tmp}/pipe", "--deadline", "5", *NI),
+        3,
+        "within the 5 s deadline",
+        cluster=_cluster("capstall").build,
+        prepare=_stalled_fifo("pipe"),
+        process=True,
+        bound=7,
+        check=_still("pipe", "fifo"),
+    ),
+)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Running one entry
 

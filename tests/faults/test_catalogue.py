@@ -88,6 +88,9 @@ REQUIRED = {
     "kubeconfig-huge",
     "kubeconfig-list-huge",
     "kubeconfig-folder",
+    # --svg and capture -f bounded by --deadline (issue 13 §6)
+    "svg-fifo-stalled-reader",
+    "capture-fifo-stalled-reader",
 }
 
 
