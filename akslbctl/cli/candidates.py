@@ -173,6 +173,10 @@ def _lookup(kind: str, scope: Scope) -> list[tuple[str, str]]:
     if QUIET:
         import logging
 
+        from akslbctl import notices
+
+        notices.sink = lambda text: None  # a completion process says nothing on stderr
+
         # The clients log warnings (urllib3 retries) through logging's last-resort handler to stderr;
         # a completion process says nothing there.
         logging.getLogger().addHandler(logging.NullHandler())

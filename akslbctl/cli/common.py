@@ -48,6 +48,12 @@ class Terminal:
 
         return mask(text, self.secrets)
 
+    def warn(self, message: str) -> None:
+        from akslbctl.render.escape import escape
+
+        self.stderr.write(escape(self.redact(f"warning: {' '.join(message.split())}")) + "\n")
+        self.stderr.flush()
+
     def error(self, message: str) -> None:
         from akslbctl.render.escape import escape
 
@@ -73,7 +79,11 @@ def term() -> Terminal:
 
 def use_terminal(terminal: Terminal) -> Terminal:
     global _term
+    from akslbctl import notices
+
     _term = terminal
+    notices.reset()
+    notices.sink = terminal.warn
     return terminal
 
 

@@ -51,6 +51,11 @@ def resolve_endpoint(flag: str | None, environ: dict[str, str] | None = None) ->
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UsageError(f"ARM endpoint {url!r} is not an http(s) URL")
+    from akslbctl.sources.bounded import url_port_problem
+
+    problem = url_port_problem(url)
+    if problem:
+        raise UsageError(f"ARM endpoint {url!r} {problem}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(f"ARM endpoint {url} must use https (plain http is accepted only on a loopback host)")
     return url
@@ -316,7 +321,7 @@ class ArmSource:
                 after = _retry_after(exc)
                 raise EvidenceError(
                     f"ARM is throttling requests ({code or '429'})",
-                    hint=f"ARM asks to wait {after:g} s; try again then" if after else "try again in a minute",
+                    hint=f"ARM asks to wait {after:.0f} s; try again then" if after else "try again in a minute",
                 ) from None
             raise EvidenceError(f"ARM could not {what}: {code or status}") from None
         except DecodeError:
@@ -338,7 +343,6 @@ class RuleHealthUnavailable(Exception):
 
 def _client(subscription: str, endpoint: str, token: str | None, timeout: float, deadline: Any = None):
     from azure.core.pipeline import policies
-    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
     from azure.mgmt.network import NetworkManagementClient
 
     scope = _scope(endpoint)
@@ -357,7 +361,7 @@ def _client(subscription: str, endpoint: str, token: str | None, timeout: float,
         _BoundedRetryPolicy(retry_total=2, retry_backoff_factor=0.5, timeout=max(timeout * 2, 30), deadline=deadline),
         _AllowLoopbackHttp(endpoint) if allow_http else None,
         guard,  # before the bearer policy too: a foreign URL is refused before a token is attached
-        ARMChallengeAuthenticationPolicy(credential, scope),
+        _challenge_policy(credential, scope),
         _DebugLogPolicy(),
         policies.SensitiveHeaderCleanupPolicy(),
         guard,  # last: nothing reaches the transport that it has not checked
@@ -407,6 +411,26 @@ def bounded_transport(deadline: Any = None):
             return response
 
     return BoundedTransport()
+
+
+def _challenge_policy(credential: Any, scope: str):
+    """azure-mgmt-core's bearer policy (it answers a Conditional Access claims challenge on a 401),
+    with a challenge it cannot read — claims that are not base64, or not UTF-8 once decoded — said
+    for what it is instead of escaping as a decoding error."""
+    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+
+    class ChallengePolicy(ARMChallengeAuthenticationPolicy):
+        def on_challenge(self, request, response) -> bool:
+            try:
+                return super().on_challenge(request, response)
+            except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
+                raise AuthError(
+                    "ARM rejected the credentials (401) with a claims challenge that is not valid base64: "
+                    "not answered",
+                    hint="sign in again with 'az login' (Conditional Access may ask for a fresh sign-in)",
+                ) from None
+
+    return ChallengePolicy(credential, scope)
 
 
 def _scope(endpoint: str) -> str:
@@ -563,6 +587,21 @@ class _BoundedRetryPolicy(_retry_base()):
         super().__init__(**kwargs)
         self.deadline = deadline
 
+    def get_retry_after(self, response) -> float | None:
+        """Retry-After (delta-seconds or an HTTP-date; ``retry-after-ms`` too), read by akslbctl's one
+        parser: a value that is neither is no wait at all, never an exception out of the pipeline."""
+        from akslbctl.sources.bounded import retry_after_seconds
+
+        headers = response.http_response.headers
+        after = retry_after_seconds(headers.get("Retry-After"))
+        if after is not None:
+            return after
+        for name in ("retry-after-ms", "x-ms-retry-after-ms"):
+            ms = retry_after_seconds(headers.get(name))
+            if ms is not None:
+                return ms / 1000.0
+        return None
+
     def is_retry(self, settings, response) -> bool:
         after = self.get_retry_after(response)
         if after is not None and after > MAX_RETRY_AFTER:
@@ -652,14 +691,14 @@ def _rg_and_name(resource_id: str, *kinds: str) -> tuple[str | None, ...]:
 
 
 def _retry_after(exc: Any) -> float | None:
-    """The seconds of a throttled answer's ``Retry-After`` header (None when absent or unreadable)."""
+    """The seconds of a throttled answer's ``Retry-After`` header, delta-seconds or HTTP-date (None
+    when absent or unreadable)."""
+    from akslbctl.sources.bounded import retry_after_seconds
+
     response = getattr(exc, "response", None)
     value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
-    try:
-        after = float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-    return after if after is not None and 0 < after < 86400 else None
+    after = retry_after_seconds(value)
+    return after if after is not None and 0 < after < 86400 * 366 else None
 
 
 def _redirect(exc: Any) -> str:

@@ -280,6 +280,61 @@ def retry_after_seconds(value: Any, *, now: float | None = None) -> float | None
     return seconds
 
 
+def url_port_problem(url: str) -> str | None:
+    """What is wrong with the port of ``url`` (a digit that is not ASCII 0–9 — ``٨٠``, ``８０`` —, a
+    sign, a port out of 1–65535), or None when it has none or a good one. Python's and urllib3's URL
+    parsers disagree on such ports; akslbctl refuses them before either is asked."""
+    from urllib.parse import urlsplit
+
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError as exc:
+        return str(exc)
+    host_port = netloc.rpartition("@")[2]
+    if host_port.startswith("["):
+        _, _, rest = host_port.partition("]")
+        port = rest[1:] if rest.startswith(":") else None
+    else:
+        port = host_port.rpartition(":")[2] if ":" in host_port else None
+    if port is None or port == "":
+        return None
+    if not (port.isascii() and port.isdigit()):
+        return f"has a port that is not a decimal number: {port[:20]!r}"
+    if not 0 < int(port) <= 65535:
+        return f"has a port out of 1–65535: {port[:20]}"
+    return None
+
+
+def tls_problem(text: str) -> str | None:
+    """Which certificate or TLS problem an SSL error's text names, in words; None: not a TLS error."""
+    t = text.lower()
+    if "ssl" not in t and "certificate" not in t and "tls" not in t and "handshake" not in t:
+        return None
+    if "certificate has expired" in t or "certificate expired" in t:
+        return "its certificate has expired"
+    if "not yet valid" in t:
+        return "its certificate is not yet valid (check this machine's clock)"
+    if "hostname mismatch" in t or "ip address mismatch" in t or "doesn't match" in t or "not valid for" in t:
+        return "its certificate is for another name (wrong name)"
+    if (
+        "unable to get local issuer" in t
+        or "self-signed certificate" in t
+        or "self signed certificate" in t
+        or "unknown ca" in t
+        or "unable to get issuer" in t
+    ):
+        return "its certificate is signed by a CA that is not trusted (unknown CA)"
+    if "certificate required" in t or "alert handshake failure" in t and "certificate" in t:
+        return "it asks for a client certificate that was not given"
+    if "wrong version number" in t or "record layer failure" in t or "unknown protocol" in t or "http request" in t:
+        return "it does not speak TLS on that port (plain http?)"
+    if "certificate verify failed" in t:
+        return "its certificate could not be verified"
+    if "eof occurred in violation of protocol" in t or "unexpected eof" in t:
+        return "it closed the connection during the TLS handshake"
+    return "the TLS handshake failed"
+
+
 _read = threading.local()
 
 

@@ -28,7 +28,15 @@ from akslbctl.errors import (
     Unreachable,
     UsageError,
 )
-from akslbctl.sources.bounded import ACCEPT_ENCODING, ListBudget, loads, read_body, retry_after_seconds
+from akslbctl.sources.bounded import (
+    ACCEPT_ENCODING,
+    ListBudget,
+    loads,
+    read_body,
+    retry_after_seconds,
+    tls_problem,
+    url_port_problem,
+)
 
 log = logging.getLogger("akslbctl.kube")
 
@@ -339,7 +347,7 @@ def _throttled(path: str, body: bytes, after: float | None, attempt: int) -> Evi
         f"Kubernetes API is throttling requests: GET {path} answered 429 Too Many Requests{tried}"
         + (f" ({msg})" if msg else "")
         + " — API Priority and Fairness or a proxy shedding load",
-        hint=f"the server asks to wait {after:g} s; try again then" if after else "try again in a minute",
+        hint=f"the server asks to wait {after:.0f} s; try again then" if after else "try again in a minute",
     )
 
 
@@ -359,29 +367,46 @@ def _status_error(status: int, body: bytes, path: str, server: str, headers: Any
 
 
 def _transport_error(exc: Exception, server: str) -> EvidenceError:
+    """What a failed request was, in one line: the network/VPN is named only where the server could
+    not be reached at all."""
     text = " ".join(str(exc).split())
     name = type(exc).__name__
     if "ConfigException" in name or "exec" in text.lower() and "plugin" in text.lower():
         return AuthError(f"kubeconfig credentials could not be obtained: {text[:200]}")
     lowered = text.lower()
-    if "timed out" in lowered or "timeout" in name.lower():
-        why = "did not answer in time"
+    network = "check the network/VPN and the --context; 'kubectl cluster-info' tries the same server"
+    tls = tls_problem(lowered)
+    if tls is not None:
+        return Unreachable(
+            f"Kubernetes API server {server} failed the TLS handshake: {tls}",
+            hint="check the kubeconfig's certificate-authority(-data) and server for the --context",
+        )
+    if "invalid header" in lowered or "header value" in lowered:
+        return AuthError(
+            f"the kubeconfig's credentials for {server} cannot be sent: a header value holds a control character",
+            hint="check the token (or token file) of the --context's user",
+        )
+    if "read timed out" in lowered:
+        why, hint = "accepted the connection but did not answer in time", "the server is overloaded or hanging"
+    elif "timed out" in lowered or "timeout" in name.lower():
+        why, hint = "did not answer in time", network
     elif "refused" in lowered:
-        why = "refused the connection"
-    elif "ssl" in lowered or "certificate" in lowered:
-        why = "failed the TLS handshake"
+        why, hint = "refused the connection", network
     elif "name or service not known" in lowered or "nodename nor servname" in lowered or "resolve" in lowered:
-        why = "has a host name that does not resolve"
+        why, hint = "has a host name that does not resolve", network
     elif "badstatusline" in lowered or "linetoolong" in lowered or "too many headers" in lowered:
         why = "answered with something that is not HTTP"
+        hint = "check the server URL of the --context (is it an API server, on its port?)"
     elif "reset" in lowered or "remotedisconnected" in lowered or "connection aborted" in lowered:
         why = "dropped the connection without an answer"
+        hint = "a proxy or load balancer in between may have cut it; retry, or check with --debug"
+    elif "no route to host" in lowered or "network is unreachable" in lowered or "newconnectionerror" in lowered:
+        why, hint = "could not be reached", network
+    elif "locationparseerror" in lowered or "failed to parse" in lowered or "invalid url" in lowered:
+        return UsageError(f"the kubeconfig's server URL {server!r} cannot be used: {text[:120]}")
     else:
-        why = "could not be reached"
-    return Unreachable(
-        f"Kubernetes API server {server} {why}",
-        hint="check the network/VPN and the --context; 'kubectl cluster-info' tries the same server",
-    )
+        why, hint = f"failed the request ({name}: {text[:120]})", "retry with --debug to see more"
+    return Unreachable(f"Kubernetes API server {server} {why}", hint=hint)
 
 
 # -- configuration --------------------------------------------------------------------------
@@ -449,11 +474,62 @@ def _connect(options: KubeOptions):
             f"no kubeconfig found (looked for {', '.join(paths)})",
             hint="pass --kubeconfig, set KUBECONFIG, or run 'az aks get-credentials'",
         )
+    problem = url_port_problem(cfg.host or "")
+    if problem:
+        raise UsageError(f"the server of kubeconfig context {context!r}, {cfg.host!r}, {problem}")
+    _clean_token(cfg, context)
+    _one_insecure_warning(cfg, context)
     # One quick retry on a dropped connection, none on statuses: the caller reports those.
     # No redirect is followed (credentials go to the configured server only): a 3xx is returned to
     # _get, which says what it was.
     cfg.retries = Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0, raise_on_redirect=False)
     return ApiClient(configuration=cfg), namespace or "default", cfg.host, context
+
+
+def _clean_token(cfg: Any, context: str | None) -> None:
+    """The bearer token as client-go sends it: whitespace around it (a token file's final newline, a
+    CR from a file saved on Windows) trimmed; a control character inside it is one clear line, not a
+    request that http.client refuses with an obscure error. The kubernetes client sets the token again
+    before every request (its refresh hook, for exec plugins and token files), so the hook is wrapped."""
+    original = cfg.refresh_api_key_hook
+
+    def clean(c: Any) -> None:
+        for key, value in list((c.api_key or {}).items()):
+            if not isinstance(value, str):
+                continue
+            scheme, sep, token = value.strip().partition(" ")
+            token = token.strip() if sep else scheme
+            if any(ord(ch) < 32 or ord(ch) == 127 for ch in token):
+                raise UsageError(
+                    f"the token of kubeconfig context {context!r} holds a control character",
+                    hint="check the token (or tokenFile) of the context's user",
+                )
+            c.api_key[key] = f"{scheme} {token}" if sep else token
+
+    def hook(c: Any) -> None:
+        if original is not None:
+            original(c)
+        clean(c)
+
+    clean(cfg)
+    cfg.refresh_api_key_hook = hook
+
+
+def _one_insecure_warning(cfg: Any, context: str | None) -> None:
+    """``insecure-skip-tls-verify``: one warning line for the run (through akslbctl.notices), not
+    urllib3's InsecureRequestWarning for every request."""
+    if cfg.verify_ssl:
+        return
+    import warnings
+
+    from urllib3.exceptions import InsecureRequestWarning
+
+    warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+    from akslbctl import notices
+
+    notices.warn(
+        f"kubeconfig context {context!r} sets insecure-skip-tls-verify: the identity of {cfg.host} is not checked"
+    )
 
 
 def _read(path: str) -> str | None:

@@ -125,6 +125,7 @@ class Fault:
     stdout_closed: bool = False  # stdout is a pipe nobody reads (| head -0)
     streams: str | None = None  # "full": stdout is /dev/full; "no-fd1" / "no-fd2": started with fd 1 / 2 closed
     check: Callable[[Context, Outcome], str | None] | None = None  # one more condition: a problem or None
+    warns: str | None = None  # exit 0/1: stderr is exactly one "warning: …" line holding this
 
     @property
     def expected(self) -> str:
@@ -3286,6 +3287,11 @@ def judge(fault: Fault, ctx: Context, out: Outcome) -> list[str]:
             problems.append(f"stderr does not say {' or '.join(map(repr, says))}")
     elif fault.exit in (0, 1):
         rest = [ln for ln in out.stderr.splitlines() if ln.strip() and not ln.startswith("saved the picture as ")]
+        if fault.warns is not None:
+            warned = [ln for ln in rest if ln.startswith("warning: ")]
+            if len(warned) != 1 or fault.warns not in warned[0]:
+                problems.append(f"expected one warning line saying {fault.warns!r}: {warned[:3]!r}")
+            rest = [ln for ln in rest if not ln.startswith("warning: ")]
         if rest:  # (--svg says where it saved the picture)
             problems.append(f"unexpected stderr: {rest[0][:120]!r}")
     if fault.verdict is not None:
