@@ -264,8 +264,9 @@ _TLS_CACHE: tuple[bytes, bytes, bytes] | None = None
 _TLS_LOCK = threading.Lock()
 
 
-def _generate_tls() -> tuple[bytes, bytes, bytes]:
-    """A throwaway CA and a server certificate for 127.0.0.1 / localhost (EC P-256: fast to make)."""
+def _generate_tls(*, expired: bool = False) -> tuple[bytes, bytes, bytes]:
+    """A throwaway CA and a server certificate for 127.0.0.1 / localhost (EC P-256: fast to make);
+    ``expired``: the server certificate's validity ended yesterday (a hostile server's, for tests)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -309,8 +310,8 @@ def _generate_tls() -> tuple[bytes, bytes, bytes]:
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
+        .not_valid_before(start - datetime.timedelta(days=30) if expired else start)
+        .not_valid_after(now - datetime.timedelta(days=1) if expired else end)
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
             critical=False,

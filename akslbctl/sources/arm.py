@@ -327,7 +327,27 @@ class ArmSource:
         except DecodeError:
             raise MalformedAnswer(f"ARM answered '{what}' with something that is not JSON") from None
         except (ServiceRequestError, ServiceResponseError) as exc:
-            raise Unreachable(f"ARM endpoint {self.endpoint} could not be reached ({_one_line(exc)[:120]})") from None
+            from akslbctl.sources.bounded import tls_problem
+
+            text = _one_line(exc)
+            tls = tls_problem(text)
+            if tls is not None:
+                raise Unreachable(f"ARM endpoint {self.endpoint} failed the TLS handshake: {tls}") from None
+            lowered = text.lower()
+            if "badstatusline" in lowered or "linetoolong" in lowered or "too many headers" in lowered:
+                raise Unreachable(
+                    f"ARM endpoint {self.endpoint} answered '{what}' with something that is not HTTP"
+                ) from None
+            if "read timed out" in lowered:
+                raise Unreachable(f"ARM endpoint {self.endpoint} did not answer '{what}' in time") from None
+            if isinstance(exc, ServiceResponseError) or "reset" in lowered or "aborted" in lowered:
+                raise Unreachable(
+                    f"ARM endpoint {self.endpoint} dropped the connection of '{what}' ({text[:120]})"
+                ) from None
+            raise Unreachable(
+                f"ARM endpoint {self.endpoint} could not be reached ({text[:120]})",
+                hint="check the network/VPN and any proxy in between",
+            ) from None
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):  # azure-core lets these through
                 raise MalformedAnswer(f"ARM answered '{what}' with something that is not JSON") from None
@@ -425,8 +445,7 @@ def _challenge_policy(credential: Any, scope: str):
                 return super().on_challenge(request, response)
             except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
                 raise AuthError(
-                    "ARM rejected the credentials (401) with a claims challenge that is not valid base64: "
-                    "not answered",
+                    "ARM rejected the credentials (401) with a claims challenge that is not valid base64: not answered",
                     hint="sign in again with 'az login' (Conditional Access may ask for a fresh sign-in)",
                 ) from None
 

@@ -377,10 +377,15 @@ def _transport_error(exc: Exception, server: str) -> EvidenceError:
     network = "check the network/VPN and the --context; 'kubectl cluster-info' tries the same server"
     tls = tls_problem(lowered)
     if tls is not None:
-        return Unreachable(
-            f"Kubernetes API server {server} failed the TLS handshake: {tls}",
-            hint="check the kubeconfig's certificate-authority(-data) and server for the --context",
-        )
+        if "expired" in tls or "not yet valid" in tls:
+            hint = "the cluster's certificates may need rotating (az aks rotate-certs), or this machine's clock is off"
+        elif "wrong name" in tls:
+            hint = "check the server URL (and tls-server-name) of the --context"
+        elif "plain http" in tls:
+            hint = "check the scheme and port of the --context's server URL"
+        else:
+            hint = "check the kubeconfig's certificate-authority(-data) for the --context"
+        return Unreachable(f"Kubernetes API server {server} failed the TLS handshake: {tls}", hint=hint)
     if "invalid header" in lowered or "header value" in lowered:
         return AuthError(
             f"the kubeconfig's credentials for {server} cannot be sent: a header value holds a control character",
@@ -482,7 +487,18 @@ def _connect(options: KubeOptions):
     # One quick retry on a dropped connection, none on statuses: the caller reports those.
     # No redirect is followed (credentials go to the configured server only): a 3xx is returned to
     # _get, which says what it was.
-    cfg.retries = Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0, raise_on_redirect=False)
+    # A 429/503 with Retry-After is returned too (urllib3 would retry it, then raise): _get rides it out.
+    cfg.retries = Retry(
+        total=1,
+        connect=1,
+        read=0,
+        redirect=0,
+        status=0,
+        other=0,
+        raise_on_redirect=False,
+        raise_on_status=False,
+        respect_retry_after_header=False,
+    )
     return ApiClient(configuration=cfg), namespace or "default", cfg.host, context
 
 
@@ -508,7 +524,8 @@ def _clean_token(cfg: Any, context: str | None) -> None:
 
     def hook(c: Any) -> None:
         if original is not None:
-            original(c)
+            original(c)  # (which installs itself as the hook again: put this one back)
+        c.refresh_api_key_hook = hook
         clean(c)
 
     clean(cfg)

@@ -1069,7 +1069,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "env",
         EXPLAIN,
         3,
-        "failed the TLS handshake",
+        "failed the TLS handshake: its certificate is signed by a CA that is not trusted (unknown CA)",
         cluster=_cluster("kca").build,
         prepare=_wrong_ca_kubeconfig,
     ),
@@ -1243,7 +1243,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "arm",
         EXPLAIN,
         3,
-        "could not be reached",
+        "dropped the connection",
         cluster=_arm_fault("areset", reset=True),
     ),
     Fault(
@@ -3029,6 +3029,368 @@ CATALOGUE += (
         process=True,
         bound=7,
         check=_still("pipe", "fifo"),
+    ),
+)
+
+
+# -- each failure says what it is (issue 13 §15) -----------------------------------------------------
+
+
+def _lab_kubeconfig(*, token: str | None = None, server: str | None = None, **cluster: Any):
+    """The lab's kubeconfig with ``token`` (default: the lab's), ``server`` and more cluster fields."""
+
+    def prepare(ctx: Context) -> None:
+        assert ctx.lab is not None and ctx.lab.ca_file is not None
+        fields = {"certificate-authority": str(ctx.lab.ca_file), **cluster}
+        if fields.get("insecure-skip-tls-verify"):
+            fields.pop("certificate-authority")
+        user = {"token": ctx.lab.kube_token if token is None else token.replace("{lab}", ctx.lab.kube_token)}
+        path = _kubeconfig(ctx, server or ctx.lab.kube_url, user=user)
+        import yaml
+
+        doc = yaml.safe_load(path.read_text())
+        doc["clusters"][0]["cluster"].update(fields)
+        path.write_text(yaml.safe_dump(doc))
+
+    return prepare
+
+
+def _token_file(ctx: Context) -> None:
+    """The user's token in a tokenFile that ends in a newline (as echo writes one)."""
+    assert ctx.lab is not None and ctx.lab.ca_file is not None
+    token = ctx.path("token")
+    token.write_text(ctx.lab.kube_token + "\n")
+    _kubeconfig(ctx, ctx.lab.kube_url, ca=str(ctx.lab.ca_file), user={"tokenFile": str(token)})
+
+
+def _kube_429(retry_after: Callable[[], str], times: int | None = 1) -> Callable[[Context], None]:
+    """The Node list answers 429 (API Priority and Fairness) with ``Retry-After: retry_after()``."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+        from akslbctl.lab.httpserver import json_response
+
+        assert ctx.lab is not None
+        status = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "message": "Too many requests, please try again later.",
+            "reason": "TooManyRequests",
+            "code": 429,
+        }
+
+        def respond(request):
+            return json_response(429, status, (("Retry-After", retry_after()),))
+
+        ctx.lab.add_fault(LabFault(api="kube", route="kube.nodes.list", respond=respond, times=times))
+
+    return prepare
+
+
+def _arm_429(retry_after: Callable[[], str], times: int | None = 1) -> Callable[[Context], None]:
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.armapi import arm_error_body
+        from akslbctl.lab.httpserver import Fault as LabFault
+        from akslbctl.lab.httpserver import Response
+
+        assert ctx.lab is not None
+        body = arm_error_body("SubscriptionRequestsThrottled", "Number of 'read' requests exceeded.")
+
+        def respond(request):
+            headers = (("Content-Type", "application/json"), ("Retry-After", retry_after()))
+            return Response(429, body, headers)
+
+        ctx.lab.add_fault(LabFault(api="arm", route="arm.loadBalancers.list", respond=respond, times=times))
+
+    return prepare
+
+
+def _http_date(seconds: float) -> Callable[[], str]:
+    from email.utils import formatdate
+
+    return lambda: formatdate(time.time() + seconds, usegmt=True)
+
+
+def _claims_challenge(claims: str) -> Callable[[Context], None]:
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        challenge = (
+            'Bearer authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", '
+            f'error="insufficient_claims", claims="{claims}"'
+        )
+        headers = (("WWW-Authenticate", challenge), ("Content-Type", "application/json"))
+        body = b'{"error":{"code":"InvalidAuthenticationToken","message":"claims required"}}'
+        ctx.lab.add_fault(LabFault(api="arm", route="arm.loadBalancers.list", status=401, body=body, headers=headers))
+
+    return prepare
+
+
+def _expired_tls_server(ctx: Context) -> None:
+    """A TLS server on 127.0.0.3 whose certificate (signed by the CA the kubeconfig trusts) expired."""
+    import socket
+    import ssl
+
+    from akslbctl.lab.httpserver import _generate_tls
+
+    ca, cert, key = _generate_tls(expired=True)
+    ctx.path("ca.pem").write_bytes(ca)
+    ctx.path("cert.pem").write_bytes(cert)
+    ctx.path("key.pem").write_bytes(key)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(str(ctx.path("cert.pem")), str(ctx.path("key.pem")))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with contextlib.suppress(OSError, ssl.SSLError):
+                conn.settimeout(2)
+                tls.wrap_socket(conn, server_side=True).close()
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    ctx.cleanups.append(lambda: (stop.set(), sock.close()))
+    # (not the default token: its fragment "kubeconfig" is masked as part of a secret)
+    user = {"token": "tls-3c8e1f0a9b7d"}
+    _kubeconfig(ctx, f"https://127.0.0.1:{sock.getsockname()[1]}", ca=str(ctx.path("ca.pem")), user=user)
+
+
+def _lacks(text: str) -> Callable[[Context, Outcome], str | None]:
+    return lambda ctx, out: f"stderr says {text!r}: {out.stderr.strip()[:160]!r}" if text in out.stderr else None
+
+
+NETWORK = "network/VPN"
+
+CATALOGUE += (
+    Fault(
+        "kube-429-apf-once",
+        "Kubernetes API sheds the Node list once with 429 and Retry-After: 1 (API Priority and Fairness)",
+        "kube-api",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("k429").build,
+        prepare=_kube_429(lambda: "1"),
+    ),
+    Fault(
+        "kube-429-apf-hour",
+        "Kubernetes API sheds the Node list with 429 and Retry-After: 3600",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "the server asks to wait 3600 s",
+        cluster=_cluster("k429h").build,
+        prepare=_kube_429(lambda: "3600", times=None),
+        check=_lacks(NETWORK),
+    ),
+    Fault(
+        "kube-429-http-date",
+        "Kubernetes API sheds the Node list once, Retry-After as an HTTP-date 1 s ahead",
+        "kube-api",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("k429d").build,
+        prepare=_kube_429(_http_date(1)),
+    ),
+    Fault(
+        "kube-429-every-time",
+        "Kubernetes API sheds every Node list with 429 and Retry-After: 1",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "429 Too Many Requests 4 times",
+        cluster=_cluster("k429e").build,
+        prepare=_kube_429(lambda: "1", times=None),
+        bound=10,
+    ),
+    Fault(
+        "arm-429-http-date",
+        "ARM throttles the load balancer list once, Retry-After as an HTTP-date 1 s ahead",
+        "arm",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("a429d").build,
+        prepare=_arm_429(_http_date(1)),
+    ),
+    Fault(
+        "arm-429-http-date-far",
+        "ARM throttles the load balancer list, Retry-After as an HTTP-date two hours ahead",
+        "arm",
+        EXPLAIN,
+        3,
+        "ARM asks to wait 7",  # 7200 s, less the time the request took
+        cluster=_cluster("a429f").build,
+        prepare=_arm_429(_http_date(7200), times=None),
+    ),
+    Fault(
+        "arm-429-retry-after-garbage",
+        "ARM throttles once with a Retry-After that is neither seconds nor a date",
+        "arm",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("a429g").build,
+        prepare=_arm_429(lambda: "soon, maybe"),
+    ),
+    Fault(
+        "arm-claims-not-base64",
+        "ARM answers 401 with a claims challenge that is not base64",
+        "arm",
+        EXPLAIN,
+        3,
+        "claims challenge that is not valid base64",
+        cluster=_cluster("aclaims").build,
+        prepare=_claims_challenge("!!not*base64!!"),
+    ),
+    Fault(
+        "kube-token-file-newline",
+        "The kubeconfig's tokenFile ends in a newline",
+        "env",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("ktokf").build,
+        prepare=_token_file,
+    ),
+    Fault(
+        "kube-token-trailing-cr",
+        "The kubeconfig's token ends in a CR (a file saved on Windows)",
+        "env",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("ktokcr").build,
+        prepare=_lab_kubeconfig(token="{lab}\r"),
+    ),
+    Fault(
+        "kube-token-control-char",
+        "The kubeconfig's token holds a control character inside it",
+        "env",
+        EXPLAIN,
+        2,
+        "holds a control character",
+        cluster=_cluster("ktokcc").build,
+        prepare=_lab_kubeconfig(token="abc\x01def"),
+    ),
+    Fault(
+        "kube-insecure-skip-tls-verify",
+        "The kubeconfig sets insecure-skip-tls-verify: one warning line, not one per request",
+        "env",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("kinsec").build,
+        prepare=_lab_kubeconfig(**{"insecure-skip-tls-verify": True}),
+        warns="sets insecure-skip-tls-verify",
+    ),
+    Fault(
+        "kube-tls-wrong-name",
+        "The API server's certificate is for another name (tls-server-name: wrong.example)",
+        "env",
+        EXPLAIN,
+        3,
+        "its certificate is for another name (wrong name)",
+        cluster=_cluster("kname").build,
+        prepare=_lab_kubeconfig(**{"tls-server-name": "wrong.example"}),
+        check=_lacks(NETWORK),
+    ),
+    Fault(
+        "kube-tls-expired",
+        "The API server's certificate has expired",
+        "env",
+        EXPLAIN,
+        3,
+        "its certificate has expired",
+        prepare=_expired_tls_server,
+        check=_lacks(NETWORK),
+    ),
+    Fault(
+        "kube-port-arabic-digits",
+        "The kubeconfig's server port is written in Arabic-Indic digits",
+        "env",
+        EXPLAIN,
+        2,
+        "has a port that is not a decimal number",
+        cluster=_cluster("kport").build,
+        prepare=_lab_kubeconfig(server="https://127.0.0.1:\u0666\u0664\u0664\u0663"),
+    ),
+    Fault(
+        "arm-endpoint-fullwidth-port",
+        "AKSLBCTL_ARM_ENDPOINT's port is written in full-width digits",
+        "env",
+        EXPLAIN,
+        2,
+        "has a port that is not a decimal number",
+        cluster=_cluster("aport").build,
+        prepare=_env(AKSLBCTL_ARM_ENDPOINT="http://127.0.0.1:\uff18\uff10"),
+    ),
+    Fault(
+        "kube-closed-port-says-network",
+        "kubeconfig points at a closed port: this one does say to check the network/VPN",
+        "env",
+        EXPLAIN,
+        3,
+        NETWORK,
+        prepare=_closed_port_kubeconfig,
+    ),
+    Fault(
+        "columns-abc",
+        "COLUMNS=abc",
+        "env",
+        TABLE,
+        0,
+        cluster=_cluster("colabc").build,
+        prepare=_env(COLUMNS="abc"),
+    ),
+    Fault(
+        "columns-negative",
+        "COLUMNS=-40",
+        "env",
+        TABLE,
+        0,
+        cluster=_cluster("colneg").build,
+        prepare=_env(COLUMNS="-40"),
+    ),
+    Fault(
+        "columns-arabic-digit",
+        "COLUMNS=\u0663 (a digit, but not a decimal ASCII one)",
+        "env",
+        TABLE,
+        0,
+        cluster=_cluster("colar").build,
+        prepare=_env(COLUMNS="\u0663"),
+    ),
+    Fault(
+        "lab-run-typo",
+        "lab run with a misspelt scenario name",
+        "argument",
+        ("lab", "run", "clustr-tcp"),
+        2,
+        "did you mean cluster-tcp?",
+    ),
+    Fault(
+        "lab-run-bad-parameter",
+        "lab run with a parameter for a scenario that takes none",
+        "argument",
+        ("lab", "run", "cluster-tcp:7"),
+        2,
+        "takes no parameter",
     ),
 )
 

@@ -91,6 +91,22 @@ REQUIRED = {
     # --svg and capture -f bounded by --deadline (issue 13 §6)
     "svg-fifo-stalled-reader",
     "capture-fifo-stalled-reader",
+    # each failure says what it is (issue 13 §15)
+    "kube-307-nodes",
+    "arm-302-foreign",
+    "kube-429-apf-once",
+    "kube-429-http-date",
+    "arm-429-http-date",
+    "kube-token-file-newline",
+    "kube-port-arabic-digits",
+    "arm-claims-not-base64",
+    "kube-token-trailing-cr",
+    "kube-insecure-skip-tls-verify",
+    "kube-tls-expired",
+    "kube-tls-wrong-name",
+    "columns-abc",
+    "columns-negative",
+    "lab-run-typo",
 }
 
 
