@@ -38,9 +38,20 @@ class Terminal:
         width = None
         if not self.isatty():
             width = _columns() or 120
+        # rich reads COLUMNS/LINES itself (on a terminal) and takes "٣" for 3: it sees them only when usable
+        environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        if _columns() is not None:
+            environ["COLUMNS"] = str(_columns())
         # markup off: a '[' in a name or a message is text, never a style (nor a MarkupError)
         return Console(
-            file=stream, no_color=no_color, highlight=False, width=width, soft_wrap=False, emoji=False, markup=False
+            file=stream,
+            no_color=no_color,
+            highlight=False,
+            width=width,
+            soft_wrap=False,
+            emoji=False,
+            markup=False,
+            _environ=environ,
         )
 
     def redact(self, text: str) -> str:
