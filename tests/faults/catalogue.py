@@ -2522,14 +2522,18 @@ CATALOGUE += (
 # -- bounded reads (issue 13 §11, §12) ----------------------------------------------------------------
 
 
+_MIB_OF_ZEROS = bytes(1 << 20)
+
+
 @functools.cache
 def _gzip_bomb(inflated_mib: int = 1024) -> bytes:
     """gzip members of 16 MiB of zeros each (~16 KB compressed), concatenated: ``inflated_mib`` MiB
-    once inflated, about a thousandth of that on the wire."""
+    once inflated, about a thousandth of that on the wire. Built a MiB at a time: the process that
+    runs the catalogue stays small (a child's peak RSS counts the parent's at the fork)."""
     import zlib
 
     c = zlib.compressobj(9, zlib.DEFLATED, 31)
-    member = c.compress(b"\0" * (16 << 20)) + c.flush()
+    member = b"".join(c.compress(_MIB_OF_ZEROS) for _ in range(16)) + c.flush()
     return member * max(1, inflated_mib // 16)
 
 
@@ -2538,8 +2542,7 @@ def _deflate_bomb(inflated_mib: int = 1024) -> bytes:
     import zlib
 
     c = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS)
-    block = b"\0" * (16 << 20)
-    return b"".join(c.compress(block) for _ in range(max(1, inflated_mib // 16))) + c.flush()
+    return b"".join(c.compress(_MIB_OF_ZEROS) for _ in range(inflated_mib)) + c.flush()
 
 
 def _gzip(data: bytes) -> bytes:
