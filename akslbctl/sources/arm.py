@@ -264,6 +264,8 @@ class ArmSource:
             raise RuleHealthUnavailable(f"rule-health operation failed ({code or status})") from None
         except AzureError as exc:
             raise RuleHealthUnavailable(f"rule-health operation failed: {_one_line(exc)}") from None
+        except MalformedAnswer as exc:  # an answer past the bounds, cut short, …
+            raise RuleHealthUnavailable(f"rule-health operation failed: {exc}") from None
 
     def close(self) -> None:
         self._client.close()
@@ -413,20 +415,20 @@ def bounded_transport(deadline: Any = None):
             streamed = kwargs.get("stream", False)
             kwargs["stream"] = True  # the body is read below, not by requests (which inflates unbounded)
             response = super().send(request, **kwargs)
-            if streamed:
-                return response
+            # Read now, bounded, even when the caller asked for a stream (the SDK streams the first
+            # answer of a long-running operation such as rule health): no answer is read unbounded.
             internal = response.internal_response
             what = f"ARM answered {request.method} {urlsplit(request.url).path[:200]}"
             body = bounded.read_body(internal.raw, what, headers=internal.headers, deadline=deadline)
-            if body.strip() and "json" in (internal.headers.get("Content-Type") or "json").lower():
-                bounded.check_shape(body, what)
             bounded.count(len(body))
-            internal._content = bytes(body)
+            if body.lstrip()[:1] in (b"{", b"["):  # JSON, whatever the Content-Type says: error bodies too
+                bounded.check_shape(body, what)
+            data = bytes(body)
+            internal._content = data
             internal._content_consumed = True
-            if hasattr(response, "read"):  # an azure.core.rest response (send_request): loaded, closed
-                try:
-                    response.read()
-                finally:
+            if hasattr(response, "read"):  # an azure.core.rest response (send_request, LRO initial calls)
+                response._content = data
+                if not streamed:
                     response.close()
             return response
 

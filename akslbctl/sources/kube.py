@@ -10,7 +10,6 @@ Read-only: this module only ever sends GET.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -94,13 +93,56 @@ def kubeconfig_problem(path: str) -> str | None:
             if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
             else "a socket"
         )
-        return f"is {kind}, not a file (save the kubeconfig to a file and pass that)"
+        return f"is {kind}, not a file"
     if st.st_size > MAX_KUBECONFIG_BYTES:
         return (
             f"is {st.st_size / 1048576:.0f} MiB: akslbctl reads kubeconfig files of at most "
             f"{MAX_KUBECONFIG_BYTES // 1048576} MiB"
         )
     return None
+
+
+_FILE_FIELDS = {
+    "cluster": ("certificate-authority",),
+    "user": ("client-certificate", "client-key", "tokenFile"),
+}
+
+
+def _check_referenced_files(files: list[str], chosen: dict[str, Any]) -> None:
+    """The files the chosen context's cluster and user name (a CA, a client certificate and key, a
+    token file) are judged as the kubeconfig itself is — before the kubernetes client reads them:
+    one that is a FIFO, a device (``tokenFile: /dev/zero``) or over the bound is exit 2, not a hang
+    or a process that grows. Relative paths are the kubeconfig file's, as kubectl reads them."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    ctx = chosen.get("context") if isinstance(chosen.get("context"), dict) else {}
+    wanted = {"cluster": ctx.get("cluster"), "user": ctx.get("user")}
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for path in files:
+        try:
+            with open(path, "rb") as fh:
+                doc = yaml.load(fh.read(MAX_KUBECONFIG_BYTES + 1), Loader=loader)
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(doc, dict):
+            continue
+        for kind, name in wanted.items():
+            if kind in found or not isinstance(name, str):
+                continue
+            for entry in doc.get(kind + "s") or []:
+                if isinstance(entry, dict) and entry.get("name") == name and isinstance(entry.get(kind), dict):
+                    found[kind] = (path, entry[kind])
+                    break
+    for kind, (path, entry) in found.items():
+        for key in _FILE_FIELDS[kind]:
+            value = entry.get(key)
+            if not isinstance(value, str) or not value:
+                continue
+            target = os.path.join(os.path.dirname(os.path.abspath(path)), os.path.expanduser(value))
+            problem = kubeconfig_problem(target)
+            if problem:
+                raise UsageError(f"the {key} of kubeconfig {kind} {wanted[kind]!r}, {value}, {problem}")
 
 
 def kubeconfig_files(paths: list[str]) -> list[str]:
@@ -110,7 +152,8 @@ def kubeconfig_files(paths: list[str]) -> list[str]:
     for p in paths:
         problem = kubeconfig_problem(p)
         if problem:
-            raise UsageError(f"kubeconfig {p} {problem}")
+            hint = "save the kubeconfig to a file and pass that" if "not a file" in problem else None
+            raise UsageError(f"kubeconfig {p} {problem}", hint=hint)
         if os.path.isfile(p):
             usable.append(p)
     return usable
@@ -332,12 +375,14 @@ class _NotFound(EvidenceError):
 
 
 def _status_message(body: bytes) -> str:
+    """The ``message`` of a Status answer (bounded like any answer: a deep or huge error body is no
+    message, not a crash)."""
     try:
-        doc = json.loads(body)
-        msg = doc.get("message") if isinstance(doc, dict) else None
-        return str(msg)[:300] if msg else ""
-    except (ValueError, UnicodeDecodeError):
+        doc = loads(body, "Kubernetes API answered")
+    except MalformedAnswer:
         return ""
+    msg = doc.get("message") if isinstance(doc, dict) else None
+    return str(msg)[:300] if msg else ""
 
 
 def _throttled(path: str, body: bytes, after: float | None, attempt: int) -> EvidenceError:
@@ -448,6 +493,7 @@ def _connect(options: KubeOptions):
         if chosen is None:
             raise UsageError("kubeconfig has no current context", hint="pass --context NAME")
         context = chosen.get("name")
+        _check_referenced_files(existing, chosen)
         if namespace is None:
             namespace = (chosen.get("context") or {}).get("namespace")
         try:

@@ -2559,7 +2559,8 @@ def _encoded(api: str, route: str, body: Callable[[Context], bytes], encoding: s
 
         assert ctx.lab is not None
         headers = (("Content-Type", "application/json"), ("Content-Encoding", encoding))
-        ctx.lab.add_fault(LabFault(api=api, route=route, status=200, body=body(ctx), headers=headers, **more))
+        more.setdefault("status", 200)
+        ctx.lab.add_fault(LabFault(api=api, route=route, body=body(ctx), headers=headers, **more))
 
     return prepare
 
@@ -2574,14 +2575,16 @@ def _real_lb_list(ctx: Context) -> bytes:
     return json.dumps({"value": ctx.lab.cluster.load_balancers}).encode()
 
 
-def _answer(api: str, route: str, body: Callable[[Context], bytes], **more: Any) -> Callable[[Context], None]:
-    """``api`` answers ``route`` with 200 and ``body(ctx)`` (plain JSON)."""
+def _answer(
+    api: str, route: str, body: Callable[[Context], bytes], content_type: str = "application/json", **more: Any
+) -> Callable[[Context], None]:
+    """``api`` answers ``route`` with 200 and ``body(ctx)`` (plain JSON, unless ``content_type``)."""
 
     def prepare(ctx: Context) -> None:
         from akslbctl.lab.httpserver import Fault as LabFault
 
         assert ctx.lab is not None
-        headers = (("Content-Type", "application/json"),)
+        headers = (("Content-Type", content_type),)
         ctx.lab.add_fault(LabFault(api=api, route=route, status=200, body=body(ctx), headers=headers, **more))
 
     return prepare
@@ -3394,6 +3397,114 @@ CATALOGUE += (
         ("lab", "run", "cluster-tcp:7"),
         2,
         "takes no parameter",
+    ),
+)
+
+
+def _kubeconfig_referencing(field: str, kind: str) -> Callable[[Context], None]:
+    """The lab's kubeconfig whose cluster or user names, in ``field``, a FIFO or /dev/zero."""
+
+    def prepare(ctx: Context) -> None:
+        assert ctx.lab is not None and ctx.lab.ca_file is not None
+        target = "/dev/zero"
+        if kind == "fifo":
+            os.mkfifo(ctx.path("ref-fifo"))
+            target = str(ctx.path("ref-fifo"))
+        user: dict[str, Any] = {"token": ctx.lab.kube_token}
+        ca = str(ctx.lab.ca_file)
+        if field == "tokenFile":
+            user = {"tokenFile": target}
+        elif field == "certificate-authority":
+            ca = target
+        else:
+            user = {"client-certificate": target, "client-key": target}
+        _kubeconfig(ctx, ctx.lab.kube_url, ca=ca, user=user)
+
+    return prepare
+
+
+CATALOGUE += (
+    Fault(
+        "kubeconfig-token-file-dev-zero",
+        "The kubeconfig's user has tokenFile: /dev/zero",
+        "env",
+        EXPLAIN,
+        2,
+        "the tokenFile of kubeconfig user 'u', /dev/zero, is a device, not a file",
+        cluster=_cluster("ktfzero").build,
+        prepare=_kubeconfig_referencing("tokenFile", "zero"),
+        process=True,
+        bound=4,
+    ),
+    Fault(
+        "kubeconfig-ca-fifo",
+        "The kubeconfig's certificate-authority is a FIFO nobody writes",
+        "env",
+        EXPLAIN,
+        2,
+        "is a FIFO (named pipe), not a file",
+        cluster=_cluster("kcafifo").build,
+        prepare=_kubeconfig_referencing("certificate-authority", "fifo"),
+        process=True,
+        bound=4,
+    ),
+    Fault(
+        "complete-services-token-file-fifo",
+        "Completing a Service while the kubeconfig's tokenFile is a FIFO nobody writes",
+        "env",
+        ("__complete", "explain", ""),
+        0,
+        cluster=_cluster("ctffifo").build,
+        prepare=_kubeconfig_referencing("tokenFile", "fifo"),
+        process=True,
+        bound=4,
+        check=_no_candidates_quickly,
+    ),
+    Fault(
+        "kube-401-deep-json-body",
+        "Kubernetes API answers 403 with a Status body nested 100,000 deep",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "refused GET",
+        cluster=_kube_fault("k403deep", "kube.nodes.list", status=403, body=b"[" * 100_000 + b"]" * 100_000),
+    ),
+    Fault(
+        "arm-500-gzip-bomb-body",
+        "ARM answers 500 with an error body of gzip that inflates to 1 GiB",
+        "arm",
+        EXPLAIN,
+        3,
+        "once decompressed",
+        cluster=_cluster("a500bomb").build,
+        prepare=_encoded("arm", "arm.loadBalancers.list", lambda ctx: _gzip_bomb(), status=500),
+        process=True,
+        bound=10,
+    ),
+    Fault(
+        "arm-deep-json-text-plain",
+        "ARM answers with deep JSON labelled text/plain",
+        "arm",
+        EXPLAIN,
+        3,
+        "nested more than 100 levels deep",
+        cluster=_cluster("adeept").build,
+        prepare=_answer(
+            "arm", "arm.loadBalancers.list", lambda ctx: b"[" * 50_000 + b"]" * 50_000, content_type="text/plain"
+        ),
+    ),
+    Fault(
+        "rule-health-gzip-bomb",
+        "ARM's rule-health operation answers with a gzip bomb: Azure's view is a note, the diagnosis stands",
+        "rule-health",
+        ("explain", "svc/web", "-o", "json"),
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("rhbomb").build,
+        prepare=_encoded("arm", "arm.rule-health*", lambda ctx: _gzip_bomb(), status=200),
+        process=True,
+        bound=10,
+        check=_json_note("once decompressed"),
     ),
 )
 

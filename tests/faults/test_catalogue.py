@@ -91,6 +91,11 @@ REQUIRED = {
     # --svg and capture -f bounded by --deadline (issue 13 §6)
     "svg-fifo-stalled-reader",
     "capture-fifo-stalled-reader",
+    "kubeconfig-token-file-dev-zero",
+    "kubeconfig-ca-fifo",
+    "complete-services-token-file-fifo",
+    "arm-500-gzip-bomb-body",
+    "rule-health-gzip-bomb",
     # each failure says what it is (issue 13 §15)
     "kube-307-nodes",
     "arm-302-foreign",
