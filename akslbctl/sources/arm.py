@@ -48,7 +48,11 @@ def resolve_endpoint(flag: str | None, environ: dict[str, str] | None = None) ->
     """The ARM endpoint, validated: https, or http on a loopback host only (contract §2)."""
     env = os.environ if environ is None else environ
     url = (flag or env.get("AKSLBCTL_ARM_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.hostname  # noqa: B018 (an IPv6 literal without its "]" fails here)
+    except ValueError as exc:
+        raise UsageError(f"ARM endpoint {url!r} is not a usable URL ({exc})") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UsageError(f"ARM endpoint {url!r} is not an http(s) URL")
     from akslbctl.sources.bounded import url_port_problem

@@ -508,6 +508,8 @@ def _connect(options: KubeOptions):
             )
         except ConfigException as exc:
             raise AuthError(f"kubeconfig context {context!r} is not usable: {_one_line(exc)}") from None
+        except ValueError as exc:  # a server URL urllib's parser refuses (an IPv6 literal without "]")
+            raise UsageError(f"kubeconfig context {context!r} is not usable: {_one_line(exc)}") from None
         except Exception as exc:  # exec plugins failing, unreadable certificate files …
             raise AuthError(f"kubeconfig context {context!r} could not be loaded: {_one_line(exc)}") from None
     elif os.environ.get("KUBERNETES_SERVICE_HOST"):
@@ -525,6 +527,12 @@ def _connect(options: KubeOptions):
             f"no kubeconfig found (looked for {', '.join(paths)})",
             hint="pass --kubeconfig, set KUBECONFIG, or run 'az aks get-credentials'",
         )
+    try:
+        scheme = urlsplit(cfg.host or "").scheme
+    except ValueError:
+        scheme = ""
+    if scheme not in ("http", "https"):
+        raise UsageError(f"the server of kubeconfig context {context!r}, {cfg.host!r}, is not an http(s) URL")
     problem = url_port_problem(cfg.host or "")
     if problem:
         raise UsageError(f"the server of kubeconfig context {context!r}, {cfg.host!r}, {problem}")
