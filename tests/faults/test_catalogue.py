@@ -13,7 +13,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from faults.catalogue import CATALOGUE, MAX_RSS_MB, Fault, judge, run
+from faults.catalogue import CATALOGUE, CLASSES, MAX_RSS_MB, Fault, judge, run
 
 PROCESS = [f for f in CATALOGUE if f.process or f.interrupt is not None or f.stdout_closed]
 IN_PROCESS = [f for f in CATALOGUE if f not in PROCESS]
@@ -129,6 +129,12 @@ def test_the_catalogue_has_at_least_50_distinct_entries():
 
 def test_the_catalogue_holds_every_fault_the_issue_names():
     assert REQUIRED - {f.id for f in CATALOGUE} == set()
+
+
+def test_every_class_names_entries_of_the_catalogue():
+    ids = {f.id for f in CATALOGUE}
+    for name, members in CLASSES.items():
+        assert members and set(members) <= ids, (name, set(members) - ids)
 
 
 def test_every_entry_says_how_it_fails():
