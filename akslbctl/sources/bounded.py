@@ -34,9 +34,9 @@ from typing import Any
 from akslbctl.errors import MalformedAnswer
 
 MiB = 1024 * 1024
-MAX_BODY_BYTES = 64 * MiB  # one answer, decompressed: a 500-node page of real AKS nodes is ~10 MB
+MAX_BODY_BYTES = 64 * MiB  # one answer, decompressed: a 500-node page at ≤ 30 KB a Node (estimate) is 15 MB
 MAX_JSON_DEPTH = 100  # Kubernetes and ARM documents nest ~15 deep (managedFields included)
-MAX_JSON_TOKENS = 2_000_000  # values (",", ":", "{", "[") in one answer: a 500-node page has ~650,000
+MAX_JSON_TOKENS = 2_000_000  # values (",", ":", "{", "[") of one answer: 500 Nodes at ≤ 2,000 each (estimate)
 MAX_LIST_PAGES = 500  # pages of one list (continue tokens / nextLinks followed)
 MAX_LIST_ITEMS = 50_000  # items of one list (AKS: at most 5,000 nodes; 10,000 Services a cluster)
 MAX_LIST_BYTES = 256 * MiB  # bytes of one list's pages together, decompressed
