@@ -331,16 +331,19 @@ class KubeSource:
             except Exception as exc:  # urllib3/ssl/exec-plugin errors: never a traceback
                 raise _transport_error(exc, self.server) from None
             body = read_body(resp.response, what, deadline=deadline)
-            if resp.status != 429:
-                break
-            # API Priority and Fairness (or a proxy) sheds load: wait as asked, within bounds, as
-            # client-go does; past them, say what the server asked for.
             after = retry_after_seconds((resp.headers or {}).get("Retry-After"))
+            # API Priority and Fairness (429), or a server starting up / a proxy shedding load (5xx
+            # with Retry-After): wait as asked, within bounds, as client-go does; past them, say what
+            # the server asked for.
+            if resp.status != 429 and not (resp.status >= 500 and after is not None):
+                break
             wait = 1.0 if after is None else after
             left = deadline.remaining() if deadline is not None else float("inf")
             if attempt == MAX_THROTTLED or wait > MAX_RETRY_AFTER or wait >= left:
+                if resp.status != 429:
+                    break  # the 5xx itself is the answer to report
                 raise _throttled(path, body, after, attempt)
-            log.debug("GET %s → 429, waiting %.1f s as asked", path, wait)
+            log.debug("GET %s → %s, waiting %.1f s as asked", path, resp.status, wait)
             time.sleep(wait)
             if deadline is not None:
                 timeout = deadline.bound(self.options.request_timeout)

@@ -3214,6 +3214,17 @@ CATALOGUE += (
         prepare=_kube_429(_http_date(1)),
     ),
     Fault(
+        "kube-503-retry-after-once",
+        "Kubernetes API answers the Node list 503 with Retry-After: 1 once (a server starting up)",
+        "kube-api",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_kube_fault(
+            "k503ra", "kube.nodes.list", status=503, times=1, headers=(("Retry-After", "1"),), body=b"{}"
+        ),
+    ),
+    Fault(
         "kube-429-every-time",
         "Kubernetes API sheds every Node list with 429 and Retry-After: 1",
         "kube-api",
@@ -3598,6 +3609,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "kube-429-apf-hour",
         "kube-429-http-date",
         "kube-429-every-time",
+        "kube-503-retry-after-once",
         "arm-429-http-date",
         "arm-429-http-date-far",
         "arm-429-retry-after-garbage",
