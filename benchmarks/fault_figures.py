@@ -14,6 +14,7 @@ idle machine) and the summary names the entries that went over it — on a loade
     python benchmarks/fault_figures.py                  # every entry, one at a time
     python benchmarks/fault_figures.py --only node- arm-429
     python benchmarks/fault_figures.py --markdown       # the table for docs/robustness.md
+    python benchmarks/fault_figures.py --class §11 §12  # the entries of issue 13's classes
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
-from faults.catalogue import CATALOGUE, MAX_RSS_MB, Fault, judge, node_verdict, over_bound, run  # noqa: E402
+from faults.catalogue import CATALOGUE, CLASSES, MAX_RSS_MB, Fault, judge, node_verdict, over_bound, run  # noqa: E402
 
 
 def got(fault: Fault, out) -> str:
@@ -40,9 +41,15 @@ def got(fault: Fault, out) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=[], help="entries whose id starts with one of these")
+    parser.add_argument("--class", dest="classes", nargs="*", default=[], help="entries of these classes (§11 …)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args()
-    faults = [f for f in CATALOGUE if not args.only or any(f.id.startswith(p) for p in args.only)]
+    picked = {m for name, members in CLASSES.items() if any(name.startswith(c) for c in args.classes) for m in members}
+    faults = [
+        f
+        for f in CATALOGUE
+        if (not args.only and not args.classes) or any(f.id.startswith(p) for p in args.only) or f.id in picked
+    ]
     rows = []
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="akslbctl-faults-") as tmp:
@@ -93,6 +100,16 @@ def main() -> int:
         f"worst memory {(heaviest[1].peak_rss_kb or 0) / 1024:.0f} MB ({heaviest[0].id}, bound {MAX_RSS_MB} MB); "
         f"{total:.0f} s in all"
     )
+    # The classes of issue 13 (catalogue.CLASSES): how many of each ran here, and survived.
+    ran = {f.id: not problems for f, _, problems in rows}
+    for name, members in CLASSES.items():
+        here = [m for m in members if m in ran]
+        if here:
+            failed = [m for m in here if not ran[m]]
+            print(
+                f"{name}: {sum(ran[m] for m in here)} of {len(here)} survived"
+                + (f" (failed: {', '.join(failed)})" if failed else "")
+            )
     over = [(f, out) for f, out, _ in rows if over_bound(f, out)]
     listed = ", ".join(f"{f.id} {out.seconds:.1f} s (bound {f.bound:g} s)" for f, out in over)
     print(f"over their nominal bound: {len(over)} of {len(rows)}" + (f": {listed}" if over else ""))

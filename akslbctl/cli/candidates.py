@@ -69,10 +69,14 @@ def contexts(kubeconfig: str | None = None) -> list[tuple[str, str]]:
 
 
 def _read_yaml(path: str):
+    from akslbctl.sources.kube import read_kubeconfig
+
+    data = read_kubeconfig(path)  # a FIFO, a device or a huge file: None, at once
+    if data is None:
+        return None
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
         return None
     import yaml
 
@@ -168,6 +172,10 @@ def _lookup(kind: str, scope: Scope) -> list[tuple[str, str]]:
 
     if QUIET:
         import logging
+
+        from akslbctl import notices
+
+        notices.sink = lambda text: None  # a completion process says nothing on stderr
 
         # The clients log warnings (urllib3 retries) through logging's last-resort handler to stderr;
         # a completion process says nothing there.

@@ -102,7 +102,7 @@ def capture(
             subscriptions=[s for s in (case.subscription,) if s],
             resource_groups=[g for g in (case.resource_group,) if g],
         )
-    size = casefile.write_document(filename, doc, secrets=term().secrets)
+    size = casefile.write_document(filename, doc, secrets=term().secrets, deadline=budget)
     parts = [
         f"Service {case.service.ref}",
         _count(len(case.nodes), "node"),

@@ -39,15 +39,32 @@ class Terminal:
         width = None
         if not self.isatty():
             width = output_width()
+        # rich reads COLUMNS/LINES itself (on a terminal) and takes "٣" for 3: it sees them only when usable
+        environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        if _columns() is not None:
+            environ["COLUMNS"] = str(_columns())
         # markup off: a '[' in a name or a message is text, never a style (nor a MarkupError)
         return Console(
-            file=stream, no_color=no_color, highlight=False, width=width, soft_wrap=False, emoji=False, markup=False
+            file=stream,
+            no_color=no_color,
+            highlight=False,
+            width=width,
+            soft_wrap=False,
+            emoji=False,
+            markup=False,
+            _environ=environ,
         )
 
     def redact(self, text: str) -> str:
         from akslbctl.masking import mask
 
         return mask(text, self.secrets)
+
+    def warn(self, message: str) -> None:
+        from akslbctl.render.escape import escape
+
+        self.stderr.write(escape(self.redact(f"warning: {' '.join(message.split())}")) + "\n")
+        self.stderr.flush()
 
     def error(self, message: str) -> None:
         from akslbctl.render.escape import escape
@@ -106,7 +123,11 @@ def term() -> Terminal:
 
 def use_terminal(terminal: Terminal) -> Terminal:
     global _term
+    from akslbctl import notices
+
     _term = terminal
+    notices.reset()
+    notices.sink = terminal.warn
     return terminal
 
 

@@ -128,7 +128,17 @@ def explain(
             case, probe_opts, provider_version=provider_version, azure=azure_opts, deadline=budget
         )
     if tree or svg or png:
-        show_pictures(diagnosis, case, output, tree=tree, svg=svg, png=png, all_nodes=all_nodes, case_file=filename)
+        show_pictures(
+            diagnosis,
+            case,
+            output,
+            tree=tree,
+            svg=svg,
+            png=png,
+            all_nodes=all_nodes,
+            case_file=filename,
+            deadline=budget,
+        )
     else:
         render_diagnosis(diagnosis, output, all_nodes=all_nodes, case_file=filename)
     if diagnosis.load_balancer is None and diagnosis.provisioning_failed:

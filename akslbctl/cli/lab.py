@@ -50,9 +50,8 @@ def lab_run(
     import subprocess
 
     from akslbctl.lab.runner import Lab
-    from akslbctl.lab.scenarios import build
 
-    cluster = build(scenario)
+    cluster = _build(scenario)
     args = list(command or []) or [
         "explain",
         f"svc/{cluster.main_service.split('/')[-1]}",
@@ -76,7 +75,27 @@ def lab_run(
 def lab_up(scenario: Scenario) -> int:
     """Start a scenario and keep it running; prints the environment to point akslbctl at it."""
     from akslbctl.lab.runner import serve_forever
-    from akslbctl.lab.scenarios import build
 
-    serve_forever(build(scenario))
+    serve_forever(_build(scenario))
     return ExitCode.OK
+
+
+def _build(spec: str):
+    """The scenario's cluster; an unknown name or a bad parameter is bad input (exit 2), with the
+    closest names offered — never an internal error."""
+    import difflib
+
+    from akslbctl.errors import UsageError
+    from akslbctl.lab.scenarios import SCENARIOS, build
+
+    name = spec.partition(":")[0]
+    if name not in SCENARIOS:
+        close = difflib.get_close_matches(name, list(SCENARIOS), n=3, cutoff=0.6)
+        raise UsageError(
+            f"unknown lab scenario {name!r}" + (f" (did you mean {' or '.join(close)}?)" if close else ""),
+            hint="'akslbctl lab list' lists them",
+        )
+    try:
+        return build(spec)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise UsageError(f"lab scenario {spec!r}: {' '.join(str(exc).split())[:200]}") from None

@@ -85,6 +85,7 @@ def explain_many(
             svg,
             title="akslbctl explain",
             png=png,
+            deadline=deadline,
         )
     if not diagnoses:
         where = "in any namespace" if all_namespaces else "in the namespace"

@@ -51,6 +51,7 @@ def show_pictures(
     png: str | None = None,
     all_nodes: bool = False,
     case_file: str | None = None,
+    deadline=None,
 ) -> None:
     """Print the table (or the tree) as usual and, with ``svg`` / ``png``, save the same as a picture."""
     from akslbctl.render.escape import human
@@ -69,22 +70,26 @@ def show_pictures(
                 diagnosis, console, wide=output == "wide", prog=term().prog, all_nodes=all_nodes, case_file=case_file
             )
 
-    show(draw, svg, title=f"akslbctl explain {diagnosis.service.ref}", png=png)
+    show(draw, svg, title=f"akslbctl explain {diagnosis.service.ref}", png=png, deadline=deadline)
 
 
-def show(draw: Callable[[object], None], svg: str | None, *, title: str, png: str | None = None) -> None:
+def show(
+    draw: Callable[[object], None], svg: str | None, *, title: str, png: str | None = None, deadline=None
+) -> None:
     t = term()
     screen = t.console()
     draw(screen)
     if svg is not None or png is not None:
         # A picture drawn where no terminal gives a width (CI, a pipe from cron) gets a screen's worth.
         width = screen.width if screen.width < UNWRAPPED else 120
-        save_pictures(draw, svg=svg, png=png, title=title, width=width)
+        save_pictures(draw, svg=svg, png=png, title=title, width=width, deadline=deadline)
 
 
 def save_pictures(
-    draw: Callable[[object], None], *, svg: str | None, png: str | None, title: str, width: int
+    draw: Callable[[object], None], *, svg: str | None, png: str | None, title: str, width: int, deadline=None
 ) -> None:
+    """Save what ``draw`` draws as pictures through the case files' writer: no planted link followed, a FIFO
+    or device written through within ``deadline`` (the command's), never blocking."""
     import io
 
     from rich.console import Console
@@ -111,11 +116,12 @@ def save_pictures(
     if svg is not None:
         from akslbctl.render.picture import to_svg
 
-        write_file(svg, to_svg(lines, title=title, columns=width).encode("utf-8", "backslashreplace"))
+        picture = to_svg(lines, title=title, columns=width).encode("utf-8", "backslashreplace")
+        write_file(svg, picture, deadline=deadline)
         t.stderr.write(escape(f"saved the picture as {svg}") + "\n")
     if png is not None:
         data = _png(lines, title=title, columns=width)
-        write_file(png, data)
+        write_file(png, data, deadline=deadline)
         t.stderr.write(escape(f"saved the picture as {png}") + "\n")
 
 

@@ -162,6 +162,15 @@ class Fault:
     garbage: bool = False
     drip: float | None = None
     times: int | None = None
+    # The answer made afresh for each request (a list that hands out a new continue token every page):
+    # replaces the route's answer, as ``status`` does.
+    respond: Callable[[Request], Response] | None = None
+    # Send the answer's head (its Content-Length the whole body's) and only this many bytes of its
+    # body, then close: a body cut short.
+    cut: int | None = None
+    # Send the answer's body this many times over as one body (its Content-Length the whole): a huge
+    # answer that the lab need not hold in memory.
+    repeat: int | None = None
 
     @property
     def label(self) -> str:
@@ -172,6 +181,10 @@ class Fault:
             return f"status-{self.status}"
         if self.drip is not None:
             return "drip"
+        if self.respond is not None:
+            return "respond"
+        if self.cut is not None:
+            return "cut"
         return "delay" if self.delay else "none"
 
 
@@ -251,8 +264,9 @@ _TLS_CACHE: tuple[bytes, bytes, bytes] | None = None
 _TLS_LOCK = threading.Lock()
 
 
-def _generate_tls() -> tuple[bytes, bytes, bytes]:
-    """A throwaway CA and a server certificate for 127.0.0.1 / localhost (EC P-256: fast to make)."""
+def _generate_tls(*, expired: bool = False) -> tuple[bytes, bytes, bytes]:
+    """A throwaway CA and a server certificate for 127.0.0.1 / localhost (EC P-256: fast to make);
+    ``expired``: the server certificate's validity ended yesterday (a hostile server's, for tests)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -296,8 +310,8 @@ def _generate_tls() -> tuple[bytes, bytes, bytes]:
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
+        .not_valid_before(start - datetime.timedelta(days=30) if expired else start)
+        .not_valid_after(now - datetime.timedelta(days=1) if expired else end)
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
             critical=False,
@@ -550,7 +564,9 @@ class HttpServer:
                 writer.write(b"\x00\xff\x13 this is not HTTP \xfe\r\n\r\n")
                 await writer.drain()
                 return False
-        if fault is not None and fault.status is not None:
+        if fault is not None and fault.respond is not None:
+            response = fault.respond(request)
+        elif fault is not None and fault.status is not None:
             response = Response(
                 fault.status,
                 fault.body if fault.body is not None else b"",
@@ -564,6 +580,23 @@ class HttpServer:
         record(response.status)
         if fault is not None and fault.drip is not None:
             await self._drip(writer, response, fault.drip)
+            return False
+        if fault is not None and fault.repeat is not None:
+            head = self._encode(Response(response.status, b"", response.headers), close=True)
+            head = head.replace(
+                b"Content-Length: 0\r\n", f"Content-Length: {len(response.body) * fault.repeat}\r\n".encode()
+            )
+            writer.write(head)
+            for _ in range(fault.repeat):
+                writer.write(response.body)
+                await writer.drain()
+            writer.close()
+            return False
+        if fault is not None and fault.cut is not None:
+            data = self._encode(response, close=True)
+            writer.write(data[: len(data) - len(response.body) + min(fault.cut, len(response.body))])
+            await writer.drain()
+            writer.close()
             return False
         await self._send(writer, response, close=client_close)
         return not client_close

@@ -48,9 +48,18 @@ def resolve_endpoint(flag: str | None, environ: dict[str, str] | None = None) ->
     """The ARM endpoint, validated: https, or http on a loopback host only (contract §2)."""
     env = os.environ if environ is None else environ
     url = (flag or env.get("AKSLBCTL_ARM_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.hostname  # noqa: B018 (an IPv6 literal without its "]" fails here)
+    except ValueError as exc:
+        raise UsageError(f"ARM endpoint {url!r} is not a usable URL ({exc})") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UsageError(f"ARM endpoint {url!r} is not an http(s) URL")
+    from akslbctl.sources.bounded import url_port_problem
+
+    problem = url_port_problem(url)
+    if problem:
+        raise UsageError(f"ARM endpoint {url!r} {problem}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(f"ARM endpoint {url} must use https (plain http is accepted only on a loopback host)")
     return url
@@ -259,6 +268,8 @@ class ArmSource:
             raise RuleHealthUnavailable(f"rule-health operation failed ({code or status})") from None
         except AzureError as exc:
             raise RuleHealthUnavailable(f"rule-health operation failed: {_one_line(exc)}") from None
+        except MalformedAnswer as exc:  # an answer past the bounds, cut short, …
+            raise RuleHealthUnavailable(f"rule-health operation failed: {exc}") from None
 
     def close(self) -> None:
         self._client.close()
@@ -316,13 +327,33 @@ class ArmSource:
                 after = _retry_after(exc)
                 raise EvidenceError(
                     f"ARM is throttling requests ({code or '429'})",
-                    hint=f"ARM asks to wait {after:g} s; try again then" if after else "try again in a minute",
+                    hint=f"ARM asks to wait {after:.0f} s; try again then" if after else "try again in a minute",
                 ) from None
             raise EvidenceError(f"ARM could not {what}: {code or status}") from None
         except DecodeError:
             raise MalformedAnswer(f"ARM answered '{what}' with something that is not JSON") from None
         except (ServiceRequestError, ServiceResponseError) as exc:
-            raise Unreachable(f"ARM endpoint {self.endpoint} could not be reached ({_one_line(exc)[:120]})") from None
+            from akslbctl.sources.bounded import tls_problem
+
+            text = _one_line(exc)
+            tls = tls_problem(text)
+            if tls is not None:
+                raise Unreachable(f"ARM endpoint {self.endpoint} failed the TLS handshake: {tls}") from None
+            lowered = text.lower()
+            if "badstatusline" in lowered or "linetoolong" in lowered or "too many headers" in lowered:
+                raise Unreachable(
+                    f"ARM endpoint {self.endpoint} answered '{what}' with something that is not HTTP"
+                ) from None
+            if "read timed out" in lowered:
+                raise Unreachable(f"ARM endpoint {self.endpoint} did not answer '{what}' in time") from None
+            if isinstance(exc, ServiceResponseError) or "reset" in lowered or "aborted" in lowered:
+                raise Unreachable(
+                    f"ARM endpoint {self.endpoint} dropped the connection of '{what}' ({text[:120]})"
+                ) from None
+            raise Unreachable(
+                f"ARM endpoint {self.endpoint} could not be reached ({text[:120]})",
+                hint="check the network/VPN and any proxy in between",
+            ) from None
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError)):  # azure-core lets these through
                 raise MalformedAnswer(f"ARM answered '{what}' with something that is not JSON") from None
@@ -338,7 +369,6 @@ class RuleHealthUnavailable(Exception):
 
 def _client(subscription: str, endpoint: str, token: str | None, timeout: float, deadline: Any = None):
     from azure.core.pipeline import policies
-    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
     from azure.mgmt.network import NetworkManagementClient
 
     scope = _scope(endpoint)
@@ -357,7 +387,7 @@ def _client(subscription: str, endpoint: str, token: str | None, timeout: float,
         _BoundedRetryPolicy(retry_total=2, retry_backoff_factor=0.5, timeout=max(timeout * 2, 30), deadline=deadline),
         _AllowLoopbackHttp(endpoint) if allow_http else None,
         guard,  # before the bearer policy too: a foreign URL is refused before a token is attached
-        ARMChallengeAuthenticationPolicy(credential, scope),
+        _challenge_policy(credential, scope),
         _DebugLogPolicy(),
         policies.SensitiveHeaderCleanupPolicy(),
         guard,  # last: nothing reaches the transport that it has not checked
@@ -368,9 +398,64 @@ def _client(subscription: str, endpoint: str, token: str | None, timeout: float,
         base_url=endpoint,
         credential_scopes=[scope],
         policies=[p for p in pipeline if p is not None],
+        transport=bounded_transport(deadline),
         connection_timeout=min(timeout, 10.0),
         read_timeout=timeout,
     )
+
+
+def bounded_transport(deadline: Any = None):
+    """azure-core's requests transport, with every answer's body read by
+    :func:`akslbctl.sources.bounded.read_body` (akslbctl's own ``Accept-Encoding``, a bound on the
+    decompressed size, the deadline between chunks, a cut-short body named) and a JSON body's depth
+    and size checked before the SDK — or a ``send_request`` caller — parses it."""
+    from azure.core.pipeline.transport import RequestsTransport
+
+    from akslbctl.sources import bounded
+
+    class BoundedTransport(RequestsTransport):
+        def send(self, request, **kwargs):  # type: ignore[override]
+            request.headers["Accept-Encoding"] = bounded.ACCEPT_ENCODING
+            streamed = kwargs.get("stream", False)
+            kwargs["stream"] = True  # the body is read below, not by requests (which inflates unbounded)
+            response = super().send(request, **kwargs)
+            # Read now, bounded, even when the caller asked for a stream (the SDK streams the first
+            # answer of a long-running operation such as rule health): no answer is read unbounded.
+            internal = response.internal_response
+            what = f"ARM answered {request.method} {urlsplit(request.url).path[:200]}"
+            body = bounded.read_body(internal.raw, what, headers=internal.headers, deadline=deadline)
+            bounded.count(len(body))
+            if body.lstrip()[:1] in (b"{", b"["):  # JSON, whatever the Content-Type says: error bodies too
+                bounded.check_shape(body, what)
+            data = bytes(body)
+            internal._content = data
+            internal._content_consumed = True
+            if hasattr(response, "read"):  # an azure.core.rest response (send_request, LRO initial calls)
+                response._content = data
+                if not streamed:
+                    response.close()
+            return response
+
+    return BoundedTransport()
+
+
+def _challenge_policy(credential: Any, scope: str):
+    """azure-mgmt-core's bearer policy (it answers a Conditional Access claims challenge on a 401),
+    with a challenge it cannot read — claims that are not base64, or not UTF-8 once decoded — said
+    for what it is instead of escaping as a decoding error."""
+    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+
+    class ChallengePolicy(ARMChallengeAuthenticationPolicy):
+        def on_challenge(self, request, response) -> bool:
+            try:
+                return super().on_challenge(request, response)
+            except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
+                raise AuthError(
+                    "ARM rejected the credentials (401) with a claims challenge that is not valid base64: not answered",
+                    hint="sign in again with 'az login' (Conditional Access may ask for a fresh sign-in)",
+                ) from None
+
+    return ChallengePolicy(credential, scope)
 
 
 def _scope(endpoint: str) -> str:
@@ -527,6 +612,21 @@ class _BoundedRetryPolicy(_retry_base()):
         super().__init__(**kwargs)
         self.deadline = deadline
 
+    def get_retry_after(self, response) -> float | None:
+        """Retry-After (delta-seconds or an HTTP-date; ``retry-after-ms`` too), read by akslbctl's one
+        parser: a value that is neither is no wait at all, never an exception out of the pipeline."""
+        from akslbctl.sources.bounded import retry_after_seconds
+
+        headers = response.http_response.headers
+        after = retry_after_seconds(headers.get("Retry-After"))
+        if after is not None:
+            return after
+        for name in ("retry-after-ms", "x-ms-retry-after-ms"):
+            ms = retry_after_seconds(headers.get(name))
+            if ms is not None:
+                return ms / 1000.0
+        return None
+
     def is_retry(self, settings, response) -> bool:
         after = self.get_retry_after(response)
         if after is not None and after > MAX_RETRY_AFTER:
@@ -551,24 +651,30 @@ class _BoundedRetryPolicy(_retry_base()):
 # -- helpers -----------------------------------------------------------------------------------
 
 
-MAX_PAGES = 10_000  # a resource group's list, 1,000 items a page: far beyond any real one
-
-
 def _all_items(pager: Any, what: str) -> list[dict[str, Any]]:
-    """Every item of a paged ARM list, as documents; an endless list is a malformed answer.
+    """Every item of a paged ARM list, as documents; an endless list is cut with one line.
 
     The SDK follows ``nextLink`` for as long as ARM hands one out: a server that links a page to
-    itself (or to an earlier page) would have the list — and memory — grow until the deadline.
+    itself (or to an earlier page) is a malformed answer, and one that keeps handing out new links is
+    cut at the list bounds of :mod:`akslbctl.sources.bounded` (pages, items, bytes).
     """
+    from akslbctl.sources import bounded
+
     pages = pager.by_page()
     seen: set[str] = set()
     items: list[dict[str, Any]] = []
+    budget = bounded.ListBudget(f"ARM's list of {what}")
+    before = bounded.tally()
     for page in pages:
-        items.extend(_as_dict(item) for item in page)
+        got = [_as_dict(item) for item in page]
+        now = bounded.tally()
+        budget.page(len(got), now - before)
+        before = now
+        items.extend(got)
         link = getattr(pages, "continuation_token", None)
         if link is None:
             continue
-        if link in seen or len(seen) >= MAX_PAGES:
+        if link in seen:
             raise MalformedAnswer(f"ARM's list of {what} never ends (its pages link back to one already read)")
         seen.add(link)
     return items
@@ -610,14 +716,14 @@ def _rg_and_name(resource_id: str, *kinds: str) -> tuple[str | None, ...]:
 
 
 def _retry_after(exc: Any) -> float | None:
-    """The seconds of a throttled answer's ``Retry-After`` header (None when absent or unreadable)."""
+    """The seconds of a throttled answer's ``Retry-After`` header, delta-seconds or HTTP-date (None
+    when absent or unreadable)."""
+    from akslbctl.sources.bounded import retry_after_seconds
+
     response = getattr(exc, "response", None)
     value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
-    try:
-        after = float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-    return after if after is not None and 0 < after < 86400 else None
+    after = retry_after_seconds(value)
+    return after if after is not None and 0 < after < 86400 * 366 else None
 
 
 def _redirect(exc: Any) -> str:

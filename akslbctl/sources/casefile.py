@@ -185,7 +185,7 @@ def case_document(
     }
 
 
-def write_document(path: str, doc: Mapping[str, Any], *, secrets: Iterable[str] = ()) -> int:
+def write_document(path: str, doc: Mapping[str, Any], *, secrets: Iterable[str] = (), deadline: Any = None) -> int:
     """Write ``doc`` to ``path`` atomically (temp file + rename), mode 0600; returns the size in bytes.
 
     ``secrets`` (credentials of the run) are masked should any answer ever have echoed one.
@@ -196,10 +196,10 @@ def write_document(path: str, doc: Mapping[str, Any], *, secrets: Iterable[str] 
     # A lone UTF-16 surrogate (an API or a case file may carry "\ud800" escapes) cannot be UTF-8: written
     # back as the same JSON escape, the document stays valid and reads back exactly.
     data = text.encode("utf-8", "backslashreplace")
-    return write_file(path, data)
+    return write_file(path, data, deadline=deadline)
 
 
-def write_file(path: str, data: bytes, *, timeout: float = 10.0) -> int:
+def write_file(path: str, data: bytes, *, timeout: float = 10.0, deadline: Any = None) -> int:
     """The one writer of files the user names (case files, ``--svg`` pictures); returns the size.
 
     A regular file (or a new one) is written atomically: temp file + rename, mode 0600 — a symbolic
@@ -207,6 +207,9 @@ def write_file(path: str, data: bytes, *, timeout: float = 10.0) -> int:
     ``/dev/stdout``, a named pipe) is never replaced: it is written through, without blocking — a FIFO
     nobody reads, or one that stops reading for ``timeout`` seconds, is one clear error. Anything else
     (a folder, a socket, a block device) is refused. Errors are :class:`CaseFileError` (exit 2).
+
+    ``deadline`` (the command's :class:`akslbctl.deadline.Deadline`, optional) bounds the wait too: a
+    reader that is still not done when it passes ends the write with the deadline's own line (exit 3).
     """
     import stat
 
@@ -218,7 +221,7 @@ def write_file(path: str, data: bytes, *, timeout: float = 10.0) -> int:
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise CaseFileError(f"{path}: is a folder", hint="name the file to write, e.g. -f case.json")
     if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
-        return _write_through(path, target, data, timeout)
+        return _write_through(path, target, data, timeout, deadline)
     if st is not None and not stat.S_ISREG(st.st_mode):
         raise CaseFileError(f"{path}: is not a regular file (a socket or a block device): not written")
     folder = os.path.dirname(target)
@@ -244,7 +247,7 @@ def write_file(path: str, data: bytes, *, timeout: float = 10.0) -> int:
     return len(data)
 
 
-def _write_through(path: str, target: str, data: bytes, timeout: float) -> int:
+def _write_through(path: str, target: str, data: bytes, timeout: float, deadline: Any = None) -> int:
     """Write ``data`` into a character device or a FIFO, never blocking longer than ``timeout``."""
     import errno
     import select
@@ -265,6 +268,15 @@ def _write_through(path: str, target: str, data: bytes, timeout: float) -> int:
             except BlockingIOError:
                 pass
             left = give_up - time.monotonic()
+            if deadline is not None and deadline.remaining() < left:
+                if not select.select([], [fd], [], deadline.remaining())[1]:
+                    from akslbctl.errors import DeadlineExceeded
+
+                    raise DeadlineExceeded(
+                        f"writing {path} did not finish within the {deadline.seconds:g} s deadline",
+                        hint="its reader stopped reading; allow more time with --deadline",
+                    )
+                continue
             if left <= 0 or not select.select([], [fd], [], left)[1]:
                 raise CaseFileError(f"cannot write {path}: its reader stopped reading for {timeout:g} s")
     except OSError as exc:

@@ -10,9 +10,9 @@ Read-only: this module only ever sends GET.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +27,15 @@ from akslbctl.errors import (
     Unreachable,
     UsageError,
 )
+from akslbctl.sources.bounded import (
+    ACCEPT_ENCODING,
+    ListBudget,
+    loads,
+    read_body,
+    retry_after_seconds,
+    tls_problem,
+    url_port_problem,
+)
 
 log = logging.getLogger("akslbctl.kube")
 
@@ -36,6 +45,8 @@ PAGE_SIZE = 500  # as kubectl pages its lists
 MAX_EVENTS = 1000  # a Service's events are deduplicated by count; more than this is noise
 MAX_PODS = 1000  # pods behind one Service read for readiness probes and the share (bounded)
 MAX_POLICIES = 500  # NetworkPolicies of one namespace
+MAX_THROTTLED = 3  # 429s ridden out per request (each wait as its Retry-After says, at most MAX_RETRY_AFTER)
+MAX_RETRY_AFTER = 10.0  # seconds: as for ARM
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,119 @@ def kubeconfig_paths(explicit: str | None, environ: dict[str, str] | None = None
     if env.get("KUBECONFIG"):
         return [os.path.expanduser(p) for p in env["KUBECONFIG"].split(os.pathsep) if p]
     return [os.path.expanduser(DEFAULT_KUBECONFIG)]
+
+
+MAX_KUBECONFIG_BYTES = 4 * 1024 * 1024  # one kubeconfig file: 400 AKS clusters with admin certificates take 2.4 MB
+
+
+def kubeconfig_problem(path: str) -> str | None:
+    """What makes ``path`` unusable as a kubeconfig file, or None (a regular file within the bound,
+    or no file at all: a missing entry of a KUBECONFIG list is skipped, as kubectl does). Never
+    opens the file: a FIFO or a device is judged by what it is, so nothing here blocks or grows."""
+    import stat
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(st.st_mode):
+        kind = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "a socket"
+        )
+        return f"is {kind}, not a file"
+    if st.st_size > MAX_KUBECONFIG_BYTES:
+        return (
+            f"is {st.st_size / 1048576:.0f} MiB: akslbctl reads kubeconfig files of at most "
+            f"{MAX_KUBECONFIG_BYTES // 1048576} MiB"
+        )
+    return None
+
+
+_FILE_FIELDS = {
+    "cluster": ("certificate-authority",),
+    "user": ("client-certificate", "client-key", "tokenFile"),
+}
+
+
+def _check_referenced_files(files: list[str], chosen: dict[str, Any]) -> None:
+    """The files the chosen context's cluster and user name (a CA, a client certificate and key, a
+    token file) are judged as the kubeconfig itself is — before the kubernetes client reads them:
+    one that is a FIFO, a device (``tokenFile: /dev/zero``) or over the bound is exit 2, not a hang
+    or a process that grows. Relative paths are the kubeconfig file's, as kubectl reads them."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    ctx = chosen.get("context") if isinstance(chosen.get("context"), dict) else {}
+    wanted = {"cluster": ctx.get("cluster"), "user": ctx.get("user")}
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for path in files:
+        try:
+            with open(path, "rb") as fh:
+                doc = yaml.load(fh.read(MAX_KUBECONFIG_BYTES + 1), Loader=loader)
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(doc, dict):
+            continue
+        for kind, name in wanted.items():
+            if kind in found or not isinstance(name, str):
+                continue
+            for entry in doc.get(kind + "s") or []:
+                if isinstance(entry, dict) and entry.get("name") == name and isinstance(entry.get(kind), dict):
+                    found[kind] = (path, entry[kind])
+                    break
+    for kind, (path, entry) in found.items():
+        for key in _FILE_FIELDS[kind]:
+            value = entry.get(key)
+            if not isinstance(value, str) or not value:
+                continue
+            target = os.path.join(os.path.dirname(os.path.abspath(path)), os.path.expanduser(value))
+            problem = kubeconfig_problem(target)
+            if problem:
+                raise UsageError(f"the {key} of kubeconfig {kind} {wanted[kind]!r}, {value}, {problem}")
+
+
+def kubeconfig_files(paths: list[str]) -> list[str]:
+    """The kubeconfig files of ``paths`` that exist; :class:`UsageError` (exit 2) for one that is a
+    folder, a FIFO, a device or larger than :data:`MAX_KUBECONFIG_BYTES`."""
+    usable = []
+    for p in paths:
+        problem = kubeconfig_problem(p)
+        if problem:
+            hint = "save the kubeconfig to a file and pass that" if "not a file" in problem else None
+            raise UsageError(f"kubeconfig {p} {problem}", hint=hint)
+        if os.path.isfile(p):
+            usable.append(p)
+    return usable
+
+
+def read_kubeconfig(path: str) -> bytes | None:
+    """A kubeconfig file's bytes for completion, or None when it is missing or unusable: never
+    blocking (a FIFO is not opened) and never reading past :data:`MAX_KUBECONFIG_BYTES`."""
+    if kubeconfig_problem(path) is not None:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced since it was looked at
+            return None
+        data = os.read(fd, MAX_KUBECONFIG_BYTES + 1)
+        return data if len(data) <= MAX_KUBECONFIG_BYTES else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 class KubeSource:
@@ -154,12 +278,14 @@ class KubeSource:
         cont: str | None = None
         seen: set[str] = set()
         given = 0
+        budget = ListBudget(f"Kubernetes API's list {path}")
         while True:
             q = [*query, ("limit", str(page))] + ([("continue", cont)] if cont else [])
-            doc = self._get(path, q)
+            doc, size = self._get_sized(path, q)
             items = doc.get("items")
             if not isinstance(items, list):
                 raise MalformedAnswer(f"Kubernetes API answered {path} without an items list")
+            budget.page(len(items), size)
             if max_items is not None:
                 items = items[: max_items - given]
                 given += len(items)
@@ -178,25 +304,50 @@ class KubeSource:
             seen.add(cont)
 
     def _get(self, path: str, query: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+        return self._get_sized(path, query)[0]
+
+    def _get_sized(self, path: str, query: list[tuple[str, str]] | None = None) -> tuple[dict[str, Any], int]:
+        """The JSON object at ``path`` and the size of its (decompressed) body, read with the bounds
+        of :mod:`akslbctl.sources.bounded`."""
         params = self._api.param_serialize(
             method="GET",
             resource_path=path,
             query_params=query or [],
-            header_params={"Accept": "application/json"},
+            # Accept-Encoding is ours: the body is inflated by bounded.read_body, with a bound.
+            header_params={"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
             auth_settings=["BearerToken"],
         )
         method, url, headers = params[0], params[1], params[2]
         _check_request(self.server, method, url)
         timeout = self.options.request_timeout
-        if self.options.deadline is not None:
-            self.options.deadline.check(f"GET {path}")
-            timeout = self.options.deadline.bound(timeout)
-        try:
-            resp = self._api.call_api(method, url, header_params=headers, _request_timeout=timeout)
-            body = resp.read()
-        except Exception as exc:  # urllib3/ssl/exec-plugin errors: never a traceback
-            raise _transport_error(exc, self.server) from None
-        log.debug("GET %s → %s (%d bytes)", path, resp.status, len(body or b""))
+        deadline = self.options.deadline
+        if deadline is not None:
+            deadline.check(f"GET {path}")
+            timeout = deadline.bound(timeout)
+        what = f"Kubernetes API answered GET {path}"
+        for attempt in range(MAX_THROTTLED + 1):
+            try:
+                resp = self._api.call_api(method, url, header_params=headers, _request_timeout=timeout)
+            except Exception as exc:  # urllib3/ssl/exec-plugin errors: never a traceback
+                raise _transport_error(exc, self.server) from None
+            body = read_body(resp.response, what, deadline=deadline)
+            after = retry_after_seconds((resp.headers or {}).get("Retry-After"))
+            # API Priority and Fairness (429), or a server starting up / a proxy shedding load (5xx
+            # with Retry-After): wait as asked, within bounds, as client-go does; past them, say what
+            # the server asked for.
+            if resp.status != 429 and not (resp.status >= 500 and after is not None):
+                break
+            wait = 1.0 if after is None else after
+            left = deadline.remaining() if deadline is not None else float("inf")
+            if attempt == MAX_THROTTLED or wait > MAX_RETRY_AFTER or wait >= left:
+                if resp.status != 429:
+                    break  # the 5xx itself is the answer to report
+                raise _throttled(path, body, after, attempt)
+            log.debug("GET %s → %s, waiting %.1f s as asked", path, resp.status, wait)
+            time.sleep(wait)
+            if deadline is not None:
+                timeout = deadline.bound(self.options.request_timeout)
+        log.debug("GET %s → %s (%d bytes)", path, resp.status, len(body))
         if resp.status == 404:
             raise _NotFound(path)
         if 300 <= resp.status < 400:
@@ -208,14 +359,11 @@ class KubeSource:
                 hint="check the server URL of the --context (a proxy or login page in between?)",
             )
         if resp.status >= 400:
-            raise _status_error(resp.status, body, path, self.server)
-        try:
-            doc = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            raise MalformedAnswer(f"Kubernetes API answered {path} with something that is not JSON") from None
+            raise _status_error(resp.status, body, path, self.server, resp.headers)
+        doc = loads(body, what)
         if not isinstance(doc, dict):
             raise MalformedAnswer(f"Kubernetes API answered {path} with a JSON {type(doc).__name__}, not an object")
-        return doc
+        return doc, len(body)
 
 
 def _check_request(server: str, method: str, url: str) -> None:
@@ -230,15 +378,28 @@ class _NotFound(EvidenceError):
 
 
 def _status_message(body: bytes) -> str:
+    """The ``message`` of a Status answer (bounded like any answer: a deep or huge error body is no
+    message, not a crash)."""
     try:
-        doc = json.loads(body)
-        msg = doc.get("message") if isinstance(doc, dict) else None
-        return str(msg)[:300] if msg else ""
-    except (ValueError, UnicodeDecodeError):
+        doc = loads(body, "Kubernetes API answered")
+    except MalformedAnswer:
         return ""
+    msg = doc.get("message") if isinstance(doc, dict) else None
+    return str(msg)[:300] if msg else ""
 
 
-def _status_error(status: int, body: bytes, path: str, server: str) -> EvidenceError:
+def _throttled(path: str, body: bytes, after: float | None, attempt: int) -> EvidenceError:
+    msg = _status_message(body)
+    tried = f" {attempt + 1} times" if attempt else ""
+    return EvidenceError(
+        f"Kubernetes API is throttling requests: GET {path} answered 429 Too Many Requests{tried}"
+        + (f" ({msg})" if msg else "")
+        + " — API Priority and Fairness or a proxy shedding load",
+        hint=f"the server asks to wait {after:.0f} s; try again then" if after else "try again in a minute",
+    )
+
+
+def _status_error(status: int, body: bytes, path: str, server: str, headers: Any = None) -> EvidenceError:
     msg = _status_message(body)
     if status == 401:
         return AuthError(
@@ -254,29 +415,51 @@ def _status_error(status: int, body: bytes, path: str, server: str) -> EvidenceE
 
 
 def _transport_error(exc: Exception, server: str) -> EvidenceError:
+    """What a failed request was, in one line: the network/VPN is named only where the server could
+    not be reached at all."""
     text = " ".join(str(exc).split())
     name = type(exc).__name__
     if "ConfigException" in name or "exec" in text.lower() and "plugin" in text.lower():
         return AuthError(f"kubeconfig credentials could not be obtained: {text[:200]}")
     lowered = text.lower()
-    if "timed out" in lowered or "timeout" in name.lower():
-        why = "did not answer in time"
+    network = "check the network/VPN and the --context; 'kubectl cluster-info' tries the same server"
+    tls = tls_problem(lowered)
+    if tls is not None:
+        if "expired" in tls or "not yet valid" in tls:
+            hint = "the cluster's certificates may need rotating (az aks rotate-certs), or this machine's clock is off"
+        elif "wrong name" in tls:
+            hint = "check the server URL (and tls-server-name) of the --context"
+        elif "plain http" in tls:
+            hint = "check the scheme and port of the --context's server URL"
+        else:
+            hint = "check the kubeconfig's certificate-authority(-data) for the --context"
+        return Unreachable(f"Kubernetes API server {server} failed the TLS handshake: {tls}", hint=hint)
+    if "invalid header" in lowered or "header value" in lowered:
+        return AuthError(
+            f"the kubeconfig's credentials for {server} cannot be sent: a header value holds a control character",
+            hint="check the token (or token file) of the --context's user",
+        )
+    if "read timed out" in lowered:
+        why, hint = "accepted the connection but did not answer in time", "the server is overloaded or hanging"
+    elif "timed out" in lowered or "timeout" in name.lower():
+        why, hint = "did not answer in time", network
     elif "refused" in lowered:
-        why = "refused the connection"
-    elif "ssl" in lowered or "certificate" in lowered:
-        why = "failed the TLS handshake"
+        why, hint = "refused the connection", network
     elif "name or service not known" in lowered or "nodename nor servname" in lowered or "resolve" in lowered:
-        why = "has a host name that does not resolve"
+        why, hint = "has a host name that does not resolve", network
     elif "badstatusline" in lowered or "linetoolong" in lowered or "too many headers" in lowered:
         why = "answered with something that is not HTTP"
+        hint = "check the server URL of the --context (is it an API server, on its port?)"
     elif "reset" in lowered or "remotedisconnected" in lowered or "connection aborted" in lowered:
         why = "dropped the connection without an answer"
+        hint = "a proxy or load balancer in between may have cut it; retry, or check with --debug"
+    elif "no route to host" in lowered or "network is unreachable" in lowered or "newconnectionerror" in lowered:
+        why, hint = "could not be reached", network
+    elif "locationparseerror" in lowered or "failed to parse" in lowered or "invalid url" in lowered:
+        return UsageError(f"the kubeconfig's server URL {server!r} cannot be used: {text[:120]}")
     else:
-        why = "could not be reached"
-    return Unreachable(
-        f"Kubernetes API server {server} {why}",
-        hint="check the network/VPN and the --context; 'kubectl cluster-info' tries the same server",
-    )
+        why, hint = f"failed the request ({name}: {text[:120]})", "retry with --debug to see more"
+    return Unreachable(f"Kubernetes API server {server} {why}", hint=hint)
 
 
 # -- configuration --------------------------------------------------------------------------
@@ -290,7 +473,7 @@ def _connect(options: KubeOptions):
 
     cfg = Configuration()
     paths = kubeconfig_paths(options.kubeconfig)
-    existing = [p for p in paths if os.path.isfile(p)]
+    existing = kubeconfig_files(paths)
     if options.kubeconfig and not existing:
         raise UsageError(f"kubeconfig {options.kubeconfig} does not exist")
     namespace = options.namespace
@@ -313,6 +496,7 @@ def _connect(options: KubeOptions):
         if chosen is None:
             raise UsageError("kubeconfig has no current context", hint="pass --context NAME")
         context = chosen.get("name")
+        _check_referenced_files(existing, chosen)
         if namespace is None:
             namespace = (chosen.get("context") or {}).get("namespace")
         try:
@@ -327,6 +511,8 @@ def _connect(options: KubeOptions):
             )
         except ConfigException as exc:
             raise AuthError(f"kubeconfig context {context!r} is not usable: {_one_line(exc)}") from None
+        except ValueError as exc:  # a server URL urllib's parser refuses (an IPv6 literal without "]")
+            raise UsageError(f"kubeconfig context {context!r} is not usable: {_one_line(exc)}") from None
         except Exception as exc:  # exec plugins failing, unreadable certificate files …
             raise AuthError(f"kubeconfig context {context!r} could not be loaded: {_one_line(exc)}") from None
     elif os.environ.get("KUBERNETES_SERVICE_HOST"):
@@ -344,11 +530,80 @@ def _connect(options: KubeOptions):
             f"no kubeconfig found (looked for {', '.join(paths)})",
             hint="pass --kubeconfig, set KUBECONFIG, or run 'az aks get-credentials'",
         )
+    try:
+        scheme = urlsplit(cfg.host or "").scheme
+    except ValueError:
+        scheme = ""
+    if scheme not in ("http", "https"):
+        raise UsageError(f"the server of kubeconfig context {context!r}, {cfg.host!r}, is not an http(s) URL")
+    problem = url_port_problem(cfg.host or "")
+    if problem:
+        raise UsageError(f"the server of kubeconfig context {context!r}, {cfg.host!r}, {problem}")
+    _clean_token(cfg, context)
+    _one_insecure_warning(cfg, context)
     # One quick retry on a dropped connection, none on statuses: the caller reports those.
     # No redirect is followed (credentials go to the configured server only): a 3xx is returned to
     # _get, which says what it was.
-    cfg.retries = Retry(total=1, connect=1, read=0, redirect=0, status=0, other=0, raise_on_redirect=False)
+    # A 429/503 with Retry-After is returned too (urllib3 would retry it, then raise): _get rides it out.
+    cfg.retries = Retry(
+        total=1,
+        connect=1,
+        read=0,
+        redirect=0,
+        status=0,
+        other=0,
+        raise_on_redirect=False,
+        raise_on_status=False,
+        respect_retry_after_header=False,
+    )
     return ApiClient(configuration=cfg), namespace or "default", cfg.host, context
+
+
+def _clean_token(cfg: Any, context: str | None) -> None:
+    """The bearer token as client-go sends it: whitespace around it (a token file's final newline, a
+    CR from a file saved on Windows) trimmed; a control character inside it is one clear line, not a
+    request that http.client refuses with an obscure error. The kubernetes client sets the token again
+    before every request (its refresh hook, for exec plugins and token files), so the hook is wrapped."""
+    original = cfg.refresh_api_key_hook
+
+    def clean(c: Any) -> None:
+        for key, value in list((c.api_key or {}).items()):
+            if not isinstance(value, str):
+                continue
+            scheme, sep, token = value.strip().partition(" ")
+            token = token.strip() if sep else scheme
+            if any(ord(ch) < 32 or ord(ch) == 127 for ch in token):
+                raise UsageError(
+                    f"the token of kubeconfig context {context!r} holds a control character",
+                    hint="check the token (or tokenFile) of the context's user",
+                )
+            c.api_key[key] = f"{scheme} {token}" if sep else token
+
+    def hook(c: Any) -> None:
+        if original is not None:
+            original(c)  # (which installs itself as the hook again: put this one back)
+        c.refresh_api_key_hook = hook
+        clean(c)
+
+    clean(cfg)
+    cfg.refresh_api_key_hook = hook
+
+
+def _one_insecure_warning(cfg: Any, context: str | None) -> None:
+    """``insecure-skip-tls-verify``: one warning line for the run (through akslbctl.notices), not
+    urllib3's InsecureRequestWarning for every request."""
+    if cfg.verify_ssl:
+        return
+    import warnings
+
+    from urllib3.exceptions import InsecureRequestWarning
+
+    warnings.filterwarnings("ignore", category=InsecureRequestWarning)
+    from akslbctl import notices
+
+    notices.warn(
+        f"kubeconfig context {context!r} sets insecure-skip-tls-verify: the identity of {cfg.host} is not checked"
+    )
 
 
 def _read(path: str) -> str | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import json
 import os
 import signal
@@ -125,6 +126,7 @@ class Fault:
     stdout_closed: bool = False  # stdout is a pipe nobody reads (| head -0)
     streams: str | None = None  # "full": stdout is /dev/full; "no-fd1" / "no-fd2": started with fd 1 / 2 closed
     check: Callable[[Context, Outcome], str | None] | None = None  # one more condition: a problem or None
+    warns: str | None = None  # exit 0/1: stderr is exactly one "warning: …" line holding this
 
     @property
     def expected(self) -> str:
@@ -1465,7 +1467,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "env",
         EXPLAIN,
         3,
-        "failed the TLS handshake",
+        "failed the TLS handshake: its certificate is signed by a CA that is not trusted (unknown CA)",
         cluster=_cluster("kca").build,
         prepare=_wrong_ca_kubeconfig,
     ),
@@ -1639,7 +1641,7 @@ CATALOGUE: tuple[Fault, ...] = (
         "arm",
         EXPLAIN,
         3,
-        "could not be reached",
+        "dropped the connection",
         cluster=_arm_fault("areset", reset=True),
     ),
     Fault(
@@ -2797,9 +2799,7 @@ CATALOGUE += (
         3,
         "403 Forbidden",
         cluster=_cluster("mjwt").build,
-        prepare=_then(
-            _jwt_kubeconfig, _echoing_403("kube.*", lambda ctx: "bad signature " + JWT.rsplit(".", 1)[1])
-        ),
+        prepare=_then(_jwt_kubeconfig, _echoing_403("kube.*", lambda ctx: "bad signature " + JWT.rsplit(".", 1)[1])),
         check=_no_fragment,
     ),
     Fault(
@@ -3475,6 +3475,1128 @@ CATALOGUE += (
 )
 
 
+# -- bounded reads (issue 13 §11, §12) ----------------------------------------------------------------
+
+
+_MIB_OF_ZEROS = bytes(1 << 20)
+
+
+@functools.cache
+def _gzip_bomb(inflated_mib: int = 1024) -> bytes:
+    """gzip members of 16 MiB of zeros each (~16 KB compressed), concatenated: ``inflated_mib`` MiB
+    once inflated, about a thousandth of that on the wire. Built a MiB at a time: the process that
+    runs the catalogue stays small (a child's peak RSS counts the parent's at the fork)."""
+    import zlib
+
+    c = zlib.compressobj(9, zlib.DEFLATED, 31)
+    member = b"".join(c.compress(_MIB_OF_ZEROS) for _ in range(16)) + c.flush()
+    return member * max(1, inflated_mib // 16)
+
+
+@functools.cache
+def _deflate_bomb(inflated_mib: int = 1024) -> bytes:
+    import zlib
+
+    c = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS)
+    return b"".join(c.compress(_MIB_OF_ZEROS) for _ in range(inflated_mib)) + c.flush()
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data)
+
+
+def _encoded(api: str, route: str, body: Callable[[Context], bytes], encoding: str = "gzip", **more: Any):
+    """``api`` answers ``route`` with 200, ``body(ctx)`` and ``Content-Encoding: encoding``."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        headers = (("Content-Type", "application/json"), ("Content-Encoding", encoding))
+        more.setdefault("status", 200)
+        ctx.lab.add_fault(LabFault(api=api, route=route, body=body(ctx), headers=headers, **more))
+
+    return prepare
+
+
+def _real_service(ctx: Context) -> bytes:
+    assert ctx.lab is not None
+    return json.dumps(ctx.lab.cluster.services[0]).encode()
+
+
+def _real_lb_list(ctx: Context) -> bytes:
+    assert ctx.lab is not None
+    return json.dumps({"value": ctx.lab.cluster.load_balancers}).encode()
+
+
+def _answer(
+    api: str, route: str, body: Callable[[Context], bytes], content_type: str = "application/json", **more: Any
+) -> Callable[[Context], None]:
+    """``api`` answers ``route`` with 200 and ``body(ctx)`` (plain JSON, unless ``content_type``)."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        headers = (("Content-Type", content_type),)
+        ctx.lab.add_fault(LabFault(api=api, route=route, status=200, body=body(ctx), headers=headers, **more))
+
+    return prepare
+
+
+def _endless_continue(per_page: int) -> Callable[[Context], None]:
+    """The Node list hands out a new continue token with every page, ``per_page`` small Nodes each."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+        from akslbctl.lab.httpserver import json_response
+
+        assert ctx.lab is not None
+        pages = iter(range(10**9))
+
+        def respond(request):
+            n = next(pages)
+            items = [{"metadata": {"name": f"n{n}-{i}"}} for i in range(per_page)]
+            return json_response(200, {"kind": "NodeList", "items": items, "metadata": {"continue": f"page-{n + 1}"}})
+
+        ctx.lab.add_fault(LabFault(api="kube", route="kube.nodes.list", respond=respond))
+
+    return prepare
+
+
+def _endless_next_links(per_page: int) -> Callable[[Context], None]:
+    """ARM's load balancer list hands out a new nextLink (same origin, same list) with every page."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+        from akslbctl.lab.httpserver import json_response
+
+        assert ctx.lab is not None
+        base = _lb_list_url(ctx, ctx.lab.arm_url).replace("&page=2", "")
+        pages = iter(range(10**9))
+        lb = ctx.lab.cluster.load_balancers[0]
+
+        def respond(request):
+            n = next(pages)
+            value = [{"name": f"lb{n}-{i}", "id": f"{lb['id']}-{n}-{i}"} for i in range(per_page)]
+            return json_response(200, {"value": value, "nextLink": f"{base}&page={n + 1}"})
+
+        ctx.lab.add_fault(LabFault(api="arm", route="arm.loadBalancers.list", respond=respond))
+
+    return prepare
+
+
+CATALOGUE += (
+    # -- decompressed size, depth and value count of every answer (issue 13 §11) ---------------------
+    Fault(
+        "kube-gzip-bomb-nodes",
+        "Kubernetes API answers the Node list with 1 MB of gzip that inflates to 1 GiB",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "with more than 64 MiB once decompressed",
+        cluster=_cluster("kbomb").build,
+        prepare=_encoded("kube", "kube.nodes.list", lambda ctx: _gzip_bomb()),
+        process=True,
+        bound=8,
+    ),
+    Fault(
+        "kube-deflate-bomb-slices",
+        "Kubernetes API answers the EndpointSlice list with a deflate stream that inflates to 1 GiB",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "once decompressed",
+        cluster=_cluster("kdbomb").build,
+        prepare=_encoded("kube", "kube.endpointslices.list", lambda ctx: _deflate_bomb(), "deflate"),
+        process=True,
+        bound=8,
+    ),
+    Fault(
+        "kube-plain-80mb",
+        "Kubernetes API answers the Service GET with 80 MiB of plain JSON",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "with more than 64 MiB: not read further",
+        cluster=_cluster("kbig").build,
+        # 80 MiB of spaces (JSON whitespace) that the lab sends without holding them
+        prepare=_answer("kube", "kube.services.get", lambda ctx: b" " * (1 << 20), repeat=80),
+        process=True,
+        bound=8,
+    ),
+    Fault(
+        "kube-gzip-service",
+        "Kubernetes API answers the Service GET gzip-compressed (as it does for large answers)",
+        "kube-api",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("kgz").build,
+        prepare=_encoded("kube", "kube.services.get", lambda ctx: _gzip(_real_service(ctx))),
+    ),
+    Fault(
+        "kube-brotli-unasked",
+        "Kubernetes API answers with Content-Encoding: br, which was not asked for",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "Content-Encoding 'br', which akslbctl did not ask for",
+        cluster=_cluster("kbr").build,
+        prepare=_encoded("kube", "kube.services.get", lambda ctx: b"\x1b\x00\x00", "br"),
+    ),
+    Fault(
+        "kube-gzip-garbage",
+        "Kubernetes API says gzip and sends bytes that are not gzip",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "does not decode as gzip",
+        cluster=_cluster("kgzg").build,
+        prepare=_encoded("kube", "kube.services.get", lambda ctx: b'{"kind":"Service"}'),
+    ),
+    Fault(
+        "kube-deep-json",
+        "Kubernetes API answers the Service GET with JSON nested 100,000 deep",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "nested more than 100 levels deep",
+        cluster=_cluster("kdeep").build,
+        prepare=_answer("kube", "kube.services.get", lambda ctx: b"[" * 100_000 + b"]" * 100_000),
+    ),
+    Fault(
+        "kube-deep-json-in-list",
+        "Kubernetes API answers the Node list with an item nested 5,000 deep",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "nested more than 100 levels deep",
+        cluster=_cluster("kdeepl").build,
+        prepare=_answer(
+            "kube", "kube.nodes.list", lambda ctx: b'{"items":[{"a":' + b'{"b":' * 5000 + b"1" + b"}" * 5001 + b"]}"
+        ),
+    ),
+    Fault(
+        "kube-three-million-values",
+        "Kubernetes API answers the Node list with 3,000,000 empty items (9 MB)",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "more than 2,000,000 JSON values",
+        cluster=_cluster("kvals").build,
+        prepare=_answer("kube", "kube.nodes.list", lambda ctx: b'{"items":[' + b"{}," * 3_000_000 + b"{}]}"),
+        process=True,
+    ),
+    Fault(
+        "kube-cut-short",
+        "Kubernetes API sends half the Service's body, then closes (Content-Length says more)",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "with a body cut short",
+        cluster=_cluster("kcut").build,
+        prepare=_answer("kube", "kube.services.get", _real_service, cut=40),
+    ),
+    Fault(
+        "kube-gzip-cut-short",
+        "Kubernetes API sends a gzip body whose compressed stream stops midway",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "cut short",
+        cluster=_cluster("kgzcut").build,
+        prepare=_encoded("kube", "kube.services.get", lambda ctx: _gzip(_real_service(ctx))[:-30]),
+    ),
+    Fault(
+        "arm-gzip-bomb-lbs",
+        "ARM answers the load balancer list with 1 MB of gzip that inflates to 1 GiB",
+        "arm",
+        EXPLAIN,
+        3,
+        "with more than 64 MiB once decompressed",
+        cluster=_cluster("abomb").build,
+        prepare=_encoded("arm", "arm.loadBalancers.list", lambda ctx: _gzip_bomb()),
+        process=True,
+        bound=8,
+    ),
+    Fault(
+        "arm-gzip-lbs",
+        "ARM answers the load balancer list gzip-compressed",
+        "arm",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("agz").build,
+        prepare=_encoded("arm", "arm.loadBalancers.list", lambda ctx: _gzip(_real_lb_list(ctx))),
+    ),
+    Fault(
+        "arm-deep-json",
+        "ARM answers the load balancer list with JSON nested 50,000 deep",
+        "arm",
+        EXPLAIN,
+        3,
+        "nested more than 100 levels deep",
+        cluster=_cluster("adeep").build,
+        prepare=_answer(
+            "arm", "arm.loadBalancers.list", lambda ctx: b'{"value":' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+        ),
+    ),
+    Fault(
+        "arm-zstd-unasked",
+        "ARM answers with Content-Encoding: zstd, which was not asked for",
+        "arm",
+        EXPLAIN,
+        3,
+        "did not ask for",
+        cluster=_cluster("azstd").build,
+        prepare=_encoded("arm", "arm.loadBalancers.list", lambda ctx: b"(\xb5/\xfd", "zstd"),
+    ),
+    Fault(
+        "arm-cut-short",
+        "ARM sends part of the load balancer list, then closes (Content-Length says more)",
+        "arm",
+        EXPLAIN,
+        3,
+        "with a body cut short",
+        cluster=_cluster("acut").build,
+        prepare=_answer("arm", "arm.loadBalancers.list", _real_lb_list, cut=100),
+    ),
+    # -- lists that never end (issue 13 §12) ----------------------------------------------------------
+    Fault(
+        "kube-endless-continue-empty",
+        "Kubernetes API answers every Node list page empty, with a new continue token",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "cut at more than 500 pages",
+        cluster=_cluster("kcont").build,
+        prepare=_endless_continue(0),
+        process=True,
+        bound=15,
+    ),
+    Fault(
+        "kube-endless-continue-full",
+        "Kubernetes API answers every Node list page with 500 Nodes and a new continue token",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "cut at more than 50,000 items",
+        cluster=_cluster("kcontf").build,
+        prepare=_endless_continue(500),
+        process=True,
+        bound=15,
+    ),
+    Fault(
+        "arm-endless-next-links",
+        "ARM's load balancer list hands out a new nextLink (same origin) with every page",
+        "arm",
+        EXPLAIN,
+        3,
+        "cut at more than 500 pages",
+        cluster=_cluster("anext").build,
+        prepare=_endless_next_links(0),
+        process=True,
+        bound=20,
+    ),
+    Fault(
+        "arm-endless-next-links-full",
+        "ARM's load balancer list hands out 500 (bare) load balancers and a new nextLink with every page",
+        "arm",
+        EXPLAIN,
+        3,
+        "cut at more than 50,000 items",
+        cluster=_cluster("anextf").build,
+        prepare=_endless_next_links(500),
+        process=True,
+        bound=20,
+    ),
+)
+
+
+# -- kubeconfig files that block or grow (issue 13 §14) ------------------------------------------------
+
+
+def _kubeconfig_at(kind: str, *, listed: bool = False) -> Callable[[Context], None]:
+    """KUBECONFIG names ``kind``: "fifo" (nobody writes it), "zero" (/dev/zero), "huge" (100 MiB,
+    sparse) or "folder"; ``listed``: after the lab's own kubeconfig, in a KUBECONFIG list."""
+
+    def prepare(ctx: Context) -> None:
+        target = ctx.path("kubeconfig-" + kind)
+        if kind == "fifo":
+            os.mkfifo(target)
+        elif kind == "zero":
+            target = Path("/dev/zero")
+        elif kind == "huge":
+            with open(target, "wb") as f:
+                f.truncate(100 << 20)
+        elif kind == "folder":
+            target.mkdir()
+        own = ctx.env.get("KUBECONFIG")
+        ctx.env["KUBECONFIG"] = f"{own}{os.pathsep}{target}" if listed and own else str(target)
+
+    return prepare
+
+
+def _no_candidates_quickly(ctx: Context, out: Outcome) -> str | None:
+    """Completion answered with its directive line (no traceback, nothing on stderr)."""
+    if not out.stdout.strip().splitlines() or not out.stdout.strip().splitlines()[-1].startswith(":"):
+        return f"no completion directive: {out.stdout[-200:]!r}"
+    return None
+
+
+CATALOGUE += (
+    Fault(
+        "complete-kubeconfig-fifo",
+        "Completing --context while KUBECONFIG is a FIFO nobody writes",
+        "env",
+        ("__complete", "explain", "--context", ""),
+        0,
+        prepare=_kubeconfig_at("fifo"),
+        process=True,
+        bound=3,
+        check=_no_candidates_quickly,
+    ),
+    Fault(
+        "complete-kubeconfig-dev-zero",
+        "Completing --context while KUBECONFIG is /dev/zero",
+        "env",
+        ("__complete", "explain", "--context", ""),
+        0,
+        prepare=_kubeconfig_at("zero"),
+        process=True,
+        bound=3,
+        check=_no_candidates_quickly,
+    ),
+    Fault(
+        "complete-kubeconfig-huge",
+        "Completing --context while KUBECONFIG is a 100 MiB file",
+        "env",
+        ("__complete", "explain", "--context", ""),
+        0,
+        prepare=_kubeconfig_at("huge"),
+        process=True,
+        bound=3,
+        check=_no_candidates_quickly,
+    ),
+    Fault(
+        "complete-services-kubeconfig-fifo",
+        "Completing a Service while the KUBECONFIG list holds a FIFO after the lab's kubeconfig",
+        "env",
+        ("__complete", "explain", ""),
+        0,
+        cluster=_cluster("ckfifo").build,
+        prepare=_kubeconfig_at("fifo", listed=True),
+        process=True,
+        bound=4,
+        check=_no_candidates_quickly,
+    ),
+    Fault(
+        "kubeconfig-fifo",
+        "KUBECONFIG is a FIFO nobody writes",
+        "env",
+        EXPLAIN,
+        2,
+        "is a FIFO (named pipe), not a file",
+        prepare=_kubeconfig_at("fifo"),
+        process=True,
+        bound=4,
+    ),
+    Fault(
+        "kubeconfig-dev-zero",
+        "--kubeconfig /dev/zero",
+        "argument",
+        (*EXPLAIN, "--kubeconfig", "/dev/zero"),
+        2,
+        "kubeconfig /dev/zero is a device, not a file",
+        process=True,
+        bound=4,
+    ),
+    Fault(
+        "kubeconfig-huge",
+        "KUBECONFIG is a 100 MiB file",
+        "env",
+        EXPLAIN,
+        2,
+        "akslbctl reads kubeconfig files of at most 4 MiB",
+        prepare=_kubeconfig_at("huge"),
+        process=True,
+        bound=4,
+    ),
+    Fault(
+        "kubeconfig-list-huge",
+        "The KUBECONFIG list holds the lab's kubeconfig and a 100 MiB file",
+        "env",
+        EXPLAIN,
+        2,
+        "is 100 MiB",
+        cluster=_cluster("kclhuge").build,
+        prepare=_kubeconfig_at("huge", listed=True),
+    ),
+    Fault(
+        "kubeconfig-folder",
+        "--kubeconfig names a folder",
+        "argument",
+        (*EXPLAIN, "--kubeconfig", "{tmp}"),
+        2,
+        "is a folder, not a file",
+    ),
+)
+
+
+# -- --svg and capture -f bounded by --deadline (issue 13 §6) ------------------------------------------
+
+
+def _stalled_fifo(name: str) -> Callable[[Context], None]:
+    """A FIFO whose reader opened it, shrank its buffer to one page and never reads."""
+
+    def prepare(ctx: Context) -> None:
+        import fcntl
+
+        path = ctx.path(name)
+        os.mkfifo(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), 4096)
+        ctx.cleanups.append(lambda: os.close(fd))
+
+    return prepare
+
+
+CATALOGUE += (
+    Fault(
+        "svg-fifo-stalled-reader",
+        "--svg onto a FIFO whose reader stops reading: ends at --deadline, never blocking past it",
+        "output",
+        ("explain", "svc/web", "--svg", "{tmp}/pipe", "--deadline", "5", *NI),
+        3,
+        "within the 5 s deadline",
+        cluster=_cluster("svgstall").build,
+        prepare=_stalled_fifo("pipe"),
+        process=True,
+        bound=7,
+        check=_still("pipe", "fifo"),
+    ),
+    Fault(
+        "capture-fifo-stalled-reader",
+        "capture -f onto a FIFO whose reader stops reading: ends at --deadline",
+        "output",
+        ("capture", "svc/web", "-f", "{tmp}/pipe", "--deadline", "5", *NI),
+        3,
+        "within the 5 s deadline",
+        cluster=_cluster("capstall").build,
+        prepare=_stalled_fifo("pipe"),
+        process=True,
+        bound=7,
+        check=_still("pipe", "fifo"),
+    ),
+)
+
+
+# -- each failure says what it is (issue 13 §15) -----------------------------------------------------
+
+
+def _lab_kubeconfig(*, token: str | None = None, server: str | None = None, **cluster: Any):
+    """The lab's kubeconfig with ``token`` (default: the lab's), ``server`` and more cluster fields."""
+
+    def prepare(ctx: Context) -> None:
+        assert ctx.lab is not None and ctx.lab.ca_file is not None
+        fields = {"certificate-authority": str(ctx.lab.ca_file), **cluster}
+        if fields.get("insecure-skip-tls-verify"):
+            fields.pop("certificate-authority")
+        user = {"token": ctx.lab.kube_token if token is None else token.replace("{lab}", ctx.lab.kube_token)}
+        path = _kubeconfig(ctx, server or ctx.lab.kube_url, user=user)
+        import yaml
+
+        doc = yaml.safe_load(path.read_text())
+        doc["clusters"][0]["cluster"].update(fields)
+        path.write_text(yaml.safe_dump(doc))
+
+    return prepare
+
+
+def _token_file(ctx: Context) -> None:
+    """The user's token in a tokenFile that ends in a newline (as echo writes one)."""
+    assert ctx.lab is not None and ctx.lab.ca_file is not None
+    token = ctx.path("token")
+    token.write_text(ctx.lab.kube_token + "\n")
+    _kubeconfig(ctx, ctx.lab.kube_url, ca=str(ctx.lab.ca_file), user={"tokenFile": str(token)})
+
+
+def _kube_429(retry_after: Callable[[], str], times: int | None = 1) -> Callable[[Context], None]:
+    """The Node list answers 429 (API Priority and Fairness) with ``Retry-After: retry_after()``."""
+
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+        from akslbctl.lab.httpserver import json_response
+
+        assert ctx.lab is not None
+        status = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "message": "Too many requests, please try again later.",
+            "reason": "TooManyRequests",
+            "code": 429,
+        }
+
+        def respond(request):
+            return json_response(429, status, (("Retry-After", retry_after()),))
+
+        ctx.lab.add_fault(LabFault(api="kube", route="kube.nodes.list", respond=respond, times=times))
+
+    return prepare
+
+
+def _arm_429(retry_after: Callable[[], str], times: int | None = 1) -> Callable[[Context], None]:
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.armapi import arm_error_body
+        from akslbctl.lab.httpserver import Fault as LabFault
+        from akslbctl.lab.httpserver import Response
+
+        assert ctx.lab is not None
+        body = arm_error_body("SubscriptionRequestsThrottled", "Number of 'read' requests exceeded.")
+
+        def respond(request):
+            headers = (("Content-Type", "application/json"), ("Retry-After", retry_after()))
+            return Response(429, body, headers)
+
+        ctx.lab.add_fault(LabFault(api="arm", route="arm.loadBalancers.list", respond=respond, times=times))
+
+    return prepare
+
+
+def _http_date(seconds: float) -> Callable[[], str]:
+    from email.utils import formatdate
+
+    return lambda: formatdate(time.time() + seconds, usegmt=True)
+
+
+def _claims_challenge(claims: str) -> Callable[[Context], None]:
+    def prepare(ctx: Context) -> None:
+        from akslbctl.lab.httpserver import Fault as LabFault
+
+        assert ctx.lab is not None
+        challenge = (
+            'Bearer authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", '
+            f'error="insufficient_claims", claims="{claims}"'
+        )
+        headers = (("WWW-Authenticate", challenge), ("Content-Type", "application/json"))
+        body = b'{"error":{"code":"InvalidAuthenticationToken","message":"claims required"}}'
+        ctx.lab.add_fault(LabFault(api="arm", route="arm.loadBalancers.list", status=401, body=body, headers=headers))
+
+    return prepare
+
+
+def _expired_tls_server(ctx: Context) -> None:
+    """A TLS server on 127.0.0.3 whose certificate (signed by the CA the kubeconfig trusts) expired."""
+    import socket
+    import ssl
+
+    from akslbctl.lab.httpserver import _generate_tls
+
+    ca, cert, key = _generate_tls(expired=True)
+    ctx.path("ca.pem").write_bytes(ca)
+    ctx.path("cert.pem").write_bytes(cert)
+    ctx.path("key.pem").write_bytes(key)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(str(ctx.path("cert.pem")), str(ctx.path("key.pem")))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with contextlib.suppress(OSError, ssl.SSLError):
+                conn.settimeout(2)
+                tls.wrap_socket(conn, server_side=True).close()
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    ctx.cleanups.append(lambda: (stop.set(), sock.close()))
+    # (not the default token: its fragment "kubeconfig" is masked as part of a secret)
+    user = {"token": "tls-3c8e1f0a9b7d"}
+    _kubeconfig(ctx, f"https://127.0.0.1:{sock.getsockname()[1]}", ca=str(ctx.path("ca.pem")), user=user)
+
+
+def _lacks(text: str) -> Callable[[Context, Outcome], str | None]:
+    return lambda ctx, out: f"stderr says {text!r}: {out.stderr.strip()[:160]!r}" if text in out.stderr else None
+
+
+NETWORK = "network/VPN"
+
+CATALOGUE += (
+    Fault(
+        "kube-429-apf-once",
+        "Kubernetes API sheds the Node list once with 429 and Retry-After: 1 (API Priority and Fairness)",
+        "kube-api",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("k429").build,
+        prepare=_kube_429(lambda: "1"),
+    ),
+    Fault(
+        "kube-429-apf-hour",
+        "Kubernetes API sheds the Node list with 429 and Retry-After: 3600",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "the server asks to wait 3600 s",
+        cluster=_cluster("k429h").build,
+        prepare=_kube_429(lambda: "3600", times=None),
+        check=_lacks(NETWORK),
+    ),
+    Fault(
+        "kube-429-http-date",
+        "Kubernetes API sheds the Node list once, Retry-After as an HTTP-date 1 s ahead",
+        "kube-api",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("k429d").build,
+        prepare=_kube_429(_http_date(1)),
+    ),
+    Fault(
+        "kube-503-retry-after-once",
+        "Kubernetes API answers the Node list 503 with Retry-After: 1 once (a server starting up)",
+        "kube-api",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_kube_fault(
+            "k503ra", "kube.nodes.list", status=503, times=1, headers=(("Retry-After", "1"),), body=b"{}"
+        ),
+    ),
+    Fault(
+        "kube-429-every-time",
+        "Kubernetes API sheds every Node list with 429 and Retry-After: 1",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "429 Too Many Requests 4 times",
+        cluster=_cluster("k429e").build,
+        prepare=_kube_429(lambda: "1", times=None),
+        bound=10,
+    ),
+    Fault(
+        "arm-429-http-date",
+        "ARM throttles the load balancer list once, Retry-After as an HTTP-date 1 s ahead",
+        "arm",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("a429d").build,
+        prepare=_arm_429(_http_date(1)),
+    ),
+    Fault(
+        "arm-429-http-date-far",
+        "ARM throttles the load balancer list, Retry-After as an HTTP-date two hours ahead",
+        "arm",
+        EXPLAIN,
+        3,
+        "ARM asks to wait 7",  # 7200 s, less the time the request took
+        cluster=_cluster("a429f").build,
+        prepare=_arm_429(_http_date(7200), times=None),
+    ),
+    Fault(
+        "arm-429-retry-after-garbage",
+        "ARM throttles once with a Retry-After that is neither seconds nor a date",
+        "arm",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("a429g").build,
+        prepare=_arm_429(lambda: "soon, maybe"),
+    ),
+    Fault(
+        "arm-claims-not-base64",
+        "ARM answers 401 with a claims challenge that is not base64",
+        "arm",
+        EXPLAIN,
+        3,
+        "claims challenge that is not valid base64",
+        cluster=_cluster("aclaims").build,
+        prepare=_claims_challenge("!!not*base64!!"),
+    ),
+    Fault(
+        "kube-token-file-newline",
+        "The kubeconfig's tokenFile ends in a newline",
+        "env",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("ktokf").build,
+        prepare=_token_file,
+    ),
+    Fault(
+        "kube-token-trailing-cr",
+        "The kubeconfig's token ends in a CR (a file saved on Windows)",
+        "env",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("ktokcr").build,
+        prepare=_lab_kubeconfig(token="{lab}\r"),
+    ),
+    Fault(
+        "kube-token-control-char",
+        "The kubeconfig's token holds a control character inside it",
+        "env",
+        EXPLAIN,
+        2,
+        "holds a control character",
+        cluster=_cluster("ktokcc").build,
+        prepare=_lab_kubeconfig(token="abc\x01def"),
+    ),
+    Fault(
+        "kube-insecure-skip-tls-verify",
+        "The kubeconfig sets insecure-skip-tls-verify: one warning line, not one per request",
+        "env",
+        EXPLAIN,
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("kinsec").build,
+        prepare=_lab_kubeconfig(**{"insecure-skip-tls-verify": True}),
+        warns="sets insecure-skip-tls-verify",
+    ),
+    Fault(
+        "kube-tls-wrong-name",
+        "The API server's certificate is for another name (tls-server-name: wrong.example)",
+        "env",
+        EXPLAIN,
+        3,
+        "its certificate is for another name (wrong name)",
+        cluster=_cluster("kname").build,
+        prepare=_lab_kubeconfig(**{"tls-server-name": "wrong.example"}),
+        check=_lacks(NETWORK),
+    ),
+    Fault(
+        "kube-tls-expired",
+        "The API server's certificate has expired",
+        "env",
+        EXPLAIN,
+        3,
+        "its certificate has expired",
+        prepare=_expired_tls_server,
+        check=_lacks(NETWORK),
+    ),
+    Fault(
+        "kube-port-arabic-digits",
+        "The kubeconfig's server port is written in Arabic-Indic digits",
+        "env",
+        EXPLAIN,
+        2,
+        "has a port that is not a decimal number",
+        cluster=_cluster("kport").build,
+        prepare=_lab_kubeconfig(server="https://127.0.0.1:\u0666\u0664\u0664\u0663"),
+    ),
+    Fault(
+        "arm-endpoint-fullwidth-port",
+        "AKSLBCTL_ARM_ENDPOINT's port is written in full-width digits",
+        "env",
+        EXPLAIN,
+        2,
+        "has a port that is not a decimal number",
+        cluster=_cluster("aport").build,
+        prepare=_env(AKSLBCTL_ARM_ENDPOINT="http://127.0.0.1:\uff18\uff10"),
+    ),
+    Fault(
+        "kube-server-not-http",
+        "The kubeconfig's server is an ftp:// URL",
+        "env",
+        EXPLAIN,
+        2,
+        "is not an http(s) URL",
+        cluster=_cluster("kftp").build,
+        prepare=_lab_kubeconfig(server="ftp://127.0.0.1:21"),
+    ),
+    Fault(
+        "kube-server-broken-ipv6",
+        "The kubeconfig's server is an IPv6 literal without its closing bracket",
+        "env",
+        EXPLAIN,
+        2,
+        "Invalid IPv6 URL",
+        cluster=_cluster("kv6").build,
+        prepare=_lab_kubeconfig(server="https://[::1:6443"),
+    ),
+    Fault(
+        "arm-endpoint-broken-ipv6",
+        "AKSLBCTL_ARM_ENDPOINT is an IPv6 literal without its closing bracket",
+        "env",
+        EXPLAIN,
+        2,
+        "is not a usable URL",
+        cluster=_cluster("av6").build,
+        prepare=_env(AKSLBCTL_ARM_ENDPOINT="http://[::1"),
+    ),
+    Fault(
+        "kube-closed-port-says-network",
+        "kubeconfig points at a closed port: this one does say to check the network/VPN",
+        "env",
+        EXPLAIN,
+        3,
+        NETWORK,
+        prepare=_closed_port_kubeconfig,
+    ),
+    Fault(
+        "columns-abc",
+        "COLUMNS=abc",
+        "env",
+        TABLE,
+        0,
+        cluster=_cluster("colabc").build,
+        prepare=_env(COLUMNS="abc"),
+    ),
+    Fault(
+        "columns-negative",
+        "COLUMNS=-40",
+        "env",
+        TABLE,
+        0,
+        cluster=_cluster("colneg").build,
+        prepare=_env(COLUMNS="-40"),
+    ),
+    Fault(
+        "columns-arabic-digit",
+        "COLUMNS=\u0663 (a digit, but not a decimal ASCII one)",
+        "env",
+        TABLE,
+        0,
+        cluster=_cluster("colar").build,
+        prepare=_env(COLUMNS="\u0663"),
+    ),
+    Fault(
+        "lab-run-typo",
+        "lab run with a misspelt scenario name",
+        "argument",
+        ("lab", "run", "clustr-tcp"),
+        2,
+        "did you mean cluster-tcp?",
+    ),
+    Fault(
+        "lab-run-bad-parameter",
+        "lab run with a parameter for a scenario that takes none",
+        "argument",
+        ("lab", "run", "cluster-tcp:7"),
+        2,
+        "takes no parameter",
+    ),
+)
+
+
+def _kubeconfig_referencing(field: str, kind: str) -> Callable[[Context], None]:
+    """The lab's kubeconfig whose cluster or user names, in ``field``, a FIFO or /dev/zero."""
+
+    def prepare(ctx: Context) -> None:
+        assert ctx.lab is not None and ctx.lab.ca_file is not None
+        target = "/dev/zero"
+        if kind == "fifo":
+            os.mkfifo(ctx.path("ref-fifo"))
+            target = str(ctx.path("ref-fifo"))
+        user: dict[str, Any] = {"token": ctx.lab.kube_token}
+        ca = str(ctx.lab.ca_file)
+        if field == "tokenFile":
+            user = {"tokenFile": target}
+        elif field == "certificate-authority":
+            ca = target
+        else:
+            user = {"client-certificate": target, "client-key": target}
+        _kubeconfig(ctx, ctx.lab.kube_url, ca=ca, user=user)
+
+    return prepare
+
+
+CATALOGUE += (
+    Fault(
+        "kubeconfig-token-file-dev-zero",
+        "The kubeconfig's user has tokenFile: /dev/zero",
+        "env",
+        EXPLAIN,
+        2,
+        "the tokenFile of kubeconfig user 'u', /dev/zero, is a device, not a file",
+        cluster=_cluster("ktfzero").build,
+        prepare=_kubeconfig_referencing("tokenFile", "zero"),
+        process=True,
+        bound=4,
+    ),
+    Fault(
+        "kubeconfig-ca-fifo",
+        "The kubeconfig's certificate-authority is a FIFO nobody writes",
+        "env",
+        EXPLAIN,
+        2,
+        "is a FIFO (named pipe), not a file",
+        cluster=_cluster("kcafifo").build,
+        prepare=_kubeconfig_referencing("certificate-authority", "fifo"),
+        process=True,
+        bound=4,
+    ),
+    Fault(
+        "complete-services-token-file-fifo",
+        "Completing a Service while the kubeconfig's tokenFile is a FIFO nobody writes",
+        "env",
+        ("__complete", "explain", ""),
+        0,
+        cluster=_cluster("ctffifo").build,
+        prepare=_kubeconfig_referencing("tokenFile", "fifo"),
+        process=True,
+        bound=4,
+        check=_no_candidates_quickly,
+    ),
+    Fault(
+        "kube-401-deep-json-body",
+        "Kubernetes API answers 403 with a Status body nested 100,000 deep",
+        "kube-api",
+        EXPLAIN,
+        3,
+        "refused GET",
+        cluster=_kube_fault("k403deep", "kube.nodes.list", status=403, body=b"[" * 100_000 + b"]" * 100_000),
+    ),
+    Fault(
+        "arm-500-gzip-bomb-body",
+        "ARM answers 500 with an error body of gzip that inflates to 1 GiB",
+        "arm",
+        EXPLAIN,
+        3,
+        "once decompressed",
+        cluster=_cluster("a500bomb").build,
+        prepare=_encoded("arm", "arm.loadBalancers.list", lambda ctx: _gzip_bomb(), status=500),
+        process=True,
+        bound=10,
+    ),
+    Fault(
+        "arm-deep-json-text-plain",
+        "ARM answers with deep JSON labelled text/plain",
+        "arm",
+        EXPLAIN,
+        3,
+        "nested more than 100 levels deep",
+        cluster=_cluster("adeept").build,
+        prepare=_answer(
+            "arm", "arm.loadBalancers.list", lambda ctx: b"[" * 50_000 + b"]" * 50_000, content_type="text/plain"
+        ),
+    ),
+    Fault(
+        "rule-health-gzip-bomb",
+        "ARM's rule-health operation answers with a gzip bomb: Azure's view is a note, the diagnosis stands",
+        "rule-health",
+        ("explain", "svc/web", "-o", "json"),
+        0,
+        verdict="up/probe-ok",
+        cluster=_cluster("rhbomb").build,
+        prepare=_encoded("arm", "arm.rule-health*", lambda ctx: _gzip_bomb(), status=200),
+        process=True,
+        bound=10,
+        check=_json_note("once decompressed"),
+    ),
+)
+
+
+# The classes of issue 13 this round covers, by entry id: benchmarks/fault_figures.py reports each.
+CLASSES: dict[str, tuple[str, ...]] = {
+    "§6 --svg / capture -f bounded by --deadline": (
+        "svg-fifo-no-reader",
+        "svg-planted-link",
+        "svg-fifo-stalled-reader",
+        "capture-fifo-stalled-reader",
+    ),
+    "§11 answers bounded (size once inflated, depth, values, cut short)": (
+        "kube-gzip-bomb-nodes",
+        "kube-deflate-bomb-slices",
+        "kube-plain-80mb",
+        "kube-gzip-service",
+        "kube-brotli-unasked",
+        "kube-gzip-garbage",
+        "kube-deep-json",
+        "kube-deep-json-in-list",
+        "kube-three-million-values",
+        "kube-cut-short",
+        "kube-gzip-cut-short",
+        "kube-401-deep-json-body",
+        "arm-gzip-bomb-lbs",
+        "arm-gzip-lbs",
+        "arm-deep-json",
+        "arm-deep-json-text-plain",
+        "arm-zstd-unasked",
+        "arm-cut-short",
+        "arm-500-gzip-bomb-body",
+        "rule-health-gzip-bomb",
+    ),
+    "§12 endless lists cut": (
+        "kube-endless-pages",
+        "arm-endless-pages",
+        "kube-endless-continue-empty",
+        "kube-endless-continue-full",
+        "arm-endless-next-links",
+        "arm-endless-next-links-full",
+    ),
+    "§14 kubeconfig files that block or grow": (
+        "complete-kubeconfig-fifo",
+        "complete-kubeconfig-dev-zero",
+        "complete-kubeconfig-huge",
+        "complete-services-kubeconfig-fifo",
+        "complete-services-token-file-fifo",
+        "kubeconfig-fifo",
+        "kubeconfig-dev-zero",
+        "kubeconfig-huge",
+        "kubeconfig-list-huge",
+        "kubeconfig-token-file-dev-zero",
+        "kubeconfig-ca-fifo",
+    ),
+    "§15 each failure says what it is": (
+        "kube-302-foreign",
+        "kube-307-nodes",
+        "arm-302-foreign",
+        "kube-429-apf-once",
+        "kube-429-apf-hour",
+        "kube-429-http-date",
+        "kube-429-every-time",
+        "kube-503-retry-after-once",
+        "arm-429-http-date",
+        "arm-429-http-date-far",
+        "arm-429-retry-after-garbage",
+        "kube-token-file-newline",
+        "kube-token-trailing-cr",
+        "kube-token-control-char",
+        "kube-cut-short",
+        "kube-deep-json",
+        "kube-port-arabic-digits",
+        "arm-endpoint-fullwidth-port",
+        "kube-server-not-http",
+        "kube-server-broken-ipv6",
+        "arm-endpoint-broken-ipv6",
+        "arm-claims-not-base64",
+        "kubeconfig-folder",
+        "kube-insecure-skip-tls-verify",
+        "kube-wrong-ca",
+        "kube-tls-expired",
+        "kube-tls-wrong-name",
+        "kube-closed-port-says-network",
+        "arm-reset",
+        "arm-garbage",
+        "columns-abc",
+        "columns-negative",
+        "columns-arabic-digit",
+        "lab-run-typo",
+        "lab-run-bad-parameter",
+    ),
+}
+
+
 # ---------------------------------------------------------------------------------------------------
 # Running one entry
 
@@ -3729,6 +4851,11 @@ def judge(fault: Fault, ctx: Context, out: Outcome) -> list[str]:
             problems.append(f"stderr does not say {' or '.join(map(repr, says))}")
     elif fault.exit in (0, 1):
         rest = [ln for ln in out.stderr.splitlines() if ln.strip() and not ln.startswith("saved the picture as ")]
+        if fault.warns is not None:
+            warned = [ln for ln in rest if ln.startswith("warning: ")]
+            if len(warned) != 1 or fault.warns not in warned[0]:
+                problems.append(f"expected one warning line saying {fault.warns!r}: {warned[:3]!r}")
+            rest = [ln for ln in rest if not ln.startswith("warning: ")]
         if rest:  # (--svg says where it saved the picture)
             problems.append(f"unexpected stderr: {rest[0][:120]!r}")
     if fault.verdict is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from faults.catalogue import CATALOGUE, MAX_RSS_MB, Fault, judge, run
+from faults.catalogue import CATALOGUE, CLASSES, MAX_RSS_MB, Fault, judge, run
 
 PROCESS = [f for f in CATALOGUE if f.process or f.interrupt is not None or f.stdout_closed]
 IN_PROCESS = [f for f in CATALOGUE if f not in PROCESS]
@@ -64,6 +64,54 @@ REQUIRED = {
     "interrupt-watch",
     "interrupt-complete",
     "interrupt-capture",
+    # bounded reads (issue 13 §11): decompressed size, depth, value count, cut-short bodies, both APIs
+    "kube-gzip-bomb-nodes",
+    "kube-deflate-bomb-slices",
+    "kube-plain-80mb",
+    "kube-deep-json",
+    "kube-three-million-values",
+    "kube-cut-short",
+    "arm-gzip-bomb-lbs",
+    "arm-deep-json",
+    "arm-cut-short",
+    # lists that never end (issue 13 §12)
+    "kube-endless-continue-empty",
+    "kube-endless-continue-full",
+    "arm-endless-next-links",
+    "arm-endless-next-links-full",
+    # kubeconfig files that would block or grow (issue 13 §14)
+    "complete-kubeconfig-fifo",
+    "complete-kubeconfig-dev-zero",
+    "complete-kubeconfig-huge",
+    "kubeconfig-fifo",
+    "kubeconfig-dev-zero",
+    "kubeconfig-huge",
+    "kubeconfig-list-huge",
+    "kubeconfig-folder",
+    # --svg and capture -f bounded by --deadline (issue 13 §6)
+    "svg-fifo-stalled-reader",
+    "capture-fifo-stalled-reader",
+    "kubeconfig-token-file-dev-zero",
+    "kubeconfig-ca-fifo",
+    "complete-services-token-file-fifo",
+    "arm-500-gzip-bomb-body",
+    "rule-health-gzip-bomb",
+    # each failure says what it is (issue 13 §15)
+    "kube-307-nodes",
+    "arm-302-foreign",
+    "kube-429-apf-once",
+    "kube-429-http-date",
+    "arm-429-http-date",
+    "kube-token-file-newline",
+    "kube-port-arabic-digits",
+    "arm-claims-not-base64",
+    "kube-token-trailing-cr",
+    "kube-insecure-skip-tls-verify",
+    "kube-tls-expired",
+    "kube-tls-wrong-name",
+    "columns-abc",
+    "columns-negative",
+    "lab-run-typo",
 }
 
 
@@ -81,6 +129,12 @@ def test_the_catalogue_has_at_least_50_distinct_entries():
 
 def test_the_catalogue_holds_every_fault_the_issue_names():
     assert REQUIRED - {f.id for f in CATALOGUE} == set()
+
+
+def test_every_class_names_entries_of_the_catalogue():
+    ids = {f.id for f in CATALOGUE}
+    for name, members in CLASSES.items():
+        assert members and set(members) <= ids, (name, set(members) - ids)
 
 
 def test_every_entry_says_how_it_fails():

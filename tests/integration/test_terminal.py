@@ -109,3 +109,16 @@ def test_every_command_that_talks_to_an_api_has_debug(command):
 
     options = {name for names, *_ in build_spec()[command]["options"] for name in names}
     assert "--debug" in options
+
+
+@pytest.mark.parametrize("columns", ["abc", "-40", "\u0663", "0", "99999999"])
+def test_a_columns_that_is_not_a_width_is_ignored_on_a_terminal_too(lab, terminal_env, monkeypatch, columns):
+    """On a terminal rich reads COLUMNS itself (and would take the Arabic-Indic digit ٣ for a width of
+    3): it only ever sees a usable one, so the table is as wide as without it."""
+    lab("cluster-tcp")
+    monkeypatch.delenv("COLUMNS", raising=False)
+    plain = run_on_tty("explain", "svc/web", stderr_tty=False)
+    monkeypatch.setenv("COLUMNS", columns)
+    odd = run_on_tty("explain", "svc/web", stderr_tty=False)
+    assert odd.exit_code == plain.exit_code == 0
+    assert max(map(len, SGR.sub("", odd.stdout).splitlines())) == max(map(len, SGR.sub("", plain.stdout).splitlines()))
