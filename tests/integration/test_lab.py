@@ -1026,6 +1026,28 @@ def test_large_build_has_every_node_listener_and_pool_member():
         cluster.release()
 
 
+def test_large_nodes_are_shaped_as_aks_writes_them():
+    """The benchmarks' clusters decode what a real AKS answer holds: ~4-5 KB per Node (images,
+    node-problem-detector conditions, capacity, nodeInfo, annotations, kubernetes.azure.com labels),
+    and those details change nothing akslbctl reads from the Node."""
+    import json
+
+    cluster = scenarios.build("large-local:4")
+    try:
+        node = cluster.nodes[0]
+        assert 4000 <= len(json.dumps(node, separators=(",", ":"))) <= 6000
+        status = node["status"]
+        assert {c["type"] for c in status["conditions"]} >= {"Ready", "MemoryPressure", "KernelDeadlock"}
+        assert status["images"] and status["allocatable"]["pods"] == "110" and status["nodeInfo"]["machineID"]
+        assert "kubernetes.azure.com/node-image-version" in node["metadata"]["labels"]
+        assert node["spec"]["providerID"].startswith("azure:///subscriptions/")
+        parsed = normalize.node(node)
+        assert parsed.ready is True and parsed.internal_ips == (cluster.address_of(0),)
+        assert "virtualMachineScaleSets" in parsed.provider_id
+    finally:
+        cluster.release()
+
+
 @pytest.mark.slow
 def test_large_lab_serves_5000_nodes():
     """How fast large:5000 starts is a benchmark figure (benchmarks/lab_serve_bench.py), not asserted here."""
