@@ -27,7 +27,7 @@ AZURE_RESERVE = 0.5  # seconds of the deadline kept for the diagnosis and its ou
 class ProbeOptions:
     enabled: bool = True
     timeout: float = 5.0
-    concurrency: int = 512
+    concurrency: int | None = None  # None: as many at once as the descriptor limit allows
     deadline: Any = None  # akslbctl.deadline.Deadline: the round ends (DeadlineExceeded) when it passes
 
 
