@@ -1,5 +1,13 @@
 """ARM source: load balancers, public IPs, NICs, the network path (NSGs, subnets, VNets, Private Link
-Services) and rule health through azure-mgmt-network.
+Services) and rule health, over the Azure SDK's ARM pipeline (azure-mgmt-core, what azure-mgmt-network
+is built on) as raw JSON.
+
+Raw, because the SDK's part costs more than it gives here: importing azure-mgmt-network and building
+its client take ~0.6 s (its ~900 operation groups and models), and its model deserialisation of a
+5,000-member load balancer another second — for documents that the normaliser reads as plain JSON
+anyway. The requests are the ones azure-mgmt-network sends (same paths, same api-version, the same
+long-running-operation poller for rule health); every answer body is read by one function,
+:func:`_document`.
 
 Credentials: ``AKSLBCTL_ARM_TOKEN`` when set (a bearer token pasted from ``az account
 get-access-token``), else ``DefaultAzureCredential`` (az login, managed/workload identity, …).
@@ -33,6 +41,8 @@ MAX_RETRY_AFTER = 10.0  # seconds we are willing to wait when ARM throttles
 
 
 COMPUTE_API_VERSION = "2024-07-01"
+NETWORK_API_VERSION = "2026-03-01"  # what azure-mgmt-network 33 sends for every Microsoft.Network call
+VMSS_NIC_API_VERSION = "2018-10-01"  # the scale-set NIC lists are served under this version only
 
 
 @dataclass(frozen=True)
@@ -91,14 +101,14 @@ class ArmSource:
     def load_balancers(self, resource_group: str) -> list[dict[str, Any]]:
         return self._call(
             f"list load balancers in resource group {resource_group}",
-            lambda: _all_items(self._client.load_balancers.list(resource_group), "load balancers"),
+            lambda: self._list(self._network(resource_group, "loadBalancers"), "load balancers"),
             resource_group=resource_group,
         )
 
     def public_ips(self, resource_group: str) -> list[dict[str, Any]]:
         return self._call(
             f"list public IPs in resource group {resource_group}",
-            lambda: _all_items(self._client.public_ip_addresses.list(resource_group), "public IPs"),
+            lambda: self._list(self._network(resource_group, "publicIPAddresses"), "public IPs"),
             resource_group=resource_group,
         )
 
@@ -108,7 +118,7 @@ class ArmSource:
             return None
         return self._call(
             f"read public IP {name}",
-            lambda: _as_dict(self._client.public_ip_addresses.get(rg, name)),
+            lambda: self._get(self._network(rg, "publicIPAddresses", name)),
             missing_ok=True,
             resource_group=rg,
         )
@@ -119,7 +129,7 @@ class ArmSource:
             return None
         return self._call(
             f"read network interface {name}",
-            lambda: _as_dict(self._client.network_interfaces.get(rg, name)),
+            lambda: self._get(self._network(rg, "networkInterfaces", name)),
             missing_ok=True,
             resource_group=rg,
         )
@@ -133,12 +143,13 @@ class ArmSource:
 
         Raises :class:`Forbidden` on a 403, :class:`EvidenceError` when the scale set is not there.
         """
+        path = (
+            f"{self._group(resource_group)}/providers/Microsoft.Compute/virtualMachineScaleSets/"
+            f"{_seg(vmss)}/networkInterfaces"
+        )
         return self._call(
             f"list network interfaces of scale set {vmss}",
-            lambda: _all_items(
-                self._client.network_interfaces.list_virtual_machine_scale_set_network_interfaces(resource_group, vmss),
-                f"network interfaces of scale set {vmss}",
-            ),
+            lambda: self._list(path, f"network interfaces of scale set {vmss}", api_version=VMSS_NIC_API_VERSION),
             resource_group=resource_group,
         )
 
@@ -152,7 +163,7 @@ class ArmSource:
             return None
         return self._call(
             f"read virtual network {name}",
-            lambda: _as_dict(self._client.virtual_networks.get(rg, name)),
+            lambda: self._get(self._network(rg, "virtualNetworks", name)),
             missing_ok=True,
             resource_group=rg,
         )
@@ -167,7 +178,7 @@ class ArmSource:
             return None
         return self._call(
             f"read subnet {vnet}/{name}",
-            lambda: _as_dict(self._client.subnets.get(rg, vnet, name)),
+            lambda: self._get(self._network(rg, "virtualNetworks", vnet, "subnets", name)),
             missing_ok=True,
             resource_group=rg,
         )
@@ -182,7 +193,7 @@ class ArmSource:
             return None
         return self._call(
             f"read network security group {name}",
-            lambda: _as_dict(self._client.network_security_groups.get(rg, name)),
+            lambda: self._get(self._network(rg, "networkSecurityGroups", name)),
             missing_ok=True,
             resource_group=rg,
         )
@@ -198,19 +209,7 @@ class ArmSource:
             return None
 
         def get() -> dict[str, Any] | None:
-            from azure.core.exceptions import HttpResponseError, map_error
-            from azure.core.rest import HttpRequest
-
-            request = HttpRequest("GET", f"{path}/instanceView", params={"api-version": COMPUTE_API_VERSION})
-            response = self._client.send_request(request)
-            if response.status_code == 404:
-                return None
-            if response.status_code >= 400:
-                map_error(response.status_code, response, {})
-                raise HttpResponseError(response=response)
-            doc = response.json()
-            if not isinstance(doc, dict):
-                raise TypeError("instance view")
+            doc = self._get(f"{path}/instanceView", api_version=COMPUTE_API_VERSION)
             statuses = doc.get("statuses")
             return {"id": vm_id, "statuses": statuses if isinstance(statuses, list) else []}
 
@@ -220,7 +219,7 @@ class ArmSource:
         """Every Private Link Service of a resource group. Raises :class:`Forbidden` on a 403."""
         return self._call(
             f"list private link services in resource group {resource_group}",
-            lambda: _all_items(self._client.private_link_services.list(resource_group), "private link services"),
+            lambda: self._list(self._network(resource_group, "privateLinkServices"), "private link services"),
             resource_group=resource_group,
         )
 
@@ -231,15 +230,14 @@ class ArmSource:
         """
         from azure.core.exceptions import AzureError, HttpResponseError
 
-        ops = getattr(self._client, "load_balancer_load_balancing_rules", None)
-        if ops is None or not hasattr(ops, "begin_health"):
-            raise RuleHealthUnavailable("this azure-mgmt-network has no rule-health operation (needs ≥ 28.1)")
         try:
-            poller = ops.begin_health(resource_group, lb, rule, polling_interval=1)
+            poller = self._begin_health(resource_group, lb, rule)
             result = poller.result(timeout=wait)
             if not poller.done() or result is None:
                 raise RuleHealthUnavailable(f"ARM did not finish the rule-health operation within {wait:.0f} s")
-            return _as_dict(result)
+            if not isinstance(result, dict):
+                raise RuleHealthUnavailable("rule-health operation failed (its result is not a JSON object)")
+            return result
         except RuleHealthUnavailable:
             raise
         except HttpResponseError as exc:
@@ -262,6 +260,84 @@ class ArmSource:
 
     def close(self) -> None:
         self._client.close()
+
+    # -- transport: the requests azure-mgmt-network would send, answers as raw JSON ----------------
+
+    def _group(self, resource_group: str) -> str:
+        return f"/subscriptions/{_seg(self.subscription)}/resourceGroups/{_seg(resource_group)}"
+
+    def _network(self, resource_group: str, kind: str, *names: str) -> str:
+        """``…/providers/Microsoft.Network/KIND[/NAME[/SUBKIND/NAME…]]`` (names quoted as the SDK does)."""
+        rest = "".join(f"/{_seg(n)}" if i % 2 == 0 else f"/{n}" for i, n in enumerate(names))
+        return f"{self._group(resource_group)}/providers/Microsoft.Network/{kind}{rest}"
+
+    def _send(self, method: str, url: str, api_version: str) -> Any:
+        """One request through the pipeline (guard, retries, token), as the SDK's operations send it;
+        the pipeline response, its body not read yet (:func:`_document` reads it).
+
+        ``url`` is a path below the endpoint or, for a ``nextLink``, a full URL: its api-version is
+        set as the SDK sets it on a next page (the request guard judges the origin either way).
+        """
+        from urllib.parse import parse_qsl, urlencode
+
+        from azure.core.rest import HttpRequest
+
+        parts = urlsplit(url)
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != "api-version"]
+        query.append(("api-version", api_version))
+        target = parts._replace(query=urlencode(query)).geturl()
+        if not parts.scheme:
+            target = self.endpoint + target
+        return self._client._pipeline.run(HttpRequest(method, target), stream=True)
+
+    def _get(self, url: str, *, api_version: str = NETWORK_API_VERSION) -> dict[str, Any]:
+        response = self._send("GET", url, api_version).http_response
+        _raise_for_status(response, (200,))
+        doc = _document(response)
+        if not isinstance(doc, dict):
+            raise TypeError("the answer is not a JSON object")
+        return doc
+
+    def _list(self, url: str, what: str, *, api_version: str = NETWORK_API_VERSION) -> list[dict[str, Any]]:
+        """Every item of a paged ARM list; an endless list is a malformed answer.
+
+        ARM hands out a ``nextLink`` while there is more: a server that links a page to itself (or to
+        an earlier page) would have the list — and memory — grow until the deadline.
+        """
+        seen: set[str] = set()
+        items: list[dict[str, Any]] = []
+        while True:
+            doc = self._get(url, api_version=api_version)
+            value = doc.get("value", [])
+            if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+                raise TypeError(f"the list of {what} is not a list of objects")
+            items.extend(value)
+            link = doc.get("nextLink")
+            if not link:
+                return items
+            if not isinstance(link, str):
+                raise TypeError("nextLink is not a string")
+            if link in seen or len(seen) >= MAX_PAGES:
+                raise MalformedAnswer(f"ARM's list of {what} never ends (its pages link back to one already read)")
+            seen.add(link)
+            url = link
+
+    def _begin_health(self, resource_group: str, lb: str, rule: str) -> Any:
+        """The rule-health POST and its poller, as azure-mgmt-network's ``begin_health`` builds them
+        (same request, same ARM polling of ``Location`` / ``Azure-AsyncOperation``), the final result
+        as raw JSON."""
+        from azure.core.polling import LROPoller
+        from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+        path = self._network(resource_group, "loadBalancers", lb, "loadBalancingRules", rule) + "/health"
+        initial = self._send("POST", path, NETWORK_API_VERSION)
+        _raise_for_status(initial.http_response, (200, 202))
+        initial.http_response.read()  # the poller reads the headers and, for a 200, this body
+
+        def final(pipeline_response) -> Any:
+            return _document(pipeline_response.http_response)
+
+        return LROPoller(self._client, initial, final, ARMPolling(1, path_format_arguments={"endpoint": self.endpoint}))
 
     # -- error mapping ------------------------------------------------------------------------
 
@@ -338,8 +414,8 @@ class RuleHealthUnavailable(Exception):
 
 def _client(subscription: str, endpoint: str, token: str | None, timeout: float, deadline: Any = None):
     from azure.core.pipeline import policies
+    from azure.mgmt.core import ARMPipelineClient
     from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
-    from azure.mgmt.network import NetworkManagementClient
 
     scope = _scope(endpoint)
     credential = _StaticToken(token) if token else _default_credential()
@@ -362,11 +438,9 @@ def _client(subscription: str, endpoint: str, token: str | None, timeout: float,
         policies.SensitiveHeaderCleanupPolicy(),
         guard,  # last: nothing reaches the transport that it has not checked
     ]
-    return NetworkManagementClient(
-        credential,
-        subscription,
+    # The policies alone make the pipeline: no resource-provider auto-registration (it would POST).
+    return ARMPipelineClient(
         base_url=endpoint,
-        credential_scopes=[scope],
         policies=[p for p in pipeline if p is not None],
         connection_timeout=min(timeout, 10.0),
         read_timeout=timeout,
@@ -554,34 +628,43 @@ class _BoundedRetryPolicy(_retry_base()):
 MAX_PAGES = 10_000  # a resource group's list, 1,000 items a page: far beyond any real one
 
 
-def _all_items(pager: Any, what: str) -> list[dict[str, Any]]:
-    """Every item of a paged ARM list, as documents; an endless list is a malformed answer.
+def _seg(name: str) -> str:
+    """A path segment quoted as azure-mgmt-network quotes resource names."""
+    from urllib.parse import quote
 
-    The SDK follows ``nextLink`` for as long as ARM hands one out: a server that links a page to
-    itself (or to an earlier page) would have the list — and memory — grow until the deadline.
-    """
-    pages = pager.by_page()
-    seen: set[str] = set()
-    items: list[dict[str, Any]] = []
-    for page in pages:
-        items.extend(_as_dict(item) for item in page)
-        link = getattr(pages, "continuation_token", None)
-        if link is None:
-            continue
-        if link in seen or len(seen) >= MAX_PAGES:
-            raise MalformedAnswer(f"ARM's list of {what} never ends (its pages link back to one already read)")
-        seen.add(link)
-    return items
+    return quote(str(name), safe="")
 
 
-def _as_dict(model: Any) -> dict[str, Any]:
-    """The REST-shaped document of an SDK model (≥ 31) or its snake_case dict (≤ 30)."""
-    if isinstance(model, dict):
-        return model
-    as_dict = getattr(model, "as_dict", None)
-    if as_dict is None:
-        raise TypeError(type(model).__name__)
-    return as_dict()
+def _document(response: Any) -> Any:
+    """The JSON document of an ARM answer: the one place an answer's body is read and decoded."""
+    body = response.read()
+    return json.loads(body)
+
+
+def _raise_for_status(response: Any, ok: tuple[int, ...]) -> None:
+    """The SDK's error mapping of an answer that is not a success: 401, 404, 409, 304 to their
+    azure-core errors, anything else to HttpResponseError with ARM's error code parsed."""
+    if response.status_code in ok:
+        return
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceExistsError,
+        ResourceNotFoundError,
+        ResourceNotModifiedError,
+        map_error,
+    )
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    response.read()  # the error body, for its code; and the connection goes back to the pool
+    errors = {
+        401: ClientAuthenticationError,
+        404: ResourceNotFoundError,
+        409: ResourceExistsError,
+        304: ResourceNotModifiedError,
+    }
+    map_error(status_code=response.status_code, response=response, error_map=errors)
+    raise HttpResponseError(response=response, error_format=ARMErrorFormat)
 
 
 def _rg_and_name(resource_id: str, *kinds: str) -> tuple[str | None, ...]:
