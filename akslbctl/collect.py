@@ -363,7 +363,13 @@ def _version(kube) -> dict[str, Any]:
 
 
 def _import_arm() -> None:
-    import azure.mgmt.network  # noqa: F401
+    """Load what the ARM reads need (azure-core's pipeline, azure-mgmt-core) while Kubernetes answers."""
+    import azure.core.rest  # noqa: F401
+    import azure.mgmt.core  # noqa: F401
+
+    from akslbctl.sources.arm import _policies
+
+    _policies()
 
 
 @dataclass

@@ -20,12 +20,14 @@ rule-health POST, which changes nothing.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
 import os
 import re
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -420,7 +422,8 @@ def _client(subscription: str, endpoint: str, token: str | None, timeout: float,
     scope = _scope(endpoint)
     credential = _StaticToken(token) if token else _default_credential()
     allow_http = urlsplit(endpoint).scheme == "http"  # validated loopback-only by resolve_endpoint
-    guard = _RequestGuard(endpoint)
+    p = _policies()
+    guard = p.RequestGuard(endpoint)
     pipeline = [
         policies.RequestIdPolicy(),
         policies.HeadersPolicy(),
@@ -430,11 +433,11 @@ def _client(subscription: str, endpoint: str, token: str | None, timeout: float,
         # No redirect is followed, for any method: a 307/308 would turn the rule-health POST into a
         # POST anywhere (contract §2); a 3xx reaches the caller as an answer that says so.
         policies.RedirectPolicy(permit_redirects=False),
-        _BoundedRetryPolicy(retry_total=2, retry_backoff_factor=0.5, timeout=max(timeout * 2, 30), deadline=deadline),
-        _AllowLoopbackHttp(endpoint) if allow_http else None,
+        p.BoundedRetryPolicy(retry_total=2, retry_backoff_factor=0.5, timeout=max(timeout * 2, 30), deadline=deadline),
+        p.AllowLoopbackHttp(endpoint) if allow_http else None,
         guard,  # before the bearer policy too: a foreign URL is refused before a token is attached
         ARMChallengeAuthenticationPolicy(credential, scope),
-        _DebugLogPolicy(),
+        p.DebugLogPolicy(),
         policies.SensitiveHeaderCleanupPolicy(),
         guard,  # last: nothing reaches the transport that it has not checked
     ]
@@ -475,24 +478,6 @@ class _StaticToken:
         from azure.core.credentials import AccessTokenInfo
 
         return AccessTokenInfo(self._token, int(time.time()) + 3600)
-
-
-def _policy_base():
-    from azure.core.pipeline.policies import SansIOHTTPPolicy
-
-    return SansIOHTTPPolicy
-
-
-class _AllowLoopbackHttp(_policy_base()):
-    """Lets the bearer policy send to the validated http:// loopback endpoint (emulators, the lab) —
-    to that origin only: any other URL keeps the https rule (and :class:`_RequestGuard` refuses it)."""
-
-    def __init__(self, endpoint: str) -> None:
-        self.origin = origin_of(endpoint)
-
-    def on_request(self, request) -> None:
-        if origin_of(request.http_request.url) == self.origin:
-            request.context["enforce_https"] = False
 
 
 def origin_of(url: str) -> tuple[str, str, int | None]:
@@ -560,66 +545,82 @@ def check_request(endpoint: str, method: str, url: str) -> None:
         )
 
 
-class _RequestGuard(_policy_base()):
-    """The last policy before the transport: :func:`check_request` on every request, the first one,
-    a ``nextLink`` page, an LRO poll (``Location`` / ``Azure-AsyncOperation``) and any retry alike."""
+@functools.cache
+def _policies() -> types.SimpleNamespace:
+    """akslbctl's pipeline policies. Their azure-core base classes load only when ARM is called: the
+    offline commands (``explain -f``, ``diff -f``) import this module but never the Azure SDK."""
+    from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 
-    def __init__(self, endpoint: str) -> None:
-        self.endpoint = endpoint
+    class _AllowLoopbackHttp(SansIOHTTPPolicy):
+        """Lets the bearer policy send to the validated http:// loopback endpoint (emulators, the lab) —
+        to that origin only: any other URL keeps the https rule (and :class:`_RequestGuard` refuses it)."""
 
-    def on_request(self, request) -> None:
-        http = request.http_request
-        check_request(self.endpoint, http.method, http.url)
+        def __init__(self, endpoint: str) -> None:
+            self.origin = origin_of(endpoint)
 
+        def on_request(self, request) -> None:
+            if origin_of(request.http_request.url) == self.origin:
+                request.context["enforce_https"] = False
 
-class _DebugLogPolicy(_policy_base()):
-    """``--debug``: request lines and statuses, never headers (they carry the token)."""
+    class _RequestGuard(SansIOHTTPPolicy):
+        """The last policy before the transport: :func:`check_request` on every request, the first one,
+        a ``nextLink`` page, an LRO poll (``Location`` / ``Azure-AsyncOperation``) and any retry alike."""
 
-    def on_request(self, request) -> None:
-        request.context["akslbctl_start"] = time.perf_counter()
+        def __init__(self, endpoint: str) -> None:
+            self.endpoint = endpoint
 
-    def on_response(self, request, response) -> None:
-        if log.isEnabledFor(logging.DEBUG):
-            url = request.http_request.url.split("?", 1)[0]
-            took = (time.perf_counter() - request.context.get("akslbctl_start", time.perf_counter())) * 1000
-            log.debug(
-                "%s %s → %s (%.0f ms)", request.http_request.method, url, response.http_response.status_code, took
-            )
+        def on_request(self, request) -> None:
+            http = request.http_request
+            check_request(self.endpoint, http.method, http.url)
 
+    class _DebugLogPolicy(SansIOHTTPPolicy):
+        """``--debug``: request lines and statuses, never headers (they carry the token)."""
 
-def _retry_base():
-    from azure.core.pipeline.policies import RetryPolicy
+        def on_request(self, request) -> None:
+            request.context["akslbctl_start"] = time.perf_counter()
 
-    return RetryPolicy
+        def on_response(self, request, response) -> None:
+            if log.isEnabledFor(logging.DEBUG):
+                url = request.http_request.url.split("?", 1)[0]
+                took = (time.perf_counter() - request.context.get("akslbctl_start", time.perf_counter())) * 1000
+                log.debug(
+                    "%s %s → %s (%.0f ms)", request.http_request.method, url, response.http_response.status_code, took
+                )
 
+    class _BoundedRetryPolicy(RetryPolicy):
+        """Retries transient failures and honours Retry-After, but never waits longer than MAX_RETRY_AFTER,
+        nor past the command's deadline (a retry that could not finish in time is not worth starting)."""
 
-class _BoundedRetryPolicy(_retry_base()):
-    """Retries transient failures and honours Retry-After, but never waits longer than MAX_RETRY_AFTER,
-    nor past the command's deadline (a retry that could not finish in time is not worth starting)."""
+        def __init__(self, *, deadline: Any = None, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.deadline = deadline
 
-    def __init__(self, *, deadline: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.deadline = deadline
+        def is_retry(self, settings, response) -> bool:
+            after = self.get_retry_after(response)
+            if after is not None and after > MAX_RETRY_AFTER:
+                return False
+            if self.deadline is not None and (after or 0.0) >= self.deadline.remaining():
+                return False
+            return super().is_retry(settings, response)
 
-    def is_retry(self, settings, response) -> bool:
-        after = self.get_retry_after(response)
-        if after is not None and after > MAX_RETRY_AFTER:
+        def is_exhausted(self, settings) -> bool:
+            if self.deadline is not None and self.deadline.expired:
+                return True
+            return super().is_exhausted(settings)
+
+        def _sleep_for_retry(self, response, transport) -> bool:
+            after = self.get_retry_after(response)
+            if after:
+                transport.sleep(min(after, MAX_RETRY_AFTER))
+                return True
             return False
-        if self.deadline is not None and (after or 0.0) >= self.deadline.remaining():
-            return False
-        return super().is_retry(settings, response)
 
-    def is_exhausted(self, settings) -> bool:
-        if self.deadline is not None and self.deadline.expired:
-            return True
-        return super().is_exhausted(settings)
-
-    def _sleep_for_retry(self, response, transport) -> bool:
-        after = self.get_retry_after(response)
-        if after:
-            transport.sleep(min(after, MAX_RETRY_AFTER))
-            return True
-        return False
+    return types.SimpleNamespace(
+        AllowLoopbackHttp=_AllowLoopbackHttp,
+        RequestGuard=_RequestGuard,
+        DebugLogPolicy=_DebugLogPolicy,
+        BoundedRetryPolicy=_BoundedRetryPolicy,
+    )
 
 
 # -- helpers -----------------------------------------------------------------------------------
