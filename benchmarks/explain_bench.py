@@ -40,6 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SUBSCRIPTION = "8f3c2a1e-5b7d-4c9e-a0f1-2d3e4b5c6a7f"  # the lab's (akslbctl.lab.cluster.DEFAULT_SUBSCRIPTION)
 RESOURCE_GROUP = "MC_rg_aks_westeurope"
 RSS_TARGET_MB = {1000: 150, 5000: 250}
+CPU: list[float] = []  # user+system seconds of each run_rss child, in order
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None, ok=(0, 1), quiet=False) -> tuple[float, float, str]:
@@ -70,6 +71,7 @@ def run_rss(cmd: list[str], env: dict[str, str] | None = None, ok=(0, 1)) -> tup
         if proc.returncode not in ok:
             sys.stderr.write(err.read().decode(errors="replace")[-2000:])
             raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}")
+        CPU.append(usage.ru_utime + usage.ru_stime)
         return took, usage.ru_maxrss / 1024, out.read().decode(errors="replace")
 
 
@@ -111,6 +113,7 @@ def lab_figures(scenario: str, size: int, runs: int, exe: list[str], kubectl: st
             took, rss, _ = run_rss([*explain, "-o", "json"], env)
             s["json"].append(took)
             s["rss"].append(rss)
+            s.setdefault("cpu", []).append(CPU[-1])
             took, rss, _ = run_rss(explain, env)
             s["table"].append(took)
             s["rss_t"].append(rss)
@@ -177,6 +180,13 @@ def main() -> None:
     parser.add_argument("--no-offline", action="store_true")
     args = parser.parse_args()
     exe = program()
+    # What pip install does: byte-compile the package, so that no run pays for compiling sources
+    # (PYTHONDONTWRITEBYTECODE, set in some environments, would otherwise make every run compile).
+    import compileall
+
+    import akslbctl
+
+    compileall.compile_dir(os.path.dirname(akslbctl.__file__), quiet=1)
     kubectl = shutil.which("kubectl")
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {load()} at start; medians of {args.runs} runs")
     policy = {"large-local": "Local, Http /healthz", "large": "Cluster, Tcp nodePort"}
@@ -186,6 +196,7 @@ def main() -> None:
             s = f["samples"]
             floor = med(s["floor"])
             print(f"\n{scenario}:{size} ({policy.get(scenario, scenario)}; {f['probed']} nodes probed) — {load()}")
+            print(f"  explain -o json CPU time  {med(s['cpu']):7.3f} s (user + system)")
             print(
                 f"  floor (process wall)      {floor:7.3f} s   fetch {med(s['fetch']):.3f} s + probe round "
                 f"{med(s['probe']):.3f} s   answers {f['floor_doc']['answers']}"
