@@ -25,15 +25,29 @@ from pathlib import Path
 
 SIZES = {"large": "40", "large-local": "40"}
 # Keys whose values measure time, not the diagnosis.
-TIMING_KEYS = frozenset({"latencyMs", "at", "observedAt", "generatedAt", "elapsedMs", "tookMs"})
+TIMING_KEYS = frozenset(
+    {"latencyMs", "at", "observedAt", "generatedAt", "elapsedMs", "tookMs", "lastSeen", "firstSeen", "lastTimestamp"}
+)  # the lab dates its events from the moment it starts
 # Each lab leases its own 127.N.0.0/16 for the nodes and picks free ports for its servers.
 _LAB_NET = re.compile(r"\b127\.\d{1,3}\.(\d{1,3}\.\d{1,3})\b")
 _LAB_PORT = re.compile(r"\b(127\.0\.0\.1|localhost):\d+")
 
 
+# An event's age in words ("last 61s ago"), which moves with the moment of the run.
+_AGE = re.compile(r"\b\d+(?:\.\d+)?(s|m|h) ago\b")
+
+
 def lab_neutral(text: str) -> str:
     text = _LAB_PORT.sub(r"\1:PORT", text)
+    text = _AGE.sub(r"N\1 ago", text)
     return _LAB_NET.sub(r"127.N.\1", text)
+
+
+def normal(text: str) -> str:
+    """A saved or new output, scrubbed with the current rules (so older snapshots stay comparable)."""
+    with contextlib.suppress(ValueError):
+        text = json.dumps(scrub(json.loads(text)), indent=2, sort_keys=True) + "\n"
+    return lab_neutral(text)
 
 
 def scrub(doc):
@@ -83,8 +97,9 @@ def compare(folder: Path, only: list[str] | None) -> int:
     for spec in specs(only):
         name = spec.split(":")[0]
         code, out, err = run(spec)
-        want_out = (folder / f"{name}.json").read_text()
-        want_meta = (folder / f"{name}.meta").read_text()
+        want_out = normal((folder / f"{name}.json").read_text())
+        want_meta = lab_neutral((folder / f"{name}.meta").read_text())
+        out = normal(out)
         got_meta = f"exit {code}\n{err}"
         same = out == want_out and got_meta == want_meta
         print(f"{spec:32} exit {code}  {'same' if same else 'DIFFERS'}", flush=True)
