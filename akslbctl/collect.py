@@ -15,8 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from akslbctl.analysis.events import newest_first
-from akslbctl.analysis.match import node_resource_group, vm_path
 from akslbctl.analysis.names import owns, service_prefix
 from akslbctl.errors import DeadlineExceeded, EvidenceError, MalformedAnswer, UsageError
 from akslbctl.model.case import Case, RawDocuments
@@ -58,29 +56,37 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
         svc_doc = kube.service(namespace, target.name)
         service = _normalised(normalize.service, svc_doc, f"Service {namespace}/{target.name}")
         check_manageable(service)
-        with _workers(4) as pool:
-            # Load the Azure SDK while the Kubernetes answers travel.
+        with _workers(8) as pool:
+            # Load the Azure SDK while the Kubernetes answers travel, and read ARM as soon as the
+            # Nodes say where (subscription, node resource group): the rest of Kubernetes — slices,
+            # events, pods, policies — arrives meanwhile.
             warm = pool.submit(_import_arm)
+            analysis = pool.submit(_import_analysis)
             nodes_f = pool.submit(kube.nodes)
             slices_f = pool.submit(kube.endpoint_slices, namespace, service.name)
             version_f = pool.submit(_version, kube)
             events_f = pool.submit(_optional, kube.events, namespace, service.name, service.uid or None)
-            node_docs, slice_docs, version = nodes_f.result(), slices_f.result(), version_f.result()
-            event_docs, events_note = events_f.result()
             inside_f = pool.submit(_inside, kube, service)
-            node_docs, slice_docs, version = nodes_f.result(), slices_f.result(), version_f.result()
-            pod_docs, policy_docs, inside_notes = inside_f.result()
+            node_docs = nodes_f.result()
+            # No import on two threads at once from here on (the analysis is loaded before the code
+            # below may import a piece of it).
+            analysis.result()
+            nodes = tuple(_normalised(normalize.node, d, f"Node #{i}") for i, d in enumerate(node_docs))
+            subscription, resource_group = azure_scope(nodes, arm_opts)
             warm.result()
+            arm_f = pool.submit(_collect_arm, [service], subscription, resource_group, arm_opts, secrets, nodes=nodes)
+            slice_docs, version = slices_f.result(), version_f.result()
+            event_docs, events_note = events_f.result()
+            pod_docs, policy_docs, inside_notes = inside_f.result()
+            observed = now()
+            endpoints = tuple(
+                ep
+                for i, d in enumerate(slice_docs)
+                for ep in _normalised(normalize.endpoints, d, f"EndpointSlice #{i}")
+            )
+            arm_docs = arm_f.result()
     finally:
         kube.close()
-    observed = now()
-    nodes = tuple(_normalised(normalize.node, d, f"Node #{i}") for i, d in enumerate(node_docs))
-    endpoints = tuple(
-        ep for i, d in enumerate(slice_docs) for ep in _normalised(normalize.endpoints, d, f"EndpointSlice #{i}")
-    )
-    subscription, resource_group = azure_scope(nodes, arm_opts)
-
-    arm_docs = _collect_arm([service], subscription, resource_group, arm_opts, secrets, nodes=nodes)
     raw = arm_docs.raw(
         service=svc_doc,
         nodes=tuple(node_docs),
@@ -252,6 +258,8 @@ def case_from_raw(
     version = raw.version.get("gitVersion") if isinstance(raw.version, dict) else None
     events = None
     if raw.events is not None:
+        from akslbctl.analysis.events import newest_first
+
         events = tuple(newest_first(_normalised(normalize.event, d, f"Event #{i}") for i, d in enumerate(raw.events)))
     vm_states = tuple(
         _normalised(normalize.vm_state, d, f"InstanceView #{i}") for i, d in enumerate(raw.instance_views)
@@ -362,6 +370,13 @@ def _version(kube) -> dict[str, Any]:
         return {}
 
 
+def _import_analysis() -> None:
+    """Load the analysis and the prober (~0.2 s of imports) while the answers travel, not after."""
+    import akslbctl.pipeline  # noqa: F401
+    import akslbctl.probing.http  # noqa: F401
+    import akslbctl.probing.runner  # noqa: F401
+
+
 def _import_arm() -> None:
     """Load what the ARM reads need (azure-core's pipeline, azure-mgmt-core) while Kubernetes answers."""
     import azure.core.rest  # noqa: F401
@@ -412,6 +427,7 @@ def _collect_arm(
     """LBs and PIPs of the resource group, the PIPs and NICs that the Services' objects name, the
     network path of their pool members (NSGs, subnets, VNets, Private Link Services), and for nodes the
     pools lack (or NotReady members) their scale set's NICs and their instance views (contract §5.2)."""
+    from akslbctl.analysis.match import vm_path
     from akslbctl.sources.arm import ArmSource, resolve_endpoint
 
     arm = ArmSource(
@@ -511,6 +527,8 @@ def _nodes_to_ask(
 ) -> tuple[list[str], set[tuple[str, str]]]:
     """VMs whose instance view explains a pool gap or a NotReady member, and the scale sets of missing
     nodes whose NICs are not being read yet (a NIC already in another LB's pool shows there)."""
+    from akslbctl.analysis.match import vm_path
+
     views: list[str] = []
     extra: set[tuple[str, str]] = set()
     for n in sorted(nodes, key=lambda n: n.name):
@@ -629,6 +647,8 @@ def _unique_by_name(nodes) -> tuple:
 
 def azure_scope(nodes, arm_opts: ArmOptions) -> tuple[str, str]:
     """Subscription and node resource group: the flags, else AZURE_SUBSCRIPTION_ID, else a providerID."""
+    from akslbctl.analysis.match import node_resource_group
+
     sub_from_nodes, rg_from_nodes = node_resource_group(nodes)
     subscription = arm_opts.subscription or os.environ.get("AZURE_SUBSCRIPTION_ID") or sub_from_nodes
     resource_group = arm_opts.resource_group or rg_from_nodes
