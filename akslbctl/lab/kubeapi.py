@@ -74,6 +74,14 @@ RESOURCES = (
     Resource("ciliumnetworkpolicies", "CiliumNetworkPolicy", "cilium.io", "v2", True),
 )
 _BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
+_SHORT_NAMES = {
+    "namespaces": "ns",
+    "nodes": "no",
+    "services": "svc",
+    "events": "ev",
+    "pods": "po",
+    "networkpolicies": "netpol",
+}
 
 _METHOD_NOT_ALLOWED = "the server does not allow this method on the requested resource"
 
@@ -272,6 +280,10 @@ class KubeApi(App):
             return Route("kube.discovery", self._api_versions)
         if parts == ["apis"]:
             return Route("kube.discovery", self._api_groups)
+        if parts == ["api", "v1"] or (len(parts) == 3 and parts[0] == "apis"):
+            group, version = ("", "v1") if parts[0] == "api" else (parts[1], parts[2])
+            if any(r.group == group and r.version == version for r in self._served()):
+                return Route("kube.discovery", lambda: self._api_resources(group, version))
         if parts in (["healthz"], ["livez"], ["readyz"]):
             return Route("kube.health", lambda: Response(200, b"ok", (("Content-Type", "text/plain"),)))
         target = self._parse_resource_path(parts)
@@ -344,10 +356,30 @@ class KubeApi(App):
             },
         )
 
+    def _served(self) -> list[Resource]:
+        return [r for r in RESOURCES if r.group != "cilium.io" or self.cluster.cilium_crd]
+
+    def _api_resources(self, group: str, version: str) -> Response:
+        """The APIResourceList of one group version, as discovery (kubectl) reads it."""
+        resources = [
+            {
+                "name": r.plural,
+                "singularName": r.kind.lower(),
+                "namespaced": r.namespaced,
+                "kind": r.kind,
+                "verbs": ["get", "list"],
+                **({"shortNames": [_SHORT_NAMES[r.plural]]} if r.plural in _SHORT_NAMES else {}),
+            }
+            for r in self._served()
+            if r.group == group and r.version == version
+        ]
+        group_version = f"{group}/{version}" if group else version
+        return json_response(
+            200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}
+        )
+
     def _api_groups(self) -> Response:
-        served = {
-            r.group: r.version for r in RESOURCES if r.group and (r.group != "cilium.io" or self.cluster.cilium_crd)
-        }
+        served = {r.group: r.version for r in self._served() if r.group}
         groups = sorted(served)
         return json_response(
             200,

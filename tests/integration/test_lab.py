@@ -128,6 +128,20 @@ def local_lab():
 # Kubernetes API through the kubeconfig
 
 
+def test_discovery_lists_what_the_lab_serves(tcp_lab: Lab):
+    """kubectl reads discovery before any list (the benchmarks compare with kubectl get/describe)."""
+    api = kube_client(tcp_lab.kubeconfig)
+    status, core = kube_call(api, "GET", "/api/v1")
+    assert status == 200 and core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"
+    by_name = {r["name"]: r for r in core["resources"]}
+    assert by_name["nodes"]["namespaced"] is False and by_name["nodes"]["shortNames"] == ["no"]
+    assert by_name["services"]["namespaced"] is True and by_name["services"]["kind"] == "Service"
+    status, slices = kube_call(api, "GET", "/apis/discovery.k8s.io/v1")
+    assert status == 200 and [r["name"] for r in slices["resources"]] == ["endpointslices"]
+    status, _ = kube_call(api, "GET", "/apis/cilium.io/v2")  # no Cilium CRD in this lab
+    assert status == 404
+
+
 def test_kubernetes_client_reads_version_service_nodes_and_slices(tcp_lab: Lab):
     api = kube_client(tcp_lab.kubeconfig)
     assert tcp_lab.kube_url.startswith("https://127.0.0.1:")  # TLS, verified against the lab's CA
