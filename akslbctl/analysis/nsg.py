@@ -30,6 +30,12 @@ from dataclasses import dataclass
 
 from akslbctl.model.network import ALLOW, DENY, INBOUND, SecurityGroup, SecurityRule
 
+
+@functools.lru_cache(maxsize=16384)
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """A parsed address (ValueError for a non-address); every pool member's is asked for many times."""
+    return ipaddress.ip_address(text.strip())
+
 PROBE_SOURCE = "168.63.129.16"
 PROBE_SOURCE_V6 = "fe80::/10"  # the IPv6 probes come from a link-local address
 
@@ -128,7 +134,7 @@ class Flow:
     protocol: str = "Tcp"
 
     def __post_init__(self) -> None:
-        address = ipaddress.ip_address(self.destination.strip())  # ValueError for a non-address
+        address = _ip(self.destination)  # ValueError for a non-address
         if not 0 <= self.port <= 65535:
             raise ValueError(f"port {self.port} is out of range")
         if self.protocol.strip().lower() not in ("tcp", "udp", "http", "https"):
@@ -139,7 +145,7 @@ class Flow:
 
     @property
     def family(self) -> str:
-        return "IPv4" if ipaddress.ip_address(self.destination.strip()).version == 4 else "IPv6"
+        return "IPv4" if _ip(self.destination).version == 4 else "IPv6"
 
     @property
     def transport(self) -> str:
@@ -370,7 +376,7 @@ def _internet(fam: str, vnet: _Set | None) -> _Set:
 
 @functools.lru_cache(maxsize=16384)
 def _address_int(text: str) -> int:
-    return int(ipaddress.ip_address(text.strip()))
+    return int(_ip(text))
 
 
 @dataclass(frozen=True)
