@@ -45,7 +45,16 @@ def check_manageable(service: Service) -> None:
         )
 
 
-def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, secrets: list[str] | None = None) -> Case:
+def collect(
+    target: Target,
+    kube_opts: KubeOptions,
+    arm_opts: ArmOptions,
+    *,
+    secrets: list[str] | None = None,
+    keep_node_documents: bool = True,
+) -> Case:
+    """The evidence for one Service. ``keep_node_documents`` False leaves the Nodes' raw documents out
+    of ``case.raw`` (the normalised Nodes are kept): only a case file needs them."""
     from akslbctl.sources.kube import KubeSource
 
     kube = KubeSource(kube_opts)
@@ -68,10 +77,12 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
             events_f = pool.submit(_optional, kube.events, namespace, service.name, service.uid or None)
             inside_f = pool.submit(_inside, kube, service)
             node_docs = nodes_f.result()
+            node_raw = tuple(node_docs) if keep_node_documents else ()
             # No import on two threads at once from here on (the analysis is loaded before the code
             # below may import a piece of it).
             analysis.result()
             nodes = tuple(_normalised(normalize.node, d, f"Node #{i}") for i, d in enumerate(node_docs))
+            del node_docs, nodes_f  # freed now unless kept: the decoded documents are the bulk of the memory
             subscription, resource_group = azure_scope(nodes, arm_opts)
             warm.result()
             arm_f = pool.submit(_collect_arm, [service], subscription, resource_group, arm_opts, secrets, nodes=nodes)
@@ -89,7 +100,7 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
         kube.close()
     raw = arm_docs.raw(
         service=svc_doc,
-        nodes=tuple(node_docs),
+        nodes=node_raw,
         endpoint_slices=tuple(slice_docs),
         version=version if isinstance(version, dict) else None,
         events=None if event_docs is None else tuple(event_docs),
