@@ -30,20 +30,11 @@ from akslbctl.analysis.engine import Analysis
 from akslbctl.analysis.verdict import AzureView
 from akslbctl.model.case import Case
 from akslbctl.model.report import Diagnosis
+from akslbctl.options import AzureOptions
 
 log = logging.getLogger("akslbctl.azurehealth")
 
 PATH_EXPLAINS = ("nsg-blocks-probe", "pls-proxy-protocol", "ipv6-probe-down")
-
-
-@dataclass(frozen=True)
-class AzureOptions:
-    """``enabled``: ask ARM at all (``--no-azure-health`` turns it off); ``endpoint``: the ARM endpoint
-    (``--arm-endpoint``); ``wait``: seconds one rule's long-running operation may take."""
-
-    enabled: bool = True
-    endpoint: str | None = None
-    wait: float = 30.0
 
 
 @dataclass(frozen=True)

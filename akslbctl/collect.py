@@ -15,8 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from akslbctl.analysis.events import newest_first
-from akslbctl.analysis.match import node_resource_group, vm_path
 from akslbctl.analysis.names import owns, service_prefix, uid_problem
 from akslbctl.errors import DeadlineExceeded, EvidenceError, Forbidden, MalformedAnswer, UsageError
 from akslbctl.model.case import Case, RawDocuments
@@ -55,7 +53,16 @@ def check_manageable(service: Service) -> None:
         )
 
 
-def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, secrets: list[str] | None = None) -> Case:
+def collect(
+    target: Target,
+    kube_opts: KubeOptions,
+    arm_opts: ArmOptions,
+    *,
+    secrets: list[str] | None = None,
+    keep_node_documents: bool = True,
+) -> Case:
+    """The evidence for one Service. ``keep_node_documents`` False leaves the Nodes' raw documents out
+    of ``case.raw`` (the normalised Nodes are kept): only a case file needs them."""
     from akslbctl.sources.kube import KubeSource
 
     kube = KubeSource(kube_opts)
@@ -66,39 +73,47 @@ def collect(target: Target, kube_opts: KubeOptions, arm_opts: ArmOptions, *, sec
         svc_doc = kube.service(namespace, target.name)
         service = _normalised(normalize.service, svc_doc, f"Service {namespace}/{target.name}")
         check_manageable(service)
-        with _workers(4) as pool:
-            # Load the Azure SDK while the Kubernetes answers travel.
+        with _workers(8) as pool:
+            # Load the Azure SDK while the Kubernetes answers travel, and read ARM as soon as the
+            # Nodes say where (subscription, node resource group): the rest of Kubernetes — slices,
+            # events, pods, policies — arrives meanwhile.
             warm = pool.submit(_import_arm)
+            analysis = pool.submit(_import_analysis)
             nodes_f = pool.submit(kube.nodes)
             slices_f = pool.submit(_unless_forbidden, kube.endpoint_slices, namespace, service.name)
             version_f = pool.submit(_version, kube)
             events_f = pool.submit(_optional, kube.events, namespace, service.name, service.uid or None)
-            node_docs, slice_docs, version = nodes_f.result(), slices_f.result(), version_f.result()
-            event_docs, events_note = events_f.result()
             inside_f = pool.submit(_inside, kube, service)
-            node_docs, slice_docs, version = nodes_f.result(), slices_f.result(), version_f.result()
-            pod_docs, policy_docs, inside_notes = inside_f.result()
+            node_docs = nodes_f.result()
+            node_raw = tuple(node_docs) if keep_node_documents else ()
+            # No import on two threads at once from here on (the analysis is loaded before the code
+            # below may import a piece of it).
+            analysis.result()
+            ownership = ownership_of([service])
+            nodes = tuple(_each(normalize.node, node_docs, "Node", ownership))
+            del node_docs, nodes_f  # freed now unless kept: the decoded documents are the bulk of the memory
+            subscription, resource_group = azure_scope(nodes, arm_opts)
             warm.result()
+            arm_f = pool.submit(_collect_arm, [service], subscription, resource_group, arm_opts, secrets, nodes=nodes)
+            slice_docs, version = slices_f.result(), version_f.result()
+            event_docs, events_note = events_f.result()
+            pod_docs, policy_docs, inside_notes = inside_f.result()
+            observed = now()
+            # The server may have ignored the label selector: only the Service's own slices, and those strictly.
+            slices_note = None
+            if isinstance(slice_docs, Forbidden):  # RBAC without EndpointSlices: endpoints unknown, not none
+                slices_note, slice_docs = slice_docs.message, None
+            slices_notes = [f"cannot read the Service's EndpointSlices ({slices_note})"] if slices_note else []
+            slice_docs = [d for d in slice_docs or () if normalize.slice_of(d, service.namespace, service.name)]
+            if event_docs is not None:  # the same for a field selector the server ignored
+                event_docs = [d for d in event_docs if normalize.event_about(d, service.namespace, service.name)]
+            endpoints = tuple(ep for eps in _each(normalize.endpoints, slice_docs, "EndpointSlice", None) for ep in eps)
+            arm_docs = arm_f.result()
     finally:
         kube.close()
-    observed = now()
-    ownership = ownership_of([service])
-    nodes = tuple(_each(normalize.node, node_docs, "Node", ownership))
-    # The server may have ignored the label selector: only the Service's own slices, and those strictly.
-    slices_note = None
-    if isinstance(slice_docs, Forbidden):  # RBAC without EndpointSlices: the endpoints are unknown, not none
-        slices_note, slice_docs = slice_docs.message, None
-    slices_notes = [f"cannot read the Service's EndpointSlices ({slices_note})"] if slices_note else []
-    slice_docs = [d for d in slice_docs or () if normalize.slice_of(d, service.namespace, service.name)]
-    if event_docs is not None:  # the same for a field selector the server ignored
-        event_docs = [d for d in event_docs if normalize.event_about(d, service.namespace, service.name)]
-    endpoints = tuple(ep for eps in _each(normalize.endpoints, slice_docs, "EndpointSlice", None) for ep in eps)
-    subscription, resource_group = azure_scope(nodes, arm_opts)
-
-    arm_docs = _collect_arm([service], subscription, resource_group, arm_opts, secrets, nodes=nodes)
     raw = arm_docs.raw(
         service=svc_doc,
-        nodes=tuple(node_docs),
+        nodes=node_raw,
         endpoint_slices=tuple(slice_docs),
         endpoints_read=slices_note is None,
         version=version if isinstance(version, dict) else None,
@@ -281,6 +296,8 @@ def case_from_raw(
     version = raw.version.get("gitVersion") if isinstance(raw.version, dict) else None
     events = None
     if raw.events is not None:
+        from akslbctl.analysis.events import newest_first
+
         events = tuple(newest_first(_each(normalize.event, raw.events, "Event", own)))
     vm_states = tuple(_each(normalize.vm_state, raw.instance_views, "InstanceView", own))
     pods, policies = _workload_objects(raw, own)
@@ -382,8 +399,21 @@ def _version(kube) -> dict[str, Any]:
         return {}
 
 
+def _import_analysis() -> None:
+    """Load the analysis and the prober (~0.2 s of imports) while the answers travel, not after."""
+    import akslbctl.pipeline  # noqa: F401
+    import akslbctl.probing.http  # noqa: F401
+    import akslbctl.probing.runner  # noqa: F401
+
+
 def _import_arm() -> None:
-    import azure.mgmt.network  # noqa: F401
+    """Load what the ARM reads need (azure-core's pipeline, azure-mgmt-core) while Kubernetes answers."""
+    import azure.core.rest  # noqa: F401
+    import azure.mgmt.core  # noqa: F401
+
+    from akslbctl.sources.arm import _policies
+
+    _policies()
 
 
 @dataclass
@@ -426,6 +456,7 @@ def _collect_arm(
     """LBs and PIPs of the resource group, the PIPs and NICs that the Services' objects name, the
     network path of their pool members (NSGs, subnets, VNets, Private Link Services), and for nodes the
     pools lack (or NotReady members) their scale set's NICs and their instance views (contract §5.2)."""
+    from akslbctl.analysis.match import vm_path
     from akslbctl.sources.arm import ArmSource, resolve_endpoint
 
     arm = ArmSource(
@@ -526,6 +557,8 @@ def _nodes_to_ask(
 ) -> tuple[list[str], set[tuple[str, str]]]:
     """VMs whose instance view explains a pool gap or a NotReady member, and the scale sets of missing
     nodes whose NICs are not being read yet (a NIC already in another LB's pool shows there)."""
+    from akslbctl.analysis.match import vm_path
+
     views: list[str] = []
     extra: set[tuple[str, str]] = set()
     for n in sorted(nodes, key=lambda n: n.name):
@@ -660,6 +693,8 @@ def _unique_by_name(nodes) -> tuple:
 
 def azure_scope(nodes, arm_opts: ArmOptions) -> tuple[str, str]:
     """Subscription and node resource group: the flags, else AZURE_SUBSCRIPTION_ID, else a providerID."""
+    from akslbctl.analysis.match import node_resource_group
+
     sub_from_nodes, rg_from_nodes = node_resource_group(nodes)
     subscription = arm_opts.subscription or os.environ.get("AZURE_SUBSCRIPTION_ID") or sub_from_nodes
     resource_group = arm_opts.resource_group or rg_from_nodes

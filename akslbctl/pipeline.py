@@ -6,7 +6,7 @@ the prober.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from akslbctl.analysis.app import app_targets
@@ -18,17 +18,10 @@ from akslbctl.azurehealth import start as start_azure_fetch
 from akslbctl.model.case import Case
 from akslbctl.model.probe import ProbeResult, ProbeTarget
 from akslbctl.model.report import Diagnosis, LoadBalancerDiff
+from akslbctl.options import ProbeOptions
 
 AZURE_SOURCE = "168.63.129.16"
 AZURE_RESERVE = 0.5  # seconds of the deadline kept for the diagnosis and its output after Azure's view
-
-
-@dataclass(frozen=True)
-class ProbeOptions:
-    enabled: bool = True
-    timeout: float = 5.0
-    concurrency: int = 512
-    deadline: Any = None  # akslbctl.deadline.Deadline: the round ends (DeadlineExceeded) when it passes
 
 
 def vantage_text(targets: list[ProbeTarget], source: str | None = None) -> str | None:

@@ -43,7 +43,7 @@ class WatchOptions:
     count: int | None = None
     interval: float | None = None
     timeout: float = 5.0
-    concurrency: int = 512
+    concurrency: int | None = None  # None: as many at once as the descriptor limit allows
     forever: bool = False  # --watch: rounds until interrupted
     azure: AzureOptions | None = None
     azure_refresh: float = 30.0

@@ -14,7 +14,7 @@ def start_lab(
 ) -> tuple[subprocess.Popen, dict[str, str]]:
     """Start a lab; returns the process and ``os.environ`` plus the lab's variables."""
     cmd = [*(program or [sys.executable, "-m", "akslbctl"]), "lab", "up", scenario]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=cwd)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=cwd)
     env = dict(os.environ)
     assert proc.stdout is not None
     for line in proc.stdout:

@@ -88,12 +88,10 @@ def explain(
     debug: Debug = False,
 ) -> int:
     """Which nodes the Azure LB treats as up for a Service, and why."""
-    from akslbctl.azurehealth import AzureOptions
     from akslbctl.cli.pictures import check_picture_options, show_pictures
     from akslbctl.cli.progress import progress
     from akslbctl.deadline import Deadline
-    from akslbctl.pipeline import ProbeOptions
-    from akslbctl.pipeline import explain as run_explain
+    from akslbctl.options import AzureOptions, ProbeOptions
 
     budget = Deadline.start(deadline)
     setup_logging(debug)
@@ -124,6 +122,8 @@ def explain(
     with progress(term(), "collecting evidence…", enabled=not debug) as status:
         case = load_case(resource, conn, command="explain", filename=filename, deadline=budget)
         status.update(f"probing the nodes of {case.service.ref}…")
+        from akslbctl.pipeline import explain as run_explain  # loaded while the evidence was read
+
         _, diagnosis = run_explain(
             case, probe_opts, provider_version=provider_version, azure=azure_opts, deadline=budget
         )

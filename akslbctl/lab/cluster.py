@@ -400,6 +400,7 @@ class AksBuilder:
         disable_outbound_snat: bool = True,
         seed: str | int | None = None,
         data_plane: str = "kube-proxy",
+        aks_nodes: bool = False,
     ) -> None:
         if pool_type not in ("nodeIPConfiguration", "nodeIP"):
             raise ValueError(f"pool_type must be nodeIPConfiguration or nodeIP, not {pool_type!r}")
@@ -434,6 +435,9 @@ class AksBuilder:
         self.vnet_resource_group: str | None = None  # None: the node resource group (AKS-managed VNet)
         self.subnet_name = SUBNET_NAME
         self.data_plane = data_plane
+        # Node objects in full, as AKS writes them (~4 KB: images, node-problem-detector conditions,
+        # capacity, nodeInfo, annotations): what a benchmark must decode. Off: the few fields akslbctl reads.
+        self.aks_nodes = aks_nodes
         self._nodes = [self._node_draft(i) for i in range(nodes)]
         self._services: list[_ServiceDraft] = []
         self._namespaces: dict[str, dict[str, str]] = {
@@ -1747,7 +1751,7 @@ class _Build:
             ready = {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown"}
             ready["message"] = "Kubelet stopped posting node status."
         ready.update(lastHeartbeatTime=CREATED, lastTransitionTime=CREATED)
-        return {
+        doc = {
             "kind": "Node",
             "apiVersion": "v1",
             "metadata": self.meta(d.name, **extra),
@@ -1769,6 +1773,9 @@ class _Build:
                 },
             },
         }
+        if b.aks_nodes:
+            _aks_node_details(doc, d, b)
+        return doc
 
     def pod_cidr(self, index: int) -> str:
         return f"{_ip4(0x0AF40000 + index * 256)}/24"  # 10.244.0.0/24, 10.244.1.0/24, …
@@ -2705,6 +2712,94 @@ class _Build:
                     else:
                         beh = cache[key] = _proxy_health(eligible, d.proxy_healthy, minor, self.dual_stack)
                 self.listeners[(addr, port)] = beh
+
+
+_AKS_IMAGES = (
+    ("mcr.microsoft.com/oss/kubernetes/kube-proxy", "v1.29.4-hotfix.20240530", 78_339_456),
+    ("mcr.microsoft.com/oss/kubernetes-csi/azuredisk-csi", "v1.29.6", 79_184_672),
+    ("mcr.microsoft.com/oss/kubernetes/pause", "3.6", 301_056),
+)
+# node-problem-detector's conditions on AKS nodes, then the kubelet's own (all healthy).
+_AKS_CONDITIONS = (
+    ("KernelDeadlock", "KernelHasNoDeadlock", "kernel has no deadlock"),
+    ("KubeletProblem", "KubeletIsUp", "kubelet service is up"),
+    ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+    ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+    ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+)
+
+
+def _aks_node_details(doc: Doc, d: _NodeDraft, b: AksBuilder) -> None:
+    """What else AKS writes on a Node (labels, annotations, conditions, capacity, images, nodeInfo).
+
+    Identifiers derive from the node's name, never from the builder's random source, so turning the
+    details on changes no other object of the lab.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(d.name.encode()).hexdigest()
+    meta, status = doc["metadata"], doc["status"]
+    labels = {
+        "kubernetes.azure.com/azure-cni-overlay": "true",
+        "kubernetes.azure.com/kubelet-identity-client-id": _guid(digest[:32]),
+        "kubernetes.azure.com/network-name": b.vnet,
+        "kubernetes.azure.com/network-resourcegroup": b.node_rg,
+        "kubernetes.azure.com/network-subnet": b.subnet_name,
+        "kubernetes.azure.com/node-image-version": "AKSUbuntu-2204gen2containerd-202406.07.0",
+        "kubernetes.azure.com/nodenetwork-vnetguid": _guid(digest[32:]),
+        "kubernetes.azure.com/nodepool-type": "VirtualMachineScaleSets",
+        "kubernetes.azure.com/os-sku": "Ubuntu",
+        "kubernetes.azure.com/podnetwork-type": "overlay",
+        "kubernetes.azure.com/storageprofile": "managed",
+        "kubernetes.azure.com/storagetier": "Premium_LRS",
+        "topology.disk.csi.azure.com/zone": "",
+    }
+    meta["labels"] = {**labels, **meta["labels"]}
+    meta["annotations"] = {
+        "csi.volume.kubernetes.io/nodeid": (
+            f'{{"disk.csi.azure.com":"{d.name}","file.csi.azure.com":"{d.name}","blob.csi.azure.com":"{d.name}"}}'
+        ),
+        "node.alpha.kubernetes.io/ttl": "0",
+        "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+    }
+    conditions = [
+        {
+            "type": kind,
+            "status": "False",
+            "lastHeartbeatTime": CREATED,
+            "lastTransitionTime": CREATED,
+            "reason": reason,
+            "message": message,
+        }
+        for kind, reason, message in _AKS_CONDITIONS
+    ]
+    status["conditions"] = conditions + status["conditions"]
+    capacity = {
+        "cpu": "4",
+        "ephemeral-storage": "129886128Ki",
+        "hugepages-1Gi": "0",
+        "hugepages-2Mi": "0",
+        "memory": "16375324Ki",
+        "pods": "110",
+    }
+    status["capacity"] = capacity
+    status["allocatable"] = {**capacity, "cpu": "3860m", "ephemeral-storage": "119703055367", "memory": "12880924Ki"}
+    status["daemonEndpoints"] = {"kubeletEndpoint": {"Port": 10250}}
+    status["images"] = [
+        {"names": [f"{repo}@sha256:{hashlib.sha256(repo.encode()).hexdigest()}", f"{repo}:{tag}"], "sizeBytes": size}
+        for repo, tag, size in _AKS_IMAGES
+    ]
+    status["nodeInfo"] = {
+        "machineID": digest[:32],
+        "systemUUID": _guid(digest[16:48]),
+        "bootID": _guid(digest[8:40]),
+        "kernelVersion": "5.15.0-1064-azure",
+        **status["nodeInfo"],
+    }
+
+
+def _guid(hex32: str) -> str:
+    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:32]}"
 
 
 def _service_health(namespace: str, name: str, local: int, proxy_healthy: bool, minor: int) -> Http:

@@ -370,10 +370,11 @@ class KubeApi(App):
             },
         )
 
+    def _served(self) -> list[Resource]:
+        return [r for r in RESOURCES if r.group != "cilium.io" or self.cluster.cilium_crd]
+
     def _api_groups(self) -> Response:
-        served = {
-            r.group: r.version for r in RESOURCES if r.group and (r.group != "cilium.io" or self.cluster.cilium_crd)
-        }
+        served = {r.group: r.version for r in self._served() if r.group}
         groups = sorted(served)
         return json_response(
             200,

@@ -270,7 +270,7 @@ def _large(value: str | None) -> LabCluster:
         raise ValueError(f"large:N needs a node count, not {value!r}") from None
     if not 1 <= n <= 60_000:
         raise ValueError("large:N takes 1 to 60000 nodes")
-    b = _builder("large", nodes=n)
+    b = _builder("large", nodes=n, aks_nodes=True)
     b.add_service("web", ports=[{"port": 80, "nodePort": 30396}], endpoints_on=[0, 1] if n > 1 else [0])
     return b.build(name=f"large-{n}")
 
@@ -354,7 +354,7 @@ def _large_local(value: str | None) -> LabCluster:
         raise ValueError(f"large-local:N needs a node count, not {value!r}") from None
     if not 1 <= n <= 20_000:
         raise ValueError("large-local:N takes 1 to 20000 nodes")
-    b = _builder("large-local", nodes=n)
+    b = _builder("large-local", nodes=n, aks_nodes=True)
     b.add_service(
         "web",
         ports=[{"port": 80, "nodePort": 30397}],

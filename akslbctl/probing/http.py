@@ -259,6 +259,7 @@ class _CappedBody(httpx.AsyncByteStream):
         self._framing = framing
         self._cap = cap
         self._timeout = read_timeout
+        self.client_cert_requested = False  # the TLS server asked for a client certificate
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
@@ -352,11 +353,43 @@ class NodeTransport(httpx.AsyncBaseTransport):
         if scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"cannot probe {scheme!r} URLs", request=request)
         tls = scheme == "https"
-        host = url.host
-        port = url.port or (443 if tls else 80)
         timeouts = request.extensions.get("timeout") or {}
-        connect_timeout = timeouts.get("connect")
-        read_timeout = timeouts.get("read")
+        status, reason, headers, body = await self.exchange(
+            tls,
+            url.host,
+            url.port or (443 if tls else 80),
+            lambda: _serialize(request),
+            timeouts.get("connect"),
+            timeouts.get("read"),
+            request,
+        )
+        return httpx.Response(
+            status,
+            headers=headers,
+            stream=body,
+            extensions={
+                "http_version": b"HTTP/1.1",
+                "reason_phrase": reason,
+                CLIENT_CERT_EXTENSION: body.client_cert_requested,
+            },
+        )
+
+    async def exchange(
+        self,
+        tls: bool,
+        host: str,
+        port: int,
+        message,
+        connect_timeout: float | None,
+        read_timeout: float | None,
+        request: httpx.Request | None = None,
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]], _CappedBody]:
+        """Connect, send the request bytes ``await message()`` gives, read the status line and headers.
+
+        The body stays on the wire, to be read through the returned stream (which closes the
+        connection). ``probe_http`` calls this directly with bytes it wrote itself: an
+        ``httpx.Request`` and ``httpx.Response`` per node cost more CPU than the rest of a probe.
+        """
         loop = asyncio.get_running_loop()
 
         try:
@@ -394,7 +427,7 @@ class NodeTransport(httpx.AsyncBaseTransport):
             raise
 
         try:
-            conn.transport.write(await _serialize(request))
+            conn.transport.write(await message())
             status, reason, headers = await _read_head(conn, self._header_cap, read_timeout)
         except httpx.TimeoutException:
             conn.close()
@@ -412,16 +445,8 @@ class NodeTransport(httpx.AsyncBaseTransport):
             raise
         body = _CappedBody(conn, _framing(status, headers), self._body_cap, read_timeout)
         ssl_object = conn.transport.get_extra_info("ssl_object") if tls else None
-        return httpx.Response(
-            status,
-            headers=headers,
-            stream=body,
-            extensions={
-                "http_version": b"HTTP/1.1",
-                "reason_phrase": reason,
-                CLIENT_CERT_EXTENSION: ssl_object is not None and client_cert_requested(ssl_object),
-            },
-        )
+        body.client_cert_requested = ssl_object is not None and client_cert_requested(ssl_object)
+        return status, reason, headers, body
 
 
 async def _serialize(request: httpx.Request) -> bytes:
@@ -467,6 +492,43 @@ def _tls_failure(exc: BaseException, request: httpx.Request, cert_requested: boo
 
 # --------------------------------------------------------------------------------------------------
 # The probe
+
+
+# A request path the raw probe may write as it stands: what httpx would send unchanged.
+_PLAIN_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$")
+
+
+def _raw_request(target: ProbeTarget) -> bytes | None:
+    """The bytes httpx would send for the probe's GET (same request line, headers and order), or None
+    when the path needs httpx's own URL handling (encoding, or refusing it)."""
+    path = target.path or "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    if not _PLAIN_PATH.match(path) or "%" in path and not _PERCENT.fullmatch(path):
+        return None
+    tls = target.protocol.lower() == "https"
+    host = f"[{target.address}]" if ":" in target.address else target.address
+    if target.port != (443 if tls else 80):
+        host = f"{host}:{target.port}"
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in PROBE_HEADERS), "Connection: close"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+
+
+_PERCENT = re.compile(r"(?:[^%]|%[0-9A-Fa-f]{2})*")
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    """A header's value as httpx gives it: repeated fields joined by ", ", decoded as httpx decodes."""
+    values = [v for k, v in headers if k.lower() == name]
+    if not values:
+        return None
+    raw = b", ".join(values)
+    for encoding in ("ascii", "utf-8"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("iso-8859-1")
 
 
 def _probe_url(target: ProbeTarget) -> str:
@@ -559,6 +621,27 @@ def body_excerpt(body: bytes) -> str | None:
     return text[:EXCERPT_CHARS] or None
 
 
+def _ready(message: bytes):
+    async def give() -> bytes:
+        return message
+
+    return give
+
+
+async def _read_stream(stream: httpx.AsyncByteStream, cap: int, into: bytearray) -> None:
+    """As :func:`_read_capped`, from the transport's body stream itself."""
+    if cap <= 0:
+        return
+    chunks = stream.__aiter__()
+    try:
+        async for chunk in chunks:
+            into += chunk[: cap - len(into)]
+            if len(into) >= cap:
+                break
+    finally:
+        await chunks.aclose()
+
+
 async def _read_capped(response: httpx.Response, cap: int, into: bytearray) -> None:
     """Append at most ``cap`` body bytes to ``into`` (kept there if the deadline cuts the read short)."""
     if cap <= 0:
@@ -590,24 +673,37 @@ async def probe_http(
     verdict the status gave. Never raises for a network failure.
     """
     started = time.perf_counter()
-    response: httpx.Response | None = None
+    response: httpx.Response | httpx.AsyncByteStream | None = None
     status: int | None = None
     server: str | None = None
     latency = 0.0
     raw = bytearray()
+    cert_demanded = False  # the TLS server asked for a client certificate (mutual TLS)
+    message = _raw_request(target) if isinstance(transport, NodeTransport) else None
     try:
         # One deadline for the whole probe. Once the status line and headers are in, the verdict is
         # known: a deadline or an error while reading the body only costs the body's details.
         async with deadline(timeout):
-            # Straight to the transport: one request, no redirects, no cookies, no proxies.
-            request = httpx.Request("GET", _probe_url(target), headers=PROBE_HEADERS)
-            response = await transport.handle_async_request(request)
-            response.request = request
-            status = response.status_code
-            server = response.headers.get("server")
-            latency = round((time.perf_counter() - started) * 1000.0, 3)
-            with contextlib.suppress(httpx.HTTPError):
-                await _read_capped(response, body_cap, raw)
+            if message is not None:  # the request's bytes written here, the head parsed by the transport
+                tls = target.protocol.lower() == "https"
+                status, _, headers, response = await transport.exchange(
+                    tls, target.address, target.port, _ready(message), None, None
+                )
+                server = _header(headers, b"server")
+                cert_demanded = response.client_cert_requested
+                latency = round((time.perf_counter() - started) * 1000.0, 3)
+                with contextlib.suppress(httpx.HTTPError):
+                    await _read_stream(response, body_cap, raw)
+            else:  # straight to the transport: one request, no redirects, no cookies, no proxies
+                request = httpx.Request("GET", _probe_url(target), headers=PROBE_HEADERS)
+                response = await transport.handle_async_request(request)
+                response.request = request
+                status = response.status_code
+                server = response.headers.get("server")
+                cert_demanded = bool(response.extensions.get(CLIENT_CERT_EXTENSION))
+                latency = round((time.perf_counter() - started) * 1000.0, 3)
+                with contextlib.suppress(httpx.HTTPError):
+                    await _read_capped(response, body_cap, raw)
     except TimeoutError:
         if status is None:
             return _failed(target, TIMEOUT, f"no complete answer within {timeout:g} s", started)
@@ -622,7 +718,7 @@ async def probe_http(
     body = bytes(raw)
     local, healthy, eligible = parse_health_body(body)
     up = status == 200
-    if not up and response is not None and response.extensions.get(CLIENT_CERT_EXTENSION):
+    if not up and cert_demanded:
         # Mutual TLS that refuses in HTTP (nginx ssl_verify_client: 400 "No required SSL certificate was
         # sent"): the demand for a client certificate is the cause, as when it refuses in TLS.
         return ProbeResult(

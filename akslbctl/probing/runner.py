@@ -13,13 +13,14 @@ from akslbctl.model.probe import BAD_RESPONSE, ProbeResult, ProbeTarget, target_
 from akslbctl.probing._common import now_rfc3339
 
 DEFAULT_TIMEOUT = 5.0
-DEFAULT_CONCURRENCY = 512
+DEFAULT_CONCURRENCY: int | None = None  # every target at once, as far as the descriptor limit allows
 DEFAULT_BODY_CAP = 4096
 _SPARE_FDS = 256  # descriptors kept for everything else the process has open
+MAX_CONCURRENCY = 65_536  # sockets in flight at most, whatever the hard limit says
 
 
 def raise_nofile_limit(wanted: int) -> int:
-    """Raise the soft RLIMIT_NOFILE to ``wanted`` (at most the hard limit); return the soft limit.
+    """Raise the soft RLIMIT_NOFILE to the hard limit when it is below ``wanted``; return the soft limit.
 
     Linux distributions often start shells with a soft limit of 1,024, which a round of a few
     thousand concurrent probes (or a lab with thousands of listeners) would exhaust.
@@ -30,7 +31,7 @@ def raise_nofile_limit(wanted: int) -> int:
         return wanted
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < wanted:
-        new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        new = wanted if hard == resource.RLIM_INFINITY else hard  # all the hard limit allows
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
             soft = new
@@ -43,10 +44,15 @@ async def run_probes(
     targets: Iterable[ProbeTarget],
     *,
     timeout: float = DEFAULT_TIMEOUT,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = DEFAULT_CONCURRENCY,
     body_cap: int = DEFAULT_BODY_CAP,
 ) -> dict[ProbeTarget, ProbeResult]:
     """Probe every distinct target once, at most ``concurrency`` at a time; results in target order.
+
+    ``concurrency`` None (the default): as many at once as the file-descriptor limit allows — the soft
+    ``RLIMIT_NOFILE`` is raised to the hard limit first — so that when every node hangs (the big
+    outage) a round costs about one ``timeout``, whatever the node count; a fixed bound would make it
+    cost ``nodes / bound × timeout`` and run into the command's deadline with no diagnosis.
 
     Concurrency is bounded by a fixed set of ``concurrency`` workers that take the next target as they
     finish one (a task per target behind a semaphore cost ~25% more CPU on a round of 5,000 Tcp
@@ -61,7 +67,8 @@ async def run_probes(
     unique = [t for t in dict.fromkeys(targets) if target_problem(t) is None]
     if not unique:
         return {}
-    concurrency = max(1, min(concurrency, len(unique)))
+    wanted = len(unique) if concurrency is None else concurrency
+    concurrency = max(1, min(wanted, len(unique), MAX_CONCURRENCY))
     limit = raise_nofile_limit(concurrency + _SPARE_FDS)
     concurrency = max(1, min(concurrency, limit - _SPARE_FDS))
 
@@ -107,7 +114,7 @@ def probe_all(
     targets: Iterable[ProbeTarget],
     *,
     timeout: float = DEFAULT_TIMEOUT,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = DEFAULT_CONCURRENCY,
     body_cap: int = DEFAULT_BODY_CAP,
     round_timeout: float | None = None,
 ) -> dict[ProbeTarget, ProbeResult]:

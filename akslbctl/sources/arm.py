@@ -1,5 +1,13 @@
 """ARM source: load balancers, public IPs, NICs, the network path (NSGs, subnets, VNets, Private Link
-Services) and rule health through azure-mgmt-network.
+Services) and rule health, over the Azure SDK's ARM pipeline (azure-mgmt-core, what azure-mgmt-network
+is built on) as raw JSON.
+
+Raw, because the SDK's part costs more than it gives here: importing azure-mgmt-network and building
+its client take ~0.6 s (its ~900 operation groups and models), and its model deserialisation of a
+5,000-member load balancer another second — for documents that the normaliser reads as plain JSON
+anyway. The requests are the ones azure-mgmt-network sends (same paths, same api-version, the same
+long-running-operation poller for rule health); every answer body is read by one function,
+:func:`_document`.
 
 Credentials: ``AKSLBCTL_ARM_TOKEN`` when set (a bearer token pasted from ``az account
 get-access-token``), else ``DefaultAzureCredential`` (az login, managed/workload identity, …).
@@ -12,12 +20,14 @@ rule-health POST, which changes nothing.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
 import os
 import re
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +43,8 @@ MAX_RETRY_AFTER = 10.0  # seconds we are willing to wait when ARM throttles
 
 
 COMPUTE_API_VERSION = "2024-07-01"
+NETWORK_API_VERSION = "2026-03-01"  # what azure-mgmt-network 33 sends for every Microsoft.Network call
+VMSS_NIC_API_VERSION = "2018-10-01"  # the scale-set NIC lists are served under this version only
 
 
 @dataclass(frozen=True)
@@ -100,14 +112,14 @@ class ArmSource:
     def load_balancers(self, resource_group: str) -> list[dict[str, Any]]:
         return self._call(
             f"list load balancers in resource group {resource_group}",
-            lambda: _all_items(self._client.load_balancers.list(resource_group), "load balancers"),
+            lambda: self._list(self._network(resource_group, "loadBalancers"), "load balancers"),
             resource_group=resource_group,
         )
 
     def public_ips(self, resource_group: str) -> list[dict[str, Any]]:
         return self._call(
             f"list public IPs in resource group {resource_group}",
-            lambda: _all_items(self._client.public_ip_addresses.list(resource_group), "public IPs"),
+            lambda: self._list(self._network(resource_group, "publicIPAddresses"), "public IPs"),
             resource_group=resource_group,
         )
 
@@ -117,7 +129,7 @@ class ArmSource:
             return None
         return self._call(
             f"read public IP {name}",
-            lambda: _as_dict(self._client.public_ip_addresses.get(rg, name)),
+            lambda: self._get(self._network(rg, "publicIPAddresses", name)),
             missing_ok=True,
             resource_group=rg,
         )
@@ -128,7 +140,7 @@ class ArmSource:
             return None
         return self._call(
             f"read network interface {name}",
-            lambda: _as_dict(self._client.network_interfaces.get(rg, name)),
+            lambda: self._get(self._network(rg, "networkInterfaces", name)),
             missing_ok=True,
             resource_group=rg,
         )
@@ -142,12 +154,13 @@ class ArmSource:
 
         Raises :class:`Forbidden` on a 403, :class:`EvidenceError` when the scale set is not there.
         """
+        path = (
+            f"{self._group(resource_group)}/providers/Microsoft.Compute/virtualMachineScaleSets/"
+            f"{_seg(vmss)}/networkInterfaces"
+        )
         return self._call(
             f"list network interfaces of scale set {vmss}",
-            lambda: _all_items(
-                self._client.network_interfaces.list_virtual_machine_scale_set_network_interfaces(resource_group, vmss),
-                f"network interfaces of scale set {vmss}",
-            ),
+            lambda: self._list(path, f"network interfaces of scale set {vmss}", api_version=VMSS_NIC_API_VERSION),
             resource_group=resource_group,
         )
 
@@ -161,7 +174,7 @@ class ArmSource:
             return None
         return self._call(
             f"read virtual network {name}",
-            lambda: _as_dict(self._client.virtual_networks.get(rg, name)),
+            lambda: self._get(self._network(rg, "virtualNetworks", name)),
             missing_ok=True,
             resource_group=rg,
         )
@@ -176,7 +189,7 @@ class ArmSource:
             return None
         return self._call(
             f"read subnet {vnet}/{name}",
-            lambda: _as_dict(self._client.subnets.get(rg, vnet, name)),
+            lambda: self._get(self._network(rg, "virtualNetworks", vnet, "subnets", name)),
             missing_ok=True,
             resource_group=rg,
         )
@@ -191,7 +204,7 @@ class ArmSource:
             return None
         return self._call(
             f"read network security group {name}",
-            lambda: _as_dict(self._client.network_security_groups.get(rg, name)),
+            lambda: self._get(self._network(rg, "networkSecurityGroups", name)),
             missing_ok=True,
             resource_group=rg,
         )
@@ -207,19 +220,7 @@ class ArmSource:
             return None
 
         def get() -> dict[str, Any] | None:
-            from azure.core.exceptions import HttpResponseError, map_error
-            from azure.core.rest import HttpRequest
-
-            request = HttpRequest("GET", f"{path}/instanceView", params={"api-version": COMPUTE_API_VERSION})
-            response = self._client.send_request(request)
-            if response.status_code == 404:
-                return None
-            if response.status_code >= 400:
-                map_error(response.status_code, response, {})
-                raise HttpResponseError(response=response)
-            doc = response.json()
-            if not isinstance(doc, dict):
-                raise TypeError("instance view")
+            doc = self._get(f"{path}/instanceView", api_version=COMPUTE_API_VERSION)
             statuses = doc.get("statuses")
             return {"id": vm_id, "statuses": statuses if isinstance(statuses, list) else []}
 
@@ -229,7 +230,7 @@ class ArmSource:
         """Every Private Link Service of a resource group. Raises :class:`Forbidden` on a 403."""
         return self._call(
             f"list private link services in resource group {resource_group}",
-            lambda: _all_items(self._client.private_link_services.list(resource_group), "private link services"),
+            lambda: self._list(self._network(resource_group, "privateLinkServices"), "private link services"),
             resource_group=resource_group,
         )
 
@@ -240,15 +241,14 @@ class ArmSource:
         """
         from azure.core.exceptions import AzureError, HttpResponseError
 
-        ops = getattr(self._client, "load_balancer_load_balancing_rules", None)
-        if ops is None or not hasattr(ops, "begin_health"):
-            raise RuleHealthUnavailable("this azure-mgmt-network has no rule-health operation (needs ≥ 28.1)")
         try:
-            poller = ops.begin_health(resource_group, lb, rule, polling_interval=1)
+            poller = self._begin_health(resource_group, lb, rule)
             result = poller.result(timeout=wait)
             if not poller.done() or result is None:
                 raise RuleHealthUnavailable(f"ARM did not finish the rule-health operation within {wait:.0f} s")
-            return _as_dict(result)
+            if not isinstance(result, dict):
+                raise RuleHealthUnavailable("rule-health operation failed (its result is not a JSON object)")
+            return result
         except RuleHealthUnavailable:
             raise
         except HttpResponseError as exc:
@@ -273,6 +273,92 @@ class ArmSource:
 
     def close(self) -> None:
         self._client.close()
+
+    # -- transport: the requests azure-mgmt-network would send, answers as raw JSON ----------------
+
+    def _group(self, resource_group: str) -> str:
+        return f"/subscriptions/{_seg(self.subscription)}/resourceGroups/{_seg(resource_group)}"
+
+    def _network(self, resource_group: str, kind: str, *names: str) -> str:
+        """``…/providers/Microsoft.Network/KIND[/NAME[/SUBKIND/NAME…]]`` (names quoted as the SDK does)."""
+        rest = "".join(f"/{_seg(n)}" if i % 2 == 0 else f"/{n}" for i, n in enumerate(names))
+        return f"{self._group(resource_group)}/providers/Microsoft.Network/{kind}{rest}"
+
+    def _send(self, method: str, url: str, api_version: str) -> Any:
+        """One request through the pipeline (guard, retries, token), as the SDK's operations send it;
+        the pipeline response, its body not read yet (:func:`_document` reads it).
+
+        ``url`` is a path below the endpoint or, for a ``nextLink``, a full URL: its api-version is
+        set as the SDK sets it on a next page (the request guard judges the origin either way).
+        """
+        from urllib.parse import parse_qsl, urlencode
+
+        from azure.core.rest import HttpRequest
+
+        parts = urlsplit(url)
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != "api-version"]
+        query.append(("api-version", api_version))
+        target = parts._replace(query=urlencode(query)).geturl()
+        if not parts.scheme:
+            target = self.endpoint + target
+        return self._client._pipeline.run(HttpRequest(method, target), stream=True)
+
+    def _get(self, url: str, *, api_version: str = NETWORK_API_VERSION) -> dict[str, Any]:
+        response = self._send("GET", url, api_version).http_response
+        _raise_for_status(response, (200,))
+        doc = _document(response)
+        if not isinstance(doc, dict):
+            raise TypeError("the answer is not a JSON object")
+        return doc
+
+    def _list(self, url: str, what: str, *, api_version: str = NETWORK_API_VERSION) -> list[dict[str, Any]]:
+        """Every item of a paged ARM list; an endless list is a malformed answer.
+
+        ARM hands out a ``nextLink`` while there is more: a server that links a page to itself (or to
+        an earlier page) is a malformed answer, and one that keeps handing out new links is cut at the
+        list bounds of :mod:`akslbctl.sources.bounded` (pages, items, bytes).
+        """
+        from akslbctl.sources import bounded
+
+        seen: set[str] = set()
+        items: list[dict[str, Any]] = []
+        budget = bounded.ListBudget(f"ARM's list of {what}")  # one that keeps handing out new links is cut
+        before = bounded.tally()
+        while True:
+            doc = self._get(url, api_version=api_version)
+            value = doc.get("value", [])
+            if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+                raise TypeError(f"the list of {what} is not a list of objects")
+            now = bounded.tally()
+            budget.page(len(value), now - before)
+            before = now
+            items.extend(value)
+            link = doc.get("nextLink")
+            if not link:
+                return items
+            if not isinstance(link, str):
+                raise TypeError("nextLink is not a string")
+            if link in seen:
+                raise MalformedAnswer(f"ARM's list of {what} never ends (its pages link back to one already read)")
+            seen.add(link)
+            url = link
+
+    def _begin_health(self, resource_group: str, lb: str, rule: str) -> Any:
+        """The rule-health POST and its poller, as azure-mgmt-network's ``begin_health`` builds them
+        (same request, same ARM polling of ``Location`` / ``Azure-AsyncOperation``), the final result
+        as raw JSON."""
+        from azure.core.polling import LROPoller
+        from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+        path = self._network(resource_group, "loadBalancers", lb, "loadBalancingRules", rule) + "/health"
+        initial = self._send("POST", path, NETWORK_API_VERSION)
+        _raise_for_status(initial.http_response, (200, 202))
+        initial.http_response.read()  # the poller reads the headers and, for a 200, this body
+
+        def final(pipeline_response) -> Any:
+            return _document(pipeline_response.http_response)
+
+        return LROPoller(self._client, initial, final, ARMPolling(1, path_format_arguments={"endpoint": self.endpoint}))
 
     # -- error mapping ------------------------------------------------------------------------
 
@@ -369,12 +455,13 @@ class RuleHealthUnavailable(Exception):
 
 def _client(subscription: str, endpoint: str, token: str | None, timeout: float, deadline: Any = None):
     from azure.core.pipeline import policies
-    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.core import ARMPipelineClient
 
     scope = _scope(endpoint)
     credential = _StaticToken(token) if token else _default_credential()
     allow_http = urlsplit(endpoint).scheme == "http"  # validated loopback-only by resolve_endpoint
-    guard = _RequestGuard(endpoint)
+    p = _policies()
+    guard = p.RequestGuard(endpoint)
     pipeline = [
         policies.RequestIdPolicy(),
         policies.HeadersPolicy(),
@@ -384,19 +471,17 @@ def _client(subscription: str, endpoint: str, token: str | None, timeout: float,
         # No redirect is followed, for any method: a 307/308 would turn the rule-health POST into a
         # POST anywhere (contract §2); a 3xx reaches the caller as an answer that says so.
         policies.RedirectPolicy(permit_redirects=False),
-        _BoundedRetryPolicy(retry_total=2, retry_backoff_factor=0.5, timeout=max(timeout * 2, 30), deadline=deadline),
-        _AllowLoopbackHttp(endpoint) if allow_http else None,
+        p.BoundedRetryPolicy(retry_total=2, retry_backoff_factor=0.5, timeout=max(timeout * 2, 30), deadline=deadline),
+        p.AllowLoopbackHttp(endpoint) if allow_http else None,
         guard,  # before the bearer policy too: a foreign URL is refused before a token is attached
         _challenge_policy(credential, scope),
-        _DebugLogPolicy(),
+        p.DebugLogPolicy(),
         policies.SensitiveHeaderCleanupPolicy(),
         guard,  # last: nothing reaches the transport that it has not checked
     ]
-    return NetworkManagementClient(
-        credential,
-        subscription,
+    # The policies alone make the pipeline: no resource-provider auto-registration (it would POST).
+    return ARMPipelineClient(
         base_url=endpoint,
-        credential_scopes=[scope],
         policies=[p for p in pipeline if p is not None],
         transport=bounded_transport(deadline),
         connection_timeout=min(timeout, 10.0),
@@ -488,24 +573,6 @@ class _StaticToken:
         return AccessTokenInfo(self._token, int(time.time()) + 3600)
 
 
-def _policy_base():
-    from azure.core.pipeline.policies import SansIOHTTPPolicy
-
-    return SansIOHTTPPolicy
-
-
-class _AllowLoopbackHttp(_policy_base()):
-    """Lets the bearer policy send to the validated http:// loopback endpoint (emulators, the lab) —
-    to that origin only: any other URL keeps the https rule (and :class:`_RequestGuard` refuses it)."""
-
-    def __init__(self, endpoint: str) -> None:
-        self.origin = origin_of(endpoint)
-
-    def on_request(self, request) -> None:
-        if origin_of(request.http_request.url) == self.origin:
-            request.context["enforce_https"] = False
-
-
 def origin_of(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) of a URL, the port made explicit: what a token is bound to."""
     parts = urlsplit(url)
@@ -571,123 +638,139 @@ def check_request(endpoint: str, method: str, url: str) -> None:
         )
 
 
-class _RequestGuard(_policy_base()):
-    """The last policy before the transport: :func:`check_request` on every request, the first one,
-    a ``nextLink`` page, an LRO poll (``Location`` / ``Azure-AsyncOperation``) and any retry alike."""
+@functools.cache
+def _policies() -> types.SimpleNamespace:
+    """akslbctl's pipeline policies. Their azure-core base classes load only when ARM is called: the
+    offline commands (``explain -f``, ``diff -f``) import this module but never the Azure SDK."""
+    from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 
-    def __init__(self, endpoint: str) -> None:
-        self.endpoint = endpoint
+    class _AllowLoopbackHttp(SansIOHTTPPolicy):
+        """Lets the bearer policy send to the validated http:// loopback endpoint (emulators, the lab) —
+        to that origin only: any other URL keeps the https rule (and :class:`_RequestGuard` refuses it)."""
 
-    def on_request(self, request) -> None:
-        http = request.http_request
-        check_request(self.endpoint, http.method, http.url)
+        def __init__(self, endpoint: str) -> None:
+            self.origin = origin_of(endpoint)
 
+        def on_request(self, request) -> None:
+            if origin_of(request.http_request.url) == self.origin:
+                request.context["enforce_https"] = False
 
-class _DebugLogPolicy(_policy_base()):
-    """``--debug``: request lines and statuses, never headers (they carry the token)."""
+    class _RequestGuard(SansIOHTTPPolicy):
+        """The last policy before the transport: :func:`check_request` on every request, the first one,
+        a ``nextLink`` page, an LRO poll (``Location`` / ``Azure-AsyncOperation``) and any retry alike."""
 
-    def on_request(self, request) -> None:
-        request.context["akslbctl_start"] = time.perf_counter()
+        def __init__(self, endpoint: str) -> None:
+            self.endpoint = endpoint
 
-    def on_response(self, request, response) -> None:
-        if log.isEnabledFor(logging.DEBUG):
-            url = request.http_request.url.split("?", 1)[0]
-            took = (time.perf_counter() - request.context.get("akslbctl_start", time.perf_counter())) * 1000
-            log.debug(
-                "%s %s → %s (%.0f ms)", request.http_request.method, url, response.http_response.status_code, took
-            )
+        def on_request(self, request) -> None:
+            http = request.http_request
+            check_request(self.endpoint, http.method, http.url)
 
+    class _DebugLogPolicy(SansIOHTTPPolicy):
+        """``--debug``: request lines and statuses, never headers (they carry the token)."""
 
-def _retry_base():
-    from azure.core.pipeline.policies import RetryPolicy
+        def on_request(self, request) -> None:
+            request.context["akslbctl_start"] = time.perf_counter()
 
-    return RetryPolicy
+        def on_response(self, request, response) -> None:
+            if log.isEnabledFor(logging.DEBUG):
+                url = request.http_request.url.split("?", 1)[0]
+                took = (time.perf_counter() - request.context.get("akslbctl_start", time.perf_counter())) * 1000
+                log.debug(
+                    "%s %s → %s (%.0f ms)", request.http_request.method, url, response.http_response.status_code, took
+                )
 
+    class _BoundedRetryPolicy(RetryPolicy):
+        """Retries transient failures and honours Retry-After, but never waits longer than MAX_RETRY_AFTER,
+        nor past the command's deadline (a retry that could not finish in time is not worth starting)."""
 
-class _BoundedRetryPolicy(_retry_base()):
-    """Retries transient failures and honours Retry-After, but never waits longer than MAX_RETRY_AFTER,
-    nor past the command's deadline (a retry that could not finish in time is not worth starting)."""
+        def __init__(self, *, deadline: Any = None, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.deadline = deadline
 
-    def __init__(self, *, deadline: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.deadline = deadline
+        def is_retry(self, settings, response) -> bool:
+            after = self.get_retry_after(response)
+            if after is not None and after > MAX_RETRY_AFTER:
+                return False
+            if self.deadline is not None and (after or 0.0) >= self.deadline.remaining():
+                return False
+            return super().is_retry(settings, response)
 
-    def get_retry_after(self, response) -> float | None:
-        """Retry-After (delta-seconds or an HTTP-date; ``retry-after-ms`` too), read by akslbctl's one
-        parser: a value that is neither is no wait at all, never an exception out of the pipeline."""
-        from akslbctl.sources.bounded import retry_after_seconds
+        def get_retry_after(self, response) -> float | None:
+            """Retry-After (delta-seconds or an HTTP-date; ``retry-after-ms`` too), read by akslbctl's one
+            parser: a value that is neither is no wait at all, never an exception out of the pipeline."""
+            from akslbctl.sources.bounded import retry_after_seconds
 
-        headers = response.http_response.headers
-        after = retry_after_seconds(headers.get("Retry-After"))
-        if after is not None:
-            return after
-        for name in ("retry-after-ms", "x-ms-retry-after-ms"):
-            ms = retry_after_seconds(headers.get(name))
-            if ms is not None:
-                return ms / 1000.0
-        return None
+            headers = response.http_response.headers
+            after = retry_after_seconds(headers.get("Retry-After"))
+            if after is not None:
+                return after
+            for name in ("retry-after-ms", "x-ms-retry-after-ms"):
+                ms = retry_after_seconds(headers.get(name))
+                if ms is not None:
+                    return ms / 1000.0
+            return None
 
-    def is_retry(self, settings, response) -> bool:
-        after = self.get_retry_after(response)
-        if after is not None and after > MAX_RETRY_AFTER:
+        def is_exhausted(self, settings) -> bool:
+            if self.deadline is not None and self.deadline.expired:
+                return True
+            return super().is_exhausted(settings)
+
+        def _sleep_for_retry(self, response, transport) -> bool:
+            after = self.get_retry_after(response)
+            if after:
+                transport.sleep(min(after, MAX_RETRY_AFTER))
+                return True
             return False
-        if self.deadline is not None and (after or 0.0) >= self.deadline.remaining():
-            return False
-        return super().is_retry(settings, response)
 
-    def is_exhausted(self, settings) -> bool:
-        if self.deadline is not None and self.deadline.expired:
-            return True
-        return super().is_exhausted(settings)
-
-    def _sleep_for_retry(self, response, transport) -> bool:
-        after = self.get_retry_after(response)
-        if after:
-            transport.sleep(min(after, MAX_RETRY_AFTER))
-            return True
-        return False
+    return types.SimpleNamespace(
+        AllowLoopbackHttp=_AllowLoopbackHttp,
+        RequestGuard=_RequestGuard,
+        DebugLogPolicy=_DebugLogPolicy,
+        BoundedRetryPolicy=_BoundedRetryPolicy,
+    )
 
 
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _all_items(pager: Any, what: str) -> list[dict[str, Any]]:
-    """Every item of a paged ARM list, as documents; an endless list is cut with one line.
+def _seg(name: str) -> str:
+    """A path segment quoted as azure-mgmt-network quotes resource names."""
+    from urllib.parse import quote
 
-    The SDK follows ``nextLink`` for as long as ARM hands one out: a server that links a page to
-    itself (or to an earlier page) is a malformed answer, and one that keeps handing out new links is
-    cut at the list bounds of :mod:`akslbctl.sources.bounded` (pages, items, bytes).
-    """
-    from akslbctl.sources import bounded
-
-    pages = pager.by_page()
-    seen: set[str] = set()
-    items: list[dict[str, Any]] = []
-    budget = bounded.ListBudget(f"ARM's list of {what}")
-    before = bounded.tally()
-    for page in pages:
-        got = [_as_dict(item) for item in page]
-        now = bounded.tally()
-        budget.page(len(got), now - before)
-        before = now
-        items.extend(got)
-        link = getattr(pages, "continuation_token", None)
-        if link is None:
-            continue
-        if link in seen:
-            raise MalformedAnswer(f"ARM's list of {what} never ends (its pages link back to one already read)")
-        seen.add(link)
-    return items
+    return quote(str(name), safe="")
 
 
-def _as_dict(model: Any) -> dict[str, Any]:
-    """The REST-shaped document of an SDK model (≥ 31) or its snake_case dict (≤ 30)."""
-    if isinstance(model, dict):
-        return model
-    as_dict = getattr(model, "as_dict", None)
-    if as_dict is None:
-        raise TypeError(type(model).__name__)
-    return as_dict()
+def _document(response: Any) -> Any:
+    """The JSON document of an ARM answer: the one place an answer's body is read and decoded."""
+    body = response.read()
+    return json.loads(body)
+
+
+def _raise_for_status(response: Any, ok: tuple[int, ...]) -> None:
+    """The SDK's error mapping of an answer that is not a success: 401, 404, 409, 304 to their
+    azure-core errors, anything else to HttpResponseError with ARM's error code parsed."""
+    if response.status_code in ok:
+        return
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceExistsError,
+        ResourceNotFoundError,
+        ResourceNotModifiedError,
+        map_error,
+    )
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+
+    response.read()  # the error body, for its code; and the connection goes back to the pool
+    errors = {
+        401: ClientAuthenticationError,
+        404: ResourceNotFoundError,
+        409: ResourceExistsError,
+        304: ResourceNotModifiedError,
+    }
+    map_error(status_code=response.status_code, response=response, error_map=errors)
+    raise HttpResponseError(response=response, error_format=ARMErrorFormat)
 
 
 def _rg_and_name(resource_id: str, *kinds: str) -> tuple[str | None, ...]:

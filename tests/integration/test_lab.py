@@ -128,6 +128,20 @@ def local_lab():
 # Kubernetes API through the kubeconfig
 
 
+def test_discovery_lists_what_the_lab_serves(tcp_lab: Lab):
+    """kubectl reads discovery before any list (the benchmarks compare with kubectl get/describe)."""
+    api = kube_client(tcp_lab.kubeconfig)
+    status, core = kube_call(api, "GET", "/api/v1")
+    assert status == 200 and core["kind"] == "APIResourceList" and core["groupVersion"] == "v1"
+    by_name = {r["name"]: r for r in core["resources"]}
+    assert by_name["nodes"]["namespaced"] is False and by_name["nodes"]["shortNames"] == ["no"]
+    assert by_name["services"]["namespaced"] is True and by_name["services"]["kind"] == "Service"
+    status, slices = kube_call(api, "GET", "/apis/discovery.k8s.io/v1")
+    assert status == 200 and [r["name"] for r in slices["resources"]] == ["endpointslices"]
+    status, _ = kube_call(api, "GET", "/apis/cilium.io/v2")  # no Cilium CRD in this lab
+    assert status == 404
+
+
 def test_kubernetes_client_reads_version_service_nodes_and_slices(tcp_lab: Lab):
     api = kube_client(tcp_lab.kubeconfig)
     assert tcp_lab.kube_url.startswith("https://127.0.0.1:")  # TLS, verified against the lab's CA
@@ -1023,6 +1037,28 @@ def test_large_build_has_every_node_listener_and_pool_member():
         }
         assert len(lb.pools) == 1 and len(lb.pools[0].members) == 5000
         assert {ip_of[m.ipconfig_id.lower()] for m in lb.pools[0].members} == addresses
+    finally:
+        cluster.release()
+
+
+def test_large_nodes_are_shaped_as_aks_writes_them():
+    """The benchmarks' clusters decode what a real AKS answer holds: ~4-5 KB per Node (images,
+    node-problem-detector conditions, capacity, nodeInfo, annotations, kubernetes.azure.com labels),
+    and those details change nothing akslbctl reads from the Node."""
+    import json
+
+    cluster = scenarios.build("large-local:4")
+    try:
+        node = cluster.nodes[0]
+        assert 4000 <= len(json.dumps(node, separators=(",", ":"))) <= 6000
+        status = node["status"]
+        assert {c["type"] for c in status["conditions"]} >= {"Ready", "MemoryPressure", "KernelDeadlock"}
+        assert status["images"] and status["allocatable"]["pods"] == "110" and status["nodeInfo"]["machineID"]
+        assert "kubernetes.azure.com/node-image-version" in node["metadata"]["labels"]
+        assert node["spec"]["providerID"].startswith("azure:///subscriptions/")
+        parsed = normalize.node(node)
+        assert parsed.ready is True and parsed.internal_ips == (cluster.address_of(0),)
+        assert "virtualMachineScaleSets" in parsed.provider_id
     finally:
         cluster.release()
 

@@ -3,8 +3,6 @@ the worst exit code; and explain --tree / --svg for one Service."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import yaml
 from support import cli
@@ -144,11 +142,10 @@ def test_wide_adds_address_and_lb_and_drops_them_at_80_columns(lab, monkeypatch)
 def test_deadline_bounds_the_whole_run(lab):
     running = lab("multi-service")
     running.add_fault(Fault(api="kube", route="kube.endpointslices.list", hang=True))
-    started = time.monotonic()
     result = cli("explain", "-A", "--deadline", "1")
-    assert result.exit_code == 3
-    assert time.monotonic() - started < 3.0
+    assert result.exit_code == 3  # the list hangs for ever: ending at all is the deadline's doing
     assert result.stdout == "" and result.stderr.startswith("error: ")
+    assert "deadline" in result.stderr
 
 
 @pytest.mark.parametrize(

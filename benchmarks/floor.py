@@ -1,0 +1,184 @@
+"""The floor of an ``explain``: the least any tool must do to diagnose the Service, in one process.
+
+1. a parallel raw fetch of what ``explain`` reads — the Service, the Nodes (paged as akslbctl pages
+   them), its EndpointSlices, the resource group's load balancers and public IPs — with the standard
+   library only (``http.client`` in threads, ``json``), against the same lab servers;
+2. a bare asyncio round against the same listeners: one HTTP GET (Local policy: the
+   healthCheckNodePort's ``/healthz``) or one TCP handshake (Cluster policy: the nodePort) per node,
+   all at once, with the same per-probe timeout.
+
+Run as its own process (``python benchmarks/floor.py``) with the lab's environment plus
+``FLOOR_SUBSCRIPTION`` and ``FLOOR_RESOURCE_GROUP``; prints one JSON line: the seconds of each part
+(measured inside the process) and what it saw, so that a benchmark can check it did the same work.
+Its wall time, measured from outside, includes the interpreter's start, as an ``explain`` run's does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import os
+import ssl
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote, urlsplit
+
+API_VERSION = "2024-05-01"
+TIMEOUT = 5.0
+
+
+def kubeconfig() -> tuple[str, str, str | None]:
+    """(server, token, CA file) of the current context; the lab writes a flat, simple kubeconfig."""
+    import yaml  # the lab's kubeconfig is YAML; parsing it is part of any client's start
+
+    with open(os.environ["KUBECONFIG"]) as f:
+        doc = yaml.safe_load(f)
+    ctx = next(c["context"] for c in doc["contexts"] if c["name"] == doc["current-context"])
+    cluster = next(c["cluster"] for c in doc["clusters"] if c["name"] == ctx["cluster"])
+    user = next(u["user"] for u in doc["users"] if u["name"] == ctx["user"])
+    return cluster["server"], user["token"], cluster.get("certificate-authority")
+
+
+def connection(url: str, ca: str | None) -> http.client.HTTPConnection:
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        ctx = ssl.create_default_context(cafile=ca)
+        return http.client.HTTPSConnection(parts.hostname, parts.port, context=ctx, timeout=30)
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+
+
+def get_json(conn: http.client.HTTPConnection, path: str, token: str) -> dict:
+    conn.request("GET", path, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+    resp = conn.getresponse()
+    body = resp.read()
+    if resp.status != 200:
+        raise SystemExit(f"GET {path}: {resp.status} {body[:200]!r}")
+    return json.loads(body)
+
+
+def kube_list(server: str, ca: str | None, token: str, path: str, query: str = "") -> list[dict]:
+    conn = connection(server, ca)
+    items: list[dict] = []
+    cont = ""
+    while True:
+        q = f"{query}&" if query else ""
+        doc = get_json(conn, f"{path}?{q}limit=500" + (f"&continue={quote(cont)}" if cont else ""), token)
+        items.extend(doc["items"])
+        cont = (doc.get("metadata") or {}).get("continue") or ""
+        if not cont:
+            conn.close()
+            return items
+
+
+def arm_list(endpoint: str, token: str, path: str) -> list[dict]:
+    conn = connection(endpoint, None)
+    items: list[dict] = []
+    url = f"{path}?api-version={API_VERSION}"
+    while url:
+        doc = get_json(conn, url, token)
+        items.extend(doc.get("value") or [])
+        link = doc.get("nextLink")
+        url = (urlsplit(link).path + "?" + urlsplit(link).query) if link else ""
+    conn.close()
+    return items
+
+
+def fetch() -> dict:
+    server, token, ca = kubeconfig()
+    arm, arm_token = os.environ["AKSLBCTL_ARM_ENDPOINT"], os.environ["AKSLBCTL_ARM_TOKEN"]
+    sub, rg = os.environ["FLOOR_SUBSCRIPTION"], os.environ["FLOOR_RESOURCE_GROUP"]
+    net = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network"
+
+    def service() -> dict:
+        conn = connection(server, ca)
+        return get_json(conn, "/api/v1/namespaces/default/services/web", token)
+
+    with ThreadPoolExecutor(8) as pool:
+        svc = pool.submit(service)
+        nodes = pool.submit(kube_list, server, ca, token, "/api/v1/nodes")
+        slices = pool.submit(
+            kube_list,
+            server,
+            ca,
+            token,
+            "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+            "labelSelector=" + quote("kubernetes.io/service-name=web"),
+        )
+        lbs = pool.submit(arm_list, arm, arm_token, f"{net}/loadBalancers")
+        pips = pool.submit(arm_list, arm, arm_token, f"{net}/publicIPAddresses")
+        return {
+            "service": svc.result(),
+            "nodes": nodes.result(),
+            "slices": slices.result(),
+            "lbs": lbs.result(),
+            "pips": pips.result(),
+        }
+
+
+async def probe_http(host: str, port: int, path: str) -> int | str:
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            writer.close()
+            return int(head.split(b" ", 2)[1])
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
+        return type(exc).__name__
+
+
+async def probe_tcp(host: str, port: int) -> int | str:
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            _, writer = await asyncio.open_connection(host, port)
+            writer.close()
+            return "open"
+    except (OSError, TimeoutError) as exc:
+        return type(exc).__name__
+
+
+async def round_(targets: list[str], spec: dict) -> list[int | str]:
+    if spec["externalTrafficPolicy"] == "Local":
+        port = spec["healthCheckNodePort"]
+        return await asyncio.gather(*(probe_http(a, port, "/healthz") for a in targets))
+    port = spec["ports"][0]["nodePort"]
+    return await asyncio.gather(*(probe_tcp(a, port) for a in targets))
+
+
+def main() -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    started = time.perf_counter()
+    docs = fetch()
+    fetched = time.perf_counter()
+    addresses = [
+        next(a["address"] for a in n["status"]["addresses"] if a["type"] == "InternalIP") for n in docs["nodes"]
+    ]
+    answers = asyncio.run(round_(addresses, docs["service"]["spec"]))
+    probed = time.perf_counter()
+    seen: dict[str, int] = {}
+    for a in answers:
+        seen[str(a)] = seen.get(str(a), 0) + 1
+    sys.stdout.write(
+        json.dumps(
+            {
+                "fetch": round(fetched - started, 4),
+                "probe": round(probed - fetched, 4),
+                "nodes": len(docs["nodes"]),
+                "lbs": len(docs["lbs"]),
+                "pips": len(docs["pips"]),
+                "answers": seen,
+            }
+        )
+        + "\n"
+    )
+    sys.stdout.flush()
+    os._exit(0)  # as any short-lived tool may: no teardown of what the OS frees anyway
+
+
+if __name__ == "__main__":
+    main()
