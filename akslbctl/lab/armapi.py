@@ -298,7 +298,7 @@ class ArmApi(App):
                     f"The requested resource does not support http method '{request.method}'.",
                 ),
             )
-        if params["sub"].lower() != self.cluster.subscription.lower():
+        if params["sub"].lower() not in self.subscriptions():
             return Route(
                 name,
                 lambda: arm_error(
@@ -310,23 +310,37 @@ class ArmApi(App):
         rg_scope = f"rg:{params['rg'].lower()}" if "rg" in params else None
         if "*" in forbidden or (scope and scope in forbidden) or (rg_scope and rg_scope in forbidden):
             return Route(name, lambda: self._forbidden(request, name))
-        if "rg" in params and params["rg"].lower() not in self.resource_groups():
+        if "rg" in params and params["rg"].lower() not in self.resource_groups(params["sub"]):
             return Route(
                 name,
                 lambda: arm_error(404, "ResourceGroupNotFound", f"Resource group '{params['rg']}' could not be found."),
             )
         return Route(name, lambda: self._with_ids(handler(request, **params)))
 
-    def resource_groups(self) -> set[str]:
-        """The resource groups that exist (lower-cased): the node resource group and every group the
-        cluster's ARM documents live in (a BYO VNet's, a custom NSG's)."""
-        groups = {self.cluster.node_resource_group.lower()}
-        c = self.cluster
-        for doc in (*c.virtual_networks, *c.security_groups, *c.private_link_services, *c.load_balancers):
-            rg = _rg_of(doc["id"])
-            if rg:
+    def resource_groups(self, subscription: str | None = None) -> set[str]:
+        """The resource groups that exist in ``subscription`` (default: the cluster's), lower-cased: the
+        node resource group and every group the cluster's ARM documents live in (a BYO VNet's, a custom
+        NSG's) — each in its own subscription, as ARM has them (a hub VNet elsewhere is not found under
+        the cluster's subscription)."""
+        sub = (subscription or self.cluster.subscription).lower()
+        groups = {self.cluster.node_resource_group.lower()} if sub == self.cluster.subscription.lower() else set()
+        for doc_sub, rg in self._placed():
+            if doc_sub == sub:
                 groups.add(rg)
         return groups
+
+    def subscriptions(self) -> set[str]:
+        """The subscriptions the lab serves (lower-cased): the cluster's and any a document lives in."""
+        return {self.cluster.subscription.lower(), *(doc_sub for doc_sub, _ in self._placed())}
+
+    def _placed(self) -> set[tuple[str, str]]:
+        c = self.cluster
+        out = set()
+        for doc in (*c.virtual_networks, *c.security_groups, *c.private_link_services, *c.load_balancers):
+            rg, doc_sub = _rg_of(doc["id"]), _sub_of(doc["id"])
+            if rg and doc_sub:
+                out.add((doc_sub, rg))
+        return out
 
     @staticmethod
     def _with_ids(response: Response) -> Response:
@@ -679,6 +693,15 @@ class ArmApi(App):
 
 
 _CLOSED = Closed()
+
+
+def _sub_of(resource_id: str) -> str | None:
+    """The subscription of an ARM id, lower-cased."""
+    parts = resource_id.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() == "subscriptions":
+            return parts[i + 1].lower()
+    return None
 
 
 def _rg_of(resource_id: str) -> str | None:

@@ -433,6 +433,7 @@ class AksBuilder:
         self.vmss = f"aks-{self.pool_name}-{self.pool_id}-vmss"
         self.vnet = f"aks-vnet-{self.pool_id}"
         self.vnet_resource_group: str | None = None  # None: the node resource group (AKS-managed VNet)
+        self.vnet_subscription: str | None = None  # None: the cluster's subscription
         self.subnet_name = SUBNET_NAME
         self.data_plane = data_plane
         # Node objects in full, as AKS writes them (~4 KB: images, node-problem-detector conditions,
@@ -989,12 +990,19 @@ class AksBuilder:
     # -- the network path: VNet, subnet, NSGs, Private Link ------------------------------------
 
     def byo_vnet(
-        self, resource_group: str = "rg-network", name: str = "corp-vnet", subnet: str = SUBNET_NAME
+        self,
+        resource_group: str = "rg-network",
+        name: str = "corp-vnet",
+        subnet: str = SUBNET_NAME,
+        *,
+        subscription: str | None = None,
     ) -> AksBuilder:
         """ "Bring your own VNet": the VNet and its subnet live in ``resource_group``, not in the node
         resource group; the NICs' and internal frontends' subnet ids point there. The node NSG stays in
-        the node resource group (AKS still attaches it to the scale set's NICs)."""
+        the node resource group (AKS still attaches it to the scale set's NICs). ``subscription``: a hub
+        VNet in another subscription than the cluster's (its subnet NSG lives there too)."""
         self.vnet_resource_group = resource_group
+        self.vnet_subscription = subscription
         self.vnet = name
         self.subnet_name = subnet
         return self
@@ -1443,7 +1451,9 @@ class _Build:
         # The network docs draw on a random stream of their own, so adding them left every other
         # document (and every existing scenario) exactly as it was.
         self._net_rng = random.Random(f"{builder.name}/network")
-        self.vnet_ids = _Ids(builder.subscription, builder.vnet_resource_group or builder.node_rg)
+        self.vnet_ids = _Ids(
+            builder.vnet_subscription or builder.subscription, builder.vnet_resource_group or builder.node_rg
+        )
         self.vnet_id = self.vnet_ids.vnet(builder.vnet)
         self.subnet_id = f"{self.vnet_id}/subnets/{builder.subnet_name}"
         self.nsg_id = self.ids.nsg(f"aks-agentpool-{builder.pool_id}-nsg")

@@ -174,7 +174,7 @@ class ArmSource:
             return None
         return self._call(
             f"read virtual network {name}",
-            lambda: self._get(self._network(rg, "virtualNetworks", name)),
+            lambda: self._get(self._network(rg, "virtualNetworks", name, subscription=_subscription_of(resource_id))),
             missing_ok=True,
             resource_group=rg,
         )
@@ -189,7 +189,9 @@ class ArmSource:
             return None
         return self._call(
             f"read subnet {vnet}/{name}",
-            lambda: self._get(self._network(rg, "virtualNetworks", vnet, "subnets", name)),
+            lambda: self._get(
+                self._network(rg, "virtualNetworks", vnet, "subnets", name, subscription=_subscription_of(resource_id))
+            ),
             missing_ok=True,
             resource_group=rg,
         )
@@ -204,7 +206,9 @@ class ArmSource:
             return None
         return self._call(
             f"read network security group {name}",
-            lambda: self._get(self._network(rg, "networkSecurityGroups", name)),
+            lambda: self._get(
+                self._network(rg, "networkSecurityGroups", name, subscription=_subscription_of(resource_id))
+            ),
             missing_ok=True,
             resource_group=rg,
         )
@@ -276,13 +280,15 @@ class ArmSource:
 
     # -- transport: the requests azure-mgmt-network would send, answers as raw JSON ----------------
 
-    def _group(self, resource_group: str) -> str:
-        return f"/subscriptions/{_seg(self.subscription)}/resourceGroups/{_seg(resource_group)}"
+    def _group(self, resource_group: str, subscription: str | None = None) -> str:
+        return f"/subscriptions/{_seg(subscription or self.subscription)}/resourceGroups/{_seg(resource_group)}"
 
-    def _network(self, resource_group: str, kind: str, *names: str) -> str:
-        """``…/providers/Microsoft.Network/KIND[/NAME[/SUBKIND/NAME…]]`` (names quoted as the SDK does)."""
+    def _network(self, resource_group: str, kind: str, *names: str, subscription: str | None = None) -> str:
+        """``…/providers/Microsoft.Network/KIND[/NAME[/SUBKIND/NAME…]]`` (names quoted as the SDK does).
+
+        ``subscription``: the one an id names (a hub VNet, its subnet NSG); default the cluster's."""
         rest = "".join(f"/{_seg(n)}" if i % 2 == 0 else f"/{n}" for i, n in enumerate(names))
-        return f"{self._group(resource_group)}/providers/Microsoft.Network/{kind}{rest}"
+        return f"{self._group(resource_group, subscription)}/providers/Microsoft.Network/{kind}{rest}"
 
     def _send(self, method: str, url: str, api_version: str) -> Any:
         """One request through the pipeline (guard, retries, token), as the SDK's operations send it;
@@ -771,6 +777,16 @@ def _raise_for_status(response: Any, ok: tuple[int, ...]) -> None:
     }
     map_error(status_code=response.status_code, response=response, error_map=errors)
     raise HttpResponseError(response=response, error_format=ARMErrorFormat)
+
+
+def _subscription_of(resource_id: str) -> str | None:
+    """The subscription an ARM id names (None when it names none): a resource in another subscription
+    than the cluster's — a hub VNet, its subnet NSG — is read there."""
+    parts = [p for p in resource_id.split("/") if p]
+    low = [p.lower() for p in parts]
+    if "subscriptions" in low and low.index("subscriptions") + 1 < len(parts):
+        return parts[low.index("subscriptions") + 1]
+    return None
 
 
 def _rg_and_name(resource_id: str, *kinds: str) -> tuple[str | None, ...]:

@@ -174,6 +174,25 @@ def test_nsg_evaluation_alone_flags_the_probe_without_azures_view(lab):
     assert "nsg-blocks-probe" in codes(doc)
 
 
+HUB = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
+
+
+def test_a_hub_vnet_in_another_subscription_is_read_there(lab):
+    cluster = (
+        AksBuilder(name="hub-vnet")
+        .add_service("web", ports=[{"port": 80, "nodePort": 30396}])
+        .byo_vnet("rg-hub", "hub-vnet", subscription=HUB)
+        .block_probe_source("subnet", "DenyInternet", 400)
+        .build()
+    )
+    lab(cluster)
+    result, doc = explain()
+    assert result.exit_code == ExitCode.PROBLEM
+    # The subnet and its NSG live in the hub's subscription: read there, the deny is found and named.
+    _blocked(doc, "custom-subnet-nsg", "DenyInternet", "subnet")
+    assert not [n for n in doc["notes"] if "not found" in n.lower() or "could not" in n.lower()], doc["notes"]
+
+
 def test_subnet_nsg_without_the_client_rule_is_up_but_blocked(lab):
     lab("nsg-subnet-no-client-rule")
     result, doc = explain()
