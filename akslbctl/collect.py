@@ -199,9 +199,12 @@ def collect_many(
             version_f = pool.submit(_version, kube)
             slices_f = [pool.submit(_unless_forbidden, kube.endpoint_slices, s.namespace, s.name) for _, s in picked]
             events_f = [pool.submit(_optional, kube.events, s.namespace, s.name, s.uid or None) for _, s in picked]
+            # pods and NetworkPolicies as for one Service: -A tells each Service's story as explain does
+            inside_f = [pool.submit(_inside, kube, s) for _, s in picked]
             node_docs, version = nodes_f.result(), version_f.result()
             slice_docs = [f.result() for f in slices_f]
             event_answers = [f.result() for f in events_f]
+            inside_answers = [f.result() for f in inside_f]
             warm.result()
     finally:
         kube.close()
@@ -216,7 +219,8 @@ def collect_many(
     nics = tuple(_each(normalize.network_interface, arm_docs.network_interfaces, "NetworkInterface", ownership))
     path = _path_objects(arm_docs.raw(service={}), ownership)
     cases = []
-    for (svc_doc, service), slices, (event_docs, events_note) in zip(picked, slice_docs, event_answers, strict=True):
+    answers = zip(picked, slice_docs, event_answers, inside_answers, strict=True)
+    for (svc_doc, service), slices, (event_docs, events_note), (pod_docs, policy_docs, inside_notes) in answers:
         refused = slices.message if isinstance(slices, Forbidden) else None
         slices = [d for d in (() if refused else slices) if normalize.slice_of(d, service.namespace, service.name)]
         if event_docs is not None:
@@ -228,7 +232,12 @@ def collect_many(
             endpoints_read=refused is None,
             version=version if isinstance(version, dict) else None,
             events=None if event_docs is None else tuple(event_docs),
-            workload_notes=(f"cannot read the Service's EndpointSlices ({refused})",) if refused else (),
+            pods=None if pod_docs is None else tuple(pod_docs),
+            network_policies=None if policy_docs is None else tuple(policy_docs),
+            workload_notes=(
+                *inside_notes,
+                *((f"cannot read the Service's EndpointSlices ({refused})",) if refused else ()),
+            ),
         )
         cases.append(
             case_from_raw(

@@ -312,3 +312,15 @@ def test_dump_folder_reads_pods_and_networkpolicies(tmp_path):
     assert result.exit_code in (ExitCode.OK, ExitCode.PROBLEM, ExitCode.NO_EVIDENCE), result.stderr
     msg = finding(result.json, "netpol-drops-forwarded")["message"]
     assert "default/allow-clients" in msg and "3/5" in msg
+
+
+@pytest.mark.parametrize("scenario", ["netpol-local-clients", "gateway-data-port"])
+def test_all_namespaces_tells_the_in_cluster_causes_as_explain_does(lab, scenario):
+    lab(scenario)
+    one = cli("explain", "svc/web", "-o", "json", "--timeout", "1")
+    many = cli("explain", "-A", "-o", "json", "--timeout", "1")
+    assert many.exit_code == one.exit_code, many.stderr
+    items = many.json["items"]
+    (item,) = [i for i in items if (i["service"]["namespace"], i["service"]["name"]) == ("default", "web")]
+    inside = {"netpol-blocks-clients", "netpol-drops-forwarded", "gateway-status-port", "app-rejects-probe"}
+    assert {f["code"] for f in item["findings"]} & inside == {f["code"] for f in one.json["findings"]} & inside != set()
