@@ -77,6 +77,8 @@ def _harden_process() -> None:
         if args.exc_type is not None and issubclass(args.exc_type, KeyboardInterrupt):
             signal.raise_signal(signal.SIGINT)
             return
+        if _half_built_finaliser(args) and (_terminated_by is not None or _interrupted()):
+            return  # the interrupt landed in the object's constructor: its finaliser's error is no news
         default_hook(args)
 
     sys.unraisablehook = unraisable
@@ -88,6 +90,19 @@ def _harden_process() -> None:
             if sig is not None and signal.getsignal(sig) in (signal.SIG_DFL, None):
                 with contextlib.suppress(OSError, ValueError):
                     signal.signal(sig, _on_terminate)
+
+
+def _half_built_finaliser(args) -> bool:
+    """An AttributeError out of a ``__del__``: what an object an interrupt cut off mid-constructor (an
+    event loop that SIGTERM stopped inside ``__init__``) says when it is freed — it never got the
+    attribute its finaliser reads."""
+    name = getattr(args.object, "__qualname__", "") or ""
+    return args.exc_type is not None and issubclass(args.exc_type, AttributeError) and name.endswith(".__del__")
+
+
+def _interrupted() -> bool:
+    """A Ctrl-C is being handled where the object was freed."""
+    return isinstance(sys.exc_info()[1], KeyboardInterrupt)
 
 
 def _fill_closed_standard_fds() -> None:
