@@ -129,7 +129,10 @@ def test_the_jobs_command_in_cluster_with_only_the_granted_permissions(lab, tmp_
     assert result.exit_code in (ExitCode.OK, ExitCode.PROBLEM), result.stderr
     assert "forbidden" not in result.output.lower() and "could not read" not in result.output.lower()
     kube = [r for r in running.requests if r.api == "kube"]
-    assert kube and all(r.status == 200 for r in kube), [(r.path, r.status) for r in kube if r.status != 200]
+    # Everything granted answers 200; Cilium's policies 404 where the cluster has no Cilium CRD.
+    absent_crd = [r for r in kube if "/cilium.io/" in r.path and r.status == 404]
+    others = [r for r in kube if r not in absent_crd]
+    assert others and all(r.status == 200 for r in others), [(r.path, r.status) for r in others if r.status != 200]
     assert running.writes == []
     # What the Job read is within the role (and the role is what the code reads: the test above).
     read = {r.route.split(".")[1] for r in kube if r.route.count(".") == 2}
