@@ -201,7 +201,8 @@ def kv_line(key: str, value, width: int = 1000) -> object:
     """``Key      value``; a long value wraps under itself, indented past the key."""
     from rich.text import Text
 
-    line = Text(f"{key:<9}", style="bold")
+    line = Text()
+    line.append(f"{key:<9}", style="bold")  # the key alone: a Text's own style would cover the value too
     if isinstance(value, Text):
         line.append(value)
         return line

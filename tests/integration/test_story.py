@@ -363,3 +363,11 @@ def test_offline_the_next_step_reads_the_same_case_file(lab, tmp_path):
     assert result.exit_code == ExitCode.OK, result.output
     assert footer(result.stdout)[-1] == f"Next: akslbctl diff -f '{path}'"
     assert cli("diff", "-f", str(path)).exit_code == ExitCode.PROBLEM  # the step it names works, offline
+
+
+def test_header_keys_are_bold_and_their_values_are_not(lab, monkeypatch):
+    lab("cluster-tcp")
+    result = coloured(monkeypatch, "explain", "svc/web", "--timeout", "1")
+    service = line_of(result.stdout, "default/web")
+    assert sgr(service, "Service") == "1"  # the key
+    assert sgr(service, "default/web") is None  # its value: plain text
