@@ -78,7 +78,7 @@ def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None =
             _examples_for(command, prog)
         rv = command.main(args=kubectl_style(argv), prog_name=prog, standalone_mode=False)
         code = int(rv) if isinstance(rv, int) else 0
-        if code == ExitCode.INTERRUPTED:  # typer turns Ctrl-C into a quiet 130
+        if code == ExitCode.INTERRUPTED and not t.interrupt_told:  # typer turns Ctrl-C into a quiet 130
             t.stderr.write("interrupted\n")
         return code
     except AkslbctlError as exc:

@@ -24,6 +24,7 @@ class Terminal:
     stderr: TextIO
     prog: str = "akslbctl"
     secrets: list[str] = field(default_factory=list)
+    interrupt_told: bool = False  # "interrupted" is already on the screen (a child run said it)
 
     def isatty(self) -> bool:
         try:

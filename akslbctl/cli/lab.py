@@ -63,7 +63,11 @@ def lab_run(
         try:
             proc = subprocess.run([sys.executable, "-m", "akslbctl", *args], env=env, check=False)
         except KeyboardInterrupt:
+            # Ctrl-C reached the whole process group: the command itself said "interrupted"
+            term().interrupt_told = True
             return ExitCode.INTERRUPTED
+    if proc.returncode in (ExitCode.INTERRUPTED, -2):
+        term().interrupt_told = True
     return proc.returncode if proc.returncode >= 0 else ExitCode.INTERRUPTED
 
 

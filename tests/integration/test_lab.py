@@ -1103,3 +1103,38 @@ def test_serve_forever_prints_exports_until_stopped():
     exports = dict(line[len("export ") :].split("=", 1) for line in lines if line.startswith("export "))
     assert {"KUBECONFIG", "AKSLBCTL_ARM_ENDPOINT", "AKSLBCTL_ARM_TOKEN", "NO_PROXY", "no_proxy"} == set(exports)
     assert not Path(exports["KUBECONFIG"]).exists()  # removed when the lab stopped
+
+
+def test_ctrl_c_during_lab_run_says_interrupted_once(tmp_path):
+    """Ctrl-C reaches the whole process group: the command run inside the lab says "interrupted", and
+    ``lab run`` ends with 130 without saying it again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "akslbctl", "lab", "run", "cluster-tcp", "--", "probe", "svc/web", "--watch"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        text=True,
+    )
+    try:
+        out = ""
+        deadline = time.monotonic() + 60
+        while "round 1" not in out and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            out += line
+        assert "round 1" in out
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert err.count("interrupted") == 1, err
