@@ -36,3 +36,21 @@ def node_rows(doc: dict, rule: int = 0) -> dict[str, dict]:
 
 def codes(doc: dict) -> list[str]:
     return [f["code"] for f in doc["findings"]]
+
+
+def in_cluster(running, folder, monkeypatch, namespace: str = "default") -> None:
+    """Point akslbctl at the lab as a pod sees its API server: the service-account files (token, CA,
+    namespace) in ``folder`` and the KUBERNETES_SERVICE_* environment, no kubeconfig."""
+    from kubernetes.config import incluster_config
+
+    folder.mkdir()
+    (folder / "token").write_text(running.kube_token)
+    (folder / "ca.crt").write_text(running.ca_file.read_text())
+    (folder / "namespace").write_text(namespace)
+    host, port = running.kube_url.removeprefix("https://").rsplit(":", 1)
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", host)
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", port)
+    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(folder / "token"))
+    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(folder / "ca.crt"))
+    monkeypatch.setattr("akslbctl.sources.kube.SA_DIR", str(folder))

@@ -628,26 +628,12 @@ def _ready(message: bytes):
     return give
 
 
-async def _read_stream(stream: httpx.AsyncByteStream, cap: int, into: bytearray) -> None:
-    """As :func:`_read_capped`, from the transport's body stream itself."""
-    if cap <= 0:
-        return
-    chunks = stream.__aiter__()
+async def _read_capped(chunks, cap: int, into: bytearray) -> None:
+    """Append at most ``cap`` body bytes from the async iterator ``chunks`` to ``into`` (kept there if
+    the deadline cuts the read short); the iterator is closed either way."""
     try:
-        async for chunk in chunks:
-            into += chunk[: cap - len(into)]
-            if len(into) >= cap:
-                break
-    finally:
-        await chunks.aclose()
-
-
-async def _read_capped(response: httpx.Response, cap: int, into: bytearray) -> None:
-    """Append at most ``cap`` body bytes to ``into`` (kept there if the deadline cuts the read short)."""
-    if cap <= 0:
-        return
-    chunks = response.aiter_raw()
-    try:
+        if cap <= 0:
+            return
         async for chunk in chunks:
             into += chunk[: cap - len(into)]
             if len(into) >= cap:
@@ -693,7 +679,7 @@ async def probe_http(
                 cert_demanded = response.client_cert_requested
                 latency = round((time.perf_counter() - started) * 1000.0, 3)
                 with contextlib.suppress(httpx.HTTPError):
-                    await _read_stream(response, body_cap, raw)
+                    await _read_capped(response.__aiter__(), body_cap, raw)
             else:  # straight to the transport: one request, no redirects, no cookies, no proxies
                 request = httpx.Request("GET", _probe_url(target), headers=PROBE_HEADERS)
                 response = await transport.handle_async_request(request)
@@ -703,7 +689,7 @@ async def probe_http(
                 cert_demanded = bool(response.extensions.get(CLIENT_CERT_EXTENSION))
                 latency = round((time.perf_counter() - started) * 1000.0, 3)
                 with contextlib.suppress(httpx.HTTPError):
-                    await _read_capped(response, body_cap, raw)
+                    await _read_capped(response.aiter_raw(), body_cap, raw)
     except TimeoutError:
         if status is None:
             return _failed(target, TIMEOUT, f"no complete answer within {timeout:g} s", started)

@@ -12,7 +12,7 @@ import textwrap
 from collections.abc import Sequence
 
 from akslbctl.model.report import Difference, LoadBalancerDiff
-from akslbctl.render.table import SEVERITY_MARK, kv_line
+from akslbctl.render.table import kv_line, print_findings
 
 HEADERS = ("KIND", "OBJECT", "FIELD", "EXPECTED", "ACTUAL")
 GAP = 2
@@ -62,18 +62,7 @@ def render_diff(d: LoadBalancerDiff, console) -> None:
         console.print()
         console.print(_table(d.differences, width), no_wrap=True, overflow="ignore", crop=False)
     if d.findings:  # the provider's own word (Events) on why objects are missing
-        console.print()
-        console.print(Text("Findings", style="bold"))
-        lines = []
-        for f in d.findings:
-            mark, style = SEVERITY_MARK.get(f.severity, ("·", ""))
-            head = f"  {mark} {f.code}  "
-            body = textwrap.wrap(f.message, max(width - len(head), 20), break_on_hyphens=False) or [""]
-            line = Text.assemble((head, style), body[0])
-            for extra in body[1:]:
-                line.append("\n" + " " * len(head) + extra)
-            lines.append(line)
-        console.print(Text("\n").join(lines), no_wrap=True, overflow="ignore", crop=False)
+        print_findings(console, d.findings, width)
     if d.notes:
         console.print()
         for note in d.notes:

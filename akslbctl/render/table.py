@@ -165,18 +165,7 @@ def render_diagnosis(
                 console.print(share, no_wrap=True, overflow="ignore", crop=False)
 
     if d.findings:
-        console.print()
-        console.print(Text("Findings", style="bold"))
-        lines = []
-        for f in ordered(d.findings, [r.name for r in d.rules]):
-            mark, style = SEVERITY_MARK.get(f.severity, ("·", ""))
-            head = f"  {mark} {f.code}  "
-            body = textwrap.wrap(f.message, max(width - len(head), 20), break_on_hyphens=False) or [""]
-            line = Text.assemble((head, style), body[0])
-            for extra in body[1:]:
-                line.append("\n" + " " * len(head) + extra)
-            lines.append(line)
-        console.print(Text("\n").join(lines), no_wrap=True, overflow="ignore", crop=False)
+        print_findings(console, ordered(d.findings, [r.name for r in d.rules]), width)
     if d.notes:
         console.print()
         for note in d.notes:
@@ -195,6 +184,25 @@ def vantage_matters(d: Diagnosis) -> bool:
     if any(f.code in VANTAGE_SIGNALS for f in d.findings):
         return True
     return any(n.reason in (BLOCKED_BEFORE_NODE, AZURE_UP) for r in d.rules for n in r.nodes)
+
+
+def print_findings(console, findings, width: int) -> None:
+    """The ``Findings`` block: one mark and code per finding (or group of findings), the message
+    wrapped under itself. ``findings``: anything with ``severity``, ``code`` and ``message``."""
+    from rich.text import Text
+
+    console.print()
+    console.print(Text("Findings", style="bold"))
+    lines = []
+    for f in findings:
+        mark, style = SEVERITY_MARK.get(f.severity, ("·", ""))
+        head = f"  {mark} {f.code}  "
+        body = textwrap.wrap(f.message, max(width - len(head), 20), break_on_hyphens=False) or [""]
+        line = Text.assemble((head, style), body[0])
+        for extra in body[1:]:
+            line.append("\n" + " " * len(head) + extra)
+        lines.append(line)
+    console.print(Text("\n").join(lines), no_wrap=True, overflow="ignore", crop=False)
 
 
 def kv_line(key: str, value, width: int = 1000) -> object:

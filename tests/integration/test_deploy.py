@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import cli
+from support import cli, in_cluster
 
 from akslbctl.errors import ExitCode
 from akslbctl.lab import kubeapi
@@ -93,21 +93,8 @@ def test_containerfile_runs_akslbctl_as_a_user():
 
 
 def _in_cluster(running, tmp_path, monkeypatch):
-    """Point akslbctl at the lab as a pod sees its API server: env and service-account files only."""
-    from kubernetes.config import incluster_config
-
-    sa = tmp_path / "serviceaccount"
-    sa.mkdir()
-    (sa / "token").write_text(running.kube_token)
-    (sa / "ca.crt").write_text(running.ca_file.read_text())
-    (sa / "namespace").write_text("akslbctl")
-    host, port = running.kube_url.removeprefix("https://").rsplit(":", 1)
-    monkeypatch.delenv("KUBECONFIG", raising=False)
-    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", host)
-    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", port)
-    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(sa / "token"))
-    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(sa / "ca.crt"))
-    monkeypatch.setattr("akslbctl.sources.kube.SA_DIR", str(sa))
+    """As the Job's pod sees its API server, in the manifest's namespace."""
+    in_cluster(running, tmp_path / "serviceaccount", monkeypatch, namespace="akslbctl")
 
 
 def _only_what_the_role_grants(cluster):

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 import yaml
-from support import cli
+from support import cli, in_cluster
 
 from akslbctl.errors import ExitCode, UsageError
 from akslbctl.sources.kube import KubeOptions, KubeSource, kubeconfig_paths
@@ -88,21 +88,8 @@ def test_kubeconfig_list_and_context_namespace(lab, tmp_path, monkeypatch):
 
 
 def test_in_cluster_service_account(lab, tmp_path, monkeypatch):
-    from kubernetes.config import incluster_config
-
     running = lab("cluster-tcp")
-    sa = tmp_path / "sa"
-    sa.mkdir()
-    (sa / "token").write_text(running.kube_token)
-    (sa / "ca.crt").write_text(running.ca_file.read_text())
-    (sa / "namespace").write_text("default")
-    host, port = running.kube_url.removeprefix("https://").rsplit(":", 1)
-    monkeypatch.delenv("KUBECONFIG", raising=False)
-    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", host)
-    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", port)
-    monkeypatch.setattr(incluster_config, "SERVICE_TOKEN_FILENAME", str(sa / "token"))
-    monkeypatch.setattr(incluster_config, "SERVICE_CERT_FILENAME", str(sa / "ca.crt"))
-    monkeypatch.setattr("akslbctl.sources.kube.SA_DIR", str(sa))
+    in_cluster(running, tmp_path / "sa", monkeypatch)
     source = KubeSource(KubeOptions())
     assert source.context == "in-cluster" and source.namespace == "default"
     assert source.service("default", "web")["metadata"]["name"] == "web"
