@@ -203,9 +203,9 @@ def run(argv: list[str], prog: str = "akslbctl") -> int:
         return 0
     if argv and argv[0] in _ONE_SHOT:
         _no_cyclic_collection()
-    from akslbctl.cli.app import run_cli
+    from akslbctl.cli.fast import run as run_command  # typer loads only for what it alone can read
 
-    return run_cli(argv, prog)
+    return run_command(argv, prog)
 
 
 # Commands that read, decide, print and end: no long-running loop that would pile up garbage cycles.

@@ -6,7 +6,8 @@ import io
 import json
 from dataclasses import dataclass
 
-from akslbctl.cli.app import Terminal, run_cli
+from akslbctl.cli.common import Terminal
+from akslbctl.cli.fast import run as run_cli  # what the program runs: its own reader, else typer
 
 
 @dataclass

@@ -5,24 +5,23 @@ Commands live in their own modules (``akslbctl.cli.explain``, …) and are regis
 
 from __future__ import annotations
 
-import logging
-import sys
 from typing import Annotated
 
 import typer
 
 from akslbctl import __version__
-from akslbctl.cli import common
 from akslbctl.cli.capture import capture
 from akslbctl.cli.common import Terminal, term
 from akslbctl.cli.completion import completion
 from akslbctl.cli.diff import diff
 from akslbctl.cli.examples import EXAMPLES, short_help
 from akslbctl.cli.explain import explain
+from akslbctl.cli.guard import guarded, kubectl_style
 from akslbctl.cli.lab import lab_app
+from akslbctl.cli.params import declared
 from akslbctl.cli.probe import probe
 from akslbctl.cli.version import version
-from akslbctl.errors import AkslbctlError, ExitCode
+from akslbctl.errors import ExitCode
 
 
 def _plain_argument_metavars() -> None:
@@ -61,59 +60,36 @@ def _root(
 
 
 for _command in (explain, probe, diff, capture):
-    app.command(no_args_is_help=False, short_help=short_help(_command), epilog=EXAMPLES[_command.__name__])(_command)
+    app.command(no_args_is_help=False, short_help=short_help(_command), epilog=EXAMPLES[_command.__name__])(
+        declared(_command)
+    )
 app.add_typer(lab_app, name="lab", short_help=lab_app.info.help, epilog=EXAMPLES["lab"])
-app.command(short_help=short_help(completion), epilog=EXAMPLES["completion"])(completion)
-app.command(short_help=short_help(version), epilog=EXAMPLES["version"])(version)
+app.command(short_help=short_help(completion), epilog=EXAMPLES["completion"])(declared(completion))
+app.command(short_help=short_help(version), epilog=EXAMPLES["version"])(declared(version))
 
 
 def run_cli(argv: list[str], prog: str = "akslbctl", terminal: Terminal | None = None) -> int:
-    """Run one command line; returns the exit code. Never lets a traceback reach the user."""
-    t = common.use_terminal(terminal or Terminal(sys.stdout, sys.stderr, prog=prog))
-    t.prog = prog
-    sigint = _sigint_handler()
-    try:
+    """Run one command line through typer; returns the exit code. Never lets a traceback reach the user."""
+
+    def invoke():
         command = typer.main.get_command(app)
         if prog != "akslbctl":
             _examples_for(command, prog)
-        rv = command.main(args=kubectl_style(argv), prog_name=prog, standalone_mode=False)
-        code = int(rv) if isinstance(rv, int) else 0
-        if code == ExitCode.INTERRUPTED and not t.interrupt_told:  # typer turns Ctrl-C into a quiet 130
-            t.stderr.write("interrupted\n")
-        return code
-    except AkslbctlError as exc:
-        t.error(str(exc))
-        return exc.exit_code
-    except KeyboardInterrupt:
-        t.stderr.write("interrupted\n")
-        return ExitCode.INTERRUPTED
-    except BrokenPipeError:
-        return ExitCode.OK
-    except SystemExit as exc:
-        # typer turns an EPIPE on output into sys.exit(1): the reader went away (| head), which is no
-        # failure of the command.
-        if isinstance(exc.__context__, BrokenPipeError):
-            return ExitCode.OK
-        raise
-    except typer.Exit as exc:
-        return int(getattr(exc, "exit_code", 0) or 0)
-    except typer.Abort:
-        t.stderr.write("interrupted\n")
-        return ExitCode.INTERRUPTED
-    except Exception as exc:
-        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            return _click_error(exc, t)
-        if isinstance(exc, OSError) and exc.errno in _OUTPUT_ERRNOS:  # a full disk under stdout: not 0
-            t.error(f"could not write the output ({exc.strerror or exc})")
-            return ExitCode.NO_EVIDENCE
-        t.error(f"internal error: {type(exc).__name__}: {exc} (please report this with --debug output)")
-        if logging.getLogger("akslbctl").isEnabledFor(logging.DEBUG):
-            import traceback
+        return command.main(args=kubectl_style(argv), prog_name=prog, standalone_mode=False)
 
-            t.stderr.write(t.redact("".join(traceback.format_exception(exc))))
-        return ExitCode.NO_EVIDENCE
-    finally:
-        _restore_sigint(sigint)
+    return guarded(invoke, prog, terminal, _parser_error)
+
+
+def _parser_error(exc: Exception, t: Terminal) -> int | None:
+    """typer's own outcomes: Exit (``--version``), Abort (Ctrl-C at a prompt), usage errors."""
+    if isinstance(exc, typer.Exit):
+        return int(getattr(exc, "exit_code", 0) or 0)
+    if isinstance(exc, typer.Abort):
+        t.stderr.write("interrupted\n")
+        return ExitCode.INTERRUPTED
+    if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+        return _click_error(exc, t)
+    return None
 
 
 def _examples_for(command, prog: str) -> None:
@@ -124,48 +100,6 @@ def _examples_for(command, prog: str) -> None:
         command.epilog = for_program(command.epilog, prog)
     for sub in getattr(command, "commands", {}).values():
         _examples_for(sub, prog)
-
-
-def kubectl_style(argv: list[str]) -> list[str]:
-    """Option spellings kubectl users type, in the form the parser takes: ``-o=json`` → ``-o json``
-    (``--output=json`` already works). Words after ``--`` are left alone."""
-    out: list[str] = []
-    for i, arg in enumerate(argv):
-        if arg == "--":
-            return out + argv[i:]
-        if len(arg) > 3 and arg[0] == "-" and arg[1].isalpha() and arg[2] == "=":
-            out += [arg[:2], arg[3:]]
-        else:
-            out.append(arg)
-    return out
-
-
-def _errnos(*names: str) -> frozenset[int]:
-    import errno
-
-    return frozenset(getattr(errno, n) for n in names if hasattr(errno, n))
-
-
-_OUTPUT_ERRNOS = _errnos("ENOSPC", "EDQUOT", "EFBIG", "EIO", "EROFS")
-
-
-def _sigint_handler():
-    """The SIGINT handler in force when a run starts (None off the main thread, where none can be set)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.getsignal(signal.SIGINT)
-
-
-def _restore_sigint(handler) -> None:
-    """Put back the SIGINT handler a run started with, should anything it ran have replaced it: Ctrl-C
-    must keep meaning KeyboardInterrupt (exit 130) for whatever runs next in the process."""
-    import signal
-
-    if handler is not None and signal.getsignal(signal.SIGINT) is not handler:
-        signal.signal(signal.SIGINT, handler)
 
 
 def _click_error(exc, t: Terminal) -> int:

@@ -7,29 +7,30 @@ support engineer can replay without access to the cluster.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import typer
-
-from akslbctl.cli.common import (
-    ArmEndpoint,
-    Connection,
-    Context,
-    DeadlineSeconds,
-    Debug,
-    Kubeconfig,
-    Namespace,
-    NoAzureHealth,
-    RequestTimeout,
-    Resource,
-    ResourceGroup,
-    Subscription,
-    load_case,
-    probe_timeout,
-    setup_logging,
-    term,
-)
+from akslbctl.cli.common import Connection, load_case, setup_logging, term
 from akslbctl.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:  # what typer reads in the annotations (akslbctl.cli.params.declared)
+    from typing import Annotated
+
+    import typer
+
+    from akslbctl.cli.params import (
+        ArmEndpoint,
+        Context,
+        DeadlineSeconds,
+        Debug,
+        Kubeconfig,
+        Namespace,
+        NoAzureHealth,
+        RequestTimeout,
+        Resource,
+        ResourceGroup,
+        Subscription,
+        probe_timeout,
+    )
 
 
 def capture(

@@ -5,18 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from dataclasses import dataclass, field
-from typing import Annotated, TextIO
+from dataclasses import field
+from typing import TextIO
 
-import typer
-
-from akslbctl.cli.durations import duration
 from akslbctl.errors import UsageError
+from akslbctl.records import record
 
 # -- terminal ----------------------------------------------------------------------------------
 
 
-@dataclass
+@record
 class Terminal:
     """The streams a run writes to; injected so tests capture exactly what a user sees."""
 
@@ -132,80 +130,6 @@ def use_terminal(terminal: Terminal) -> Terminal:
     return terminal
 
 
-# -- options shared by the commands ---------------------------------------------------------------
-
-Resource = Annotated[
-    list[str] | None,
-    typer.Argument(
-        metavar="svc/NAME", help="The Service: svc/NAME, service/NAME, 'svc NAME' or NAME.", show_default=False
-    ),
-]
-Namespace = Annotated[
-    str | None,
-    typer.Option("--namespace", "-n", metavar="NAMESPACE", help="Namespace (default: the context's)."),
-]
-Context = Annotated[
-    str | None, typer.Option("--context", metavar="CONTEXT", help="kubeconfig context (default: current).")
-]
-Kubeconfig = Annotated[
-    str | None,
-    typer.Option("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)."),
-]
-Subscription = Annotated[
-    str | None,
-    typer.Option("--subscription", metavar="ID", help="Azure subscription id (default: from a Node's providerID)."),
-]
-ResourceGroup = Annotated[
-    str | None,
-    typer.Option(
-        "--resource-group", "-g", metavar="GROUP", help="Node resource group MC_… (default: from a Node's providerID)."
-    ),
-]
-ArmEndpoint = Annotated[
-    str | None,
-    typer.Option(
-        "--arm-endpoint", metavar="URL", help="ARM endpoint (default: $AKSLBCTL_ARM_ENDPOINT, management.azure.com)."
-    ),
-]
-RequestTimeout = Annotated[
-    float,
-    typer.Option(
-        "--request-timeout",
-        metavar="DURATION",
-        parser=duration(0.1),
-        help="How long to wait for each Kubernetes/ARM request (5s, 500ms; a plain number is seconds).",
-    ),
-]
-Debug = Annotated[bool, typer.Option("--debug", help="Log request lines and statuses to stderr (never tokens).")]
-DeadlineSeconds = Annotated[
-    float,
-    typer.Option(
-        "--deadline",
-        metavar="DURATION",
-        parser=duration(0.1),
-        help="How long the whole command may take, every request and probe included; exit 3 when it passes.",
-    ),
-]
-CaseFile = Annotated[
-    str | None,
-    typer.Option(
-        "--filename",
-        "-f",
-        metavar="FILE",
-        help="Analyse offline: a case file (akslbctl capture) or a folder of raw kubectl/az -o json dumps.",
-    ),
-]
-ProviderVersion = Annotated[
-    str | None,
-    typer.Option(
-        "--provider-version", metavar="VERSION", help="Assume this cloud-provider-azure version (e.g. v1.24.10)."
-    ),
-]
-NoAzureHealth = Annotated[
-    bool,
-    typer.Option("--no-azure-health", help="Do not ask ARM's rule-health operation for Azure's own view."),
-]
-
 OUTPUTS = ("table", "wide", "json", "yaml")
 
 
@@ -253,7 +177,7 @@ def setup_logging(debug: bool) -> None:
 # -- evidence ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Connection:
     """The connection options every command takes (contract §2)."""
 
@@ -313,14 +237,3 @@ def load_case(
         lambda: collect(target, kube_opts, arm_opts, secrets=secrets, keep_node_documents=command == "capture"),
         "collecting the evidence (Kubernetes API, ARM)",
     )
-
-
-def probe_timeout(help_text: str = "How long each probe may take, as a whole (5s, 500ms; plain: seconds)."):
-    """``--timeout``: per probe, a duration as kubectl's ``--timeout`` takes it."""
-    return typer.Option("--timeout", metavar="DURATION", parser=duration(0.05), help=help_text)
-
-
-def output_option(formats: tuple[str, ...], help_text: str | None = None):
-    """``-o, --output FORMAT`` (also ``-o=json`` and ``--output=json``, as kubectl takes them)."""
-    listed = ", ".join(formats[:-1]) + f" or {formats[-1]}"
-    return typer.Option("--output", "-o", metavar="FORMAT", help=help_text or f"{listed}.")

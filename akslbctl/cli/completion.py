@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
+from typing import TYPE_CHECKING
 
 from akslbctl.cli.common import term
 from akslbctl.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:  # what typer reads in the annotations (akslbctl.cli.params.declared)
+    from typing import Annotated
+
+    import typer
 
 
 def completion(

@@ -5,30 +5,30 @@ Exit codes mirror ``kubectl diff`` (contract §4): 0 no drift, 1 drift, 2 bad in
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-from akslbctl.cli.common import (
-    ArmEndpoint,
-    CaseFile,
-    Connection,
-    Context,
-    DeadlineSeconds,
-    Debug,
-    Kubeconfig,
-    Namespace,
-    ProviderVersion,
-    RequestTimeout,
-    Resource,
-    ResourceGroup,
-    Subscription,
-    load_case,
-    output_format,
-    output_option,
-    setup_logging,
-    term,
-    write_document,
-)
+from akslbctl.cli.common import Connection, load_case, output_format, setup_logging, term, write_document
 from akslbctl.errors import ExitCode
+
+if TYPE_CHECKING:  # what typer reads in the annotations (akslbctl.cli.params.declared)
+    from typing import Annotated
+
+    from akslbctl.cli.params import (
+        ArmEndpoint,
+        CaseFile,
+        Context,
+        DeadlineSeconds,
+        Debug,
+        Kubeconfig,
+        Namespace,
+        ProviderVersion,
+        RequestTimeout,
+        Resource,
+        ResourceGroup,
+        Subscription,
+        output_option,
+    )
+
 
 OUTPUTS = ("table", "json", "yaml")
 

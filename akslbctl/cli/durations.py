@@ -41,15 +41,27 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-def duration(minimum: float = 0.0):
+class Duration:
     """A typer ``parser`` for a time flag: Go-style duration or plain seconds, at least ``minimum``.
 
-    A bad value is a usage error: one line naming the flag, exit 2.
+    A bad value is a usage error: one line naming the flag, exit 2. ``minimum`` is an attribute so
+    that the generated command-line table (:mod:`akslbctl.cli.specgen`) can carry it.
     """
 
-    def convert(value):
+    def __init__(self, minimum: float = 0.0) -> None:
+        self.minimum = minimum
+        self.__name__ = "duration"  # what click names the type in its messages
+
+    def __call__(self, value):
         import typer
 
+        try:
+            return self.seconds(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from None
+
+    def seconds(self, value) -> float:
+        """``value`` in seconds; ValueError (with the message a user sees) when it is not allowed."""
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             seconds = float(value)
         else:
@@ -57,9 +69,12 @@ def duration(minimum: float = 0.0):
                 seconds = parse_duration(str(value))
             except ValueError as exc:
                 reason = str(exc) if "duration" in str(exc) else f"{value!r} is not a duration ({EXAMPLES})"
-                raise typer.BadParameter(reason) from None
-        if seconds < minimum:
-            raise typer.BadParameter(f"{value} is less than the least it may be, {format_seconds(minimum)}")
+                raise ValueError(reason) from None
+        if seconds < self.minimum:
+            raise ValueError(f"{value} is less than the least it may be, {format_seconds(self.minimum)}")
         return seconds
 
-    return convert
+
+def duration(minimum: float = 0.0) -> Duration:
+    """The parser of a time flag that takes at least ``minimum`` seconds."""
+    return Duration(minimum)

@@ -2,35 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import typer
-
-from akslbctl.cli.common import (
-    OUTPUTS,
-    ArmEndpoint,
-    CaseFile,
-    Connection,
-    Context,
-    DeadlineSeconds,
-    Debug,
-    Kubeconfig,
-    Namespace,
-    NoAzureHealth,
-    ProviderVersion,
-    RequestTimeout,
-    Resource,
-    ResourceGroup,
-    Subscription,
-    load_case,
-    output_format,
-    output_option,
-    probe_timeout,
-    setup_logging,
-    term,
-    write_document,
-)
+from akslbctl.cli.common import OUTPUTS, Connection, load_case, output_format, setup_logging, term, write_document
 from akslbctl.errors import ExitCode
+
+if TYPE_CHECKING:  # what typer reads in the annotations (akslbctl.cli.params.declared)
+    from typing import Annotated
+
+    import typer
+
+    from akslbctl.cli.params import (
+        ArmEndpoint,
+        CaseFile,
+        Context,
+        DeadlineSeconds,
+        Debug,
+        Kubeconfig,
+        Namespace,
+        NoAzureHealth,
+        ProviderVersion,
+        RequestTimeout,
+        Resource,
+        ResourceGroup,
+        Subscription,
+        output_option,
+        probe_timeout,
+    )
 
 
 def explain(

@@ -3,32 +3,33 @@ the LB would hold and what Azure itself says."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING
 
-import typer
-
-from akslbctl.cli.common import (
-    ArmEndpoint,
-    Connection,
-    Context,
-    Debug,
-    Kubeconfig,
-    Namespace,
-    NoAzureHealth,
-    ProviderVersion,
-    RequestTimeout,
-    Resource,
-    ResourceGroup,
-    Subscription,
-    load_case,
-    output_format,
-    output_option,
-    probe_timeout,
-    setup_logging,
-    term,
-)
-from akslbctl.cli.durations import duration
+from akslbctl.cli.common import Connection, load_case, output_format, setup_logging, term
 from akslbctl.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:  # what typer reads in the annotations (akslbctl.cli.params.declared)
+    from typing import Annotated
+
+    import typer
+
+    from akslbctl.cli.durations import duration
+    from akslbctl.cli.params import (
+        ArmEndpoint,
+        Context,
+        Debug,
+        Kubeconfig,
+        Namespace,
+        NoAzureHealth,
+        ProviderVersion,
+        RequestTimeout,
+        Resource,
+        ResourceGroup,
+        Subscription,
+        output_option,
+        probe_timeout,
+    )
+
 
 PROBE_OUTPUTS = ("table", "json")
 

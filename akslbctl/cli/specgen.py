@@ -187,6 +187,54 @@ def build_spec(root=None) -> dict[str, dict[str, Any]]:
     return spec
 
 
+# The commands akslbctl.cli.fast runs without typer: one-shot commands a user types most, and scripts run.
+FAST_COMMANDS = ("explain", "diff", "probe", "capture")
+
+
+def _parse_kind(param) -> tuple[str, Any]:
+    """How :mod:`akslbctl.cli.fast` reads the parameter, and its default as typer passes it."""
+    from akslbctl.cli.durations import Duration
+
+    if getattr(param, "param_type_name", "") == "argument":
+        if param.nargs != -1:
+            raise ValueError(f"argument {param.name}: only variadic arguments are parsed without typer")
+        return "args", None
+    if param.is_flag:
+        if param.secondary_opts or param.default is not False:
+            raise ValueError(f"flag {param.name}: only plain on-flags are parsed without typer")
+        return "flag", False
+    if param.multiple or param.nargs != 1 or getattr(param, "count", False):
+        raise ValueError(f"option {param.name}: only single-value options are parsed without typer")
+    info = param.type_descriptor.parameter_info
+    annotation = param.type_descriptor.annotation
+    parser = getattr(info, "parser", None)
+    if isinstance(parser, Duration):
+        default = None if param.default is None else parser.seconds(param.default)
+        return f"duration:{parser.minimum!r}", default
+    if parser is not None or getattr(info, "max", None) is not None or getattr(info, "clamp", False):
+        raise ValueError(f"option {param.name}: its parser or range is not read without typer: add it to cli.fast")
+    if annotation is int and getattr(info, "min", None) is not None and not getattr(info, "min_open", False):
+        return f"int:{info.min}", param.default
+    if annotation is str:
+        return "str", param.default
+    raise ValueError(f"option {param.name}: {annotation} is not parsed without typer: add it to akslbctl.cli.fast")
+
+
+def build_parse(root=None) -> dict[str, tuple[str, str, tuple]]:
+    """``{command: (module, function, ((name, option names, kind, default), ...))}`` for FAST_COMMANDS."""
+    root = root if root is not None else root_command()
+    out = {}
+    for name in FAST_COMMANDS:
+        command = root.commands[name]
+        function = command.callback.__wrapped__  # the command function typer wraps
+        params = []
+        for p in command.params:
+            kind, default = _parse_kind(p)
+            params.append((p.name, () if kind == "args" else tuple(p.opts), kind, default))
+        out[name] = (function.__module__, function.__name__, tuple(params))
+    return out
+
+
 SPEC_HEADER = '''"""The command line's shape for shell completion: commands, options, arguments.
 
 Generated from the Typer app by ``python scripts/regen.py`` (akslbctl.cli.specgen); do not edit.
@@ -195,6 +243,10 @@ tests/unit/test_complete.py fails when it is stale. Plain literals: importing th
 Per command path ("" is the program): its subcommands; its options as (names, value, repeatable,
 help) where value is None for a flag, "" for a value without candidates, a kind ("namespace",
 "context", "file", "file:EXT") or ((value, description), ...); its arguments as (name, kind, many).
+
+PARSE: how akslbctl.cli.fast reads the command lines of the commands it runs without typer — per
+command its module, its function and its parameters as (name, option names, kind, default as typer
+passes it), kind being "args", "flag", "str", "int:MIN" or "duration:MIN".
 """
 
 # ruff: noqa: E501
@@ -217,6 +269,13 @@ def render_spec(spec: dict[str, dict[str, Any]] | None = None) -> str:
         out.extend(f"            {arg!r}," for arg in entry["args"])
         out.append("        ),")
         out.append("    },")
+    out.append("}")
+    out.append("")
+    out.append("PARSE = {")
+    for name, (module, function, params) in build_parse().items():
+        out.append(f"    {name!r}: ({module!r}, {function!r}, (")
+        out.extend(f"        {param!r}," for param in params)
+        out.append("    )),")
     out.append("}")
     return "\n".join(out) + "\n"
 

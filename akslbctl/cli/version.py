@@ -3,11 +3,17 @@ libraries' versions for a bug report (``-o json``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING
 
 from akslbctl import __version__
-from akslbctl.cli.common import output_option, term
+from akslbctl.cli.common import term
 from akslbctl.errors import ExitCode
+
+if TYPE_CHECKING:  # what typer reads in the annotations (akslbctl.cli.params.declared)
+    from typing import Annotated
+
+    from akslbctl.cli.params import output_option
+
 
 VERSION_OUTPUTS = ("text", "json", "yaml")
 
