@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 from akslbctl.analysis.azureview import (
@@ -31,13 +31,14 @@ from akslbctl.analysis.verdict import AzureView
 from akslbctl.model.case import Case
 from akslbctl.model.report import Diagnosis
 from akslbctl.options import AzureOptions
+from akslbctl.records import record
 
 log = logging.getLogger("akslbctl.azurehealth")
 
 PATH_EXPLAINS = ("nsg-blocks-probe", "pls-proxy-protocol", "ipv6-probe-down")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AzureResult:
     """Azure's view (None when no rule's health could be had) and the notes that explain the gaps."""
 

@@ -11,22 +11,26 @@ import contextlib
 import logging
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import field
+from typing import TYPE_CHECKING, Any
 
 from akslbctl.analysis.names import owns, service_prefix, uid_problem
 from akslbctl.errors import DeadlineExceeded, EvidenceError, Forbidden, MalformedAnswer, UsageError
 from akslbctl.model.case import Case, RawDocuments
 from akslbctl.model.kube import EXCLUDE_LB_LABEL, Node, Service
+from akslbctl.records import record
 from akslbctl.sources import normalize
-from akslbctl.sources.arm import ArmOptions
-from akslbctl.sources.kube import KubeOptions
+
+if TYPE_CHECKING:  # the live path's own types; a case file is read without loading them
+    from concurrent.futures import ThreadPoolExecutor
+
+    from akslbctl.sources.arm import ArmOptions
+    from akslbctl.sources.kube import KubeOptions
 
 log = logging.getLogger("akslbctl.collect")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Target:
     namespace: str | None
     name: str
@@ -391,6 +395,8 @@ def _workers(n: int) -> Iterator[ThreadPoolExecutor]:
     ``with ThreadPoolExecutor()`` joins every worker on the way out: an error (or Ctrl-C) while another
     request hangs on a server that never answers would surface only after that request's timeout.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="akslbctl-collect")
     try:
         yield pool
@@ -425,7 +431,7 @@ def _import_arm() -> None:
     _policies()
 
 
-@dataclass
+@record
 class ArmDocuments:
     """What ARM answered for the Services: LBs, PIPs, NICs and the network path in front of the nodes."""
 

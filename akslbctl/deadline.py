@@ -17,10 +17,11 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TypeVar
 
 from akslbctl.errors import DeadlineExceeded
+from akslbctl.records import record
 
 T = TypeVar("T")
 
@@ -28,7 +29,7 @@ DEFAULT_DEADLINE = 120.0  # seconds: generous; a healthy explain of 5,000 nodes 
 MIN_WAIT = 0.05  # the shortest timeout handed to a client library (0 means "no timeout" to some)
 
 
-@dataclass
+@record
 class Deadline:
     """``seconds`` from ``started`` (a ``time.monotonic()`` reading) on; None: no deadline."""
 

@@ -3,11 +3,12 @@ analysis is (``explain`` builds them while the evidence is still being read)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from akslbctl.records import record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class ProbeOptions:
     enabled: bool = True
     timeout: float = 5.0
@@ -15,7 +16,7 @@ class ProbeOptions:
     deadline: Any = None  # akslbctl.deadline.Deadline: the round ends (DeadlineExceeded) when it passes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AzureOptions:
     """``enabled``: ask ARM at all (``--no-azure-health`` turns it off); ``endpoint``: the ARM endpoint
     (``--arm-endpoint``); ``wait``: seconds one rule's long-running operation may take."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from akslbctl.analysis import lbstate
 from akslbctl.analysis.azureview import AZURE_SOURCE, Disagreement, direction, disagreement_findings
@@ -27,12 +26,13 @@ from akslbctl.model.case import Case
 from akslbctl.model.kube import Service
 from akslbctl.model.probe import ProbeResult, ProbeTarget, target_problem
 from akslbctl.model.report import AzureHealth, Finding
+from akslbctl.records import record
 
 DEFAULT_INTERVAL = 5.0  # seconds, when no probe says (the provider's default intervalInSeconds)
 FIRST_AZURE_WAIT = 10.0  # seconds the first round waits for Azure's view before going on without it
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class WatchOptions:
     """``count``: rounds to run (None: :func:`default_count`, or until interrupted with ``forever``);
     ``interval``: seconds from one round's start to the next (None: the probes' own
@@ -50,14 +50,14 @@ class WatchOptions:
     deadline: float | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Member:
     node: str  # the Node's name, or "<no node: ADDRESS>" for a member that matches none
     address: str
     target: ProbeTarget  # what the LB probes at this member
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PlannedProbe:
     """One probe of the LB and the pool members it reaches, over every rule that uses it."""
 
@@ -75,7 +75,7 @@ class PlannedProbe:
         return (self.probe.request_path or "/") if self.probe.protocol in ("Http", "Https") else None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PlannedRule:
     name: str
     protocol: str
@@ -86,7 +86,7 @@ class PlannedRule:
     leftover: bool = False  # for a port the Service no longer declares (stale-rule): drift, never dark
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class WatchPlan:
     service: Service
     load_balancer: str
@@ -103,7 +103,7 @@ class WatchPlan:
         return [m.target for p in self.probes for m in p.members]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NodeRound:
     node: str
     address: str
@@ -123,7 +123,7 @@ class NodeRound:
         return self.lb == lbstate.UP
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProbeRound:
     planned: PlannedProbe
     nodes: tuple[NodeRound, ...]
@@ -133,7 +133,7 @@ class ProbeRound:
         return sum(1 for n in self.nodes if n.up)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RuleRound:
     name: str
     probe: str | None  # probe name
@@ -143,7 +143,7 @@ class RuleRound:
     leftover: bool = False  # a leftover rule (stale-rule): shown, never counted as dark
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Round:
     number: int
     at: str  # RFC 3339, when the round started

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from akslbctl.model.kube import Service, ServicePort
+from akslbctl.records import record
 
 PREFIX = "service.beta.kubernetes.io/"
 
@@ -60,7 +60,7 @@ MAX_PROBE_DURATION = 120  # interval × num-of-probe must stay below this
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AnnotationProblem:
     """A value the provider rejects. ``message`` is the provider's own error text.
 
@@ -247,7 +247,7 @@ def min_num_of_probe(value: int) -> str | None:
 # Probe interval and threshold
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProbeTiming:
     interval: int
     threshold: int
@@ -325,7 +325,7 @@ def probe_timing(annotations: Mapping[str, str], port: int, *, context: str | No
 # Probe port override
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProbePort:
     """The outcome of ``port_{port}_health-probe_port``.
 

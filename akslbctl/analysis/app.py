@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from akslbctl.analysis import annotations as ann
 from akslbctl.analysis.engine import Analysis, is_shared_probe, probe_target
@@ -23,6 +23,7 @@ from akslbctl.model.kube import ServicePort
 from akslbctl.model.probe import HTTP_STATUS, ProbeResult, ProbeTarget
 from akslbctl.model.report import ERROR, INFO, WARNING, Finding, RuleDiagnosis
 from akslbctl.model.workload import Container, Pod
+from akslbctl.records import record
 
 # Status ports of common gateways, used when a container declares the port without a readinessProbe.
 KNOWN_STATUS_PORTS: Mapping[int, tuple[str, str]] = {
@@ -68,7 +69,7 @@ def kube_proxy_body(result: ProbeResult) -> bool:
 # -- candidate probe targets ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Candidate:
     kind: str  # "status-port" | "readiness-path"
     rule: MatchedRule

@@ -10,7 +10,6 @@ raises ``azure-probe-disagreement`` findings. Pure: the documents are fetched el
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from akslbctl.analysis import annotations as ann
@@ -20,6 +19,7 @@ from akslbctl.analysis.verdict import AzureView
 from akslbctl.model.azure import Probe
 from akslbctl.model.kube import Service
 from akslbctl.model.report import RULE_WITHOUT_PROBE, WARNING, AzureHealth, Diagnosis, Finding
+from akslbctl.records import record
 
 DISAGREEMENT = "azure-probe-disagreement"
 AZURE_SOURCE = "168.63.129.16"
@@ -150,7 +150,7 @@ def direction(ours_ok: bool, health: AzureHealth | None) -> str | None:
     return AZURE_SUCCEEDS if theirs else AZURE_FAILS
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Disagreement:
     rule: str
     direction: str

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from akslbctl.analysis import annotations as ann
 from akslbctl.analysis.engine import Analysis
@@ -43,6 +42,7 @@ from akslbctl.analysis.names import is_ipv6_pool, owns
 from akslbctl.model.azure import Frontend, LoadBalancer, Pool, Probe, Rule, id_name
 from akslbctl.model.kube import Service, ServicePort
 from akslbctl.model.report import PRESENCE, Difference, LoadBalancerDiff
+from akslbctl.records import record
 
 __all__ = [
     "PROBE_TARGET_FIELDS",
@@ -65,7 +65,7 @@ _BLOCKED = " (blocked: the provider's reconcile is failing on an annotation)"
 Scalar = str | int | bool | None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FieldDiff:
     field: str  # ARM property name
     expected: Scalar
@@ -173,7 +173,7 @@ def _family_of_ip(ip: str) -> str:
     return "IPv6" if ":" in ip else "IPv4"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Facts:
     service: Service
     lb: LoadBalancer | None

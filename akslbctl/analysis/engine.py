@@ -8,7 +8,6 @@ read from ARM that the expectation depends on. ``diagnose`` (``verdict``) and ``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from akslbctl.analysis.expect import ClusterSettings, Expectation, ExpectedRule, expect_service
 from akslbctl.analysis.match import Match, MatchedRule, match
@@ -18,9 +17,10 @@ from akslbctl.errors import UsageError
 from akslbctl.model.azure import LoadBalancer, id_name
 from akslbctl.model.case import Case
 from akslbctl.model.probe import ProbeTarget, target_problem
+from akslbctl.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Analysis:
     case: Case
     match: Match

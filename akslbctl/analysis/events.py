@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from akslbctl.model.case import Case
 from akslbctl.model.kube import Event, Service
 from akslbctl.model.report import ERROR, WARNING, EventReport, Finding
+from akslbctl.records import record
 
 FAILED_REASONS = frozenset(
     {
@@ -60,7 +60,7 @@ INTERNAL_SUBNET = "service.beta.kubernetes.io/azure-load-balancer-internal-subne
 PIP_PREFIX_ID = "service.beta.kubernetes.io/azure-pip-prefix-id"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ArmError:
     """The ARM error an event message carries (every field may be missing)."""
 
@@ -74,7 +74,7 @@ class ArmError:
     retry_after: str | None = None  # track 1: "0s", "5m0s"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Classified:
     cls: str
     what: str  # one line: what went wrong, in the operator's words
@@ -400,7 +400,7 @@ def _short(text: str, limit: int = 200) -> str:
 # -- the Service's story --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Failure:
     """One failure event, parsed."""
 

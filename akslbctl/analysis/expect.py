@@ -16,13 +16,14 @@ Pure: no client library, no I/O, no clock.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from akslbctl.analysis import annotations as ann
 from akslbctl.analysis import names
 from akslbctl.analysis.annotations import AnnotationProblem
 from akslbctl.analysis.provider import ProviderRules
 from akslbctl.model.kube import AUTOSCALER_DELETION_TAINT, EXCLUDE_LB_LABEL, Node, Service, ServicePort
+from akslbctl.records import record
 
 __all__ = [
     "AnnotationProblem",
@@ -55,7 +56,7 @@ ROLE_LABEL = "kubernetes.io/role"
 # Data
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ClusterSettings:
     """Cluster-level facts the caller read from ARM (or a cloud config); never assumed here."""
 
@@ -76,7 +77,7 @@ class ClusterSettings:
         return self.pool_type.lower() == "nodeip"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ExpectedProbe:
     name: str
     protocol: str  # Tcp | Http | Https
@@ -89,7 +90,7 @@ class ExpectedProbe:
     why: str  # one plain sentence: where port, protocol and path came from
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ExpectedRule:
     name: str
     family: str  # "IPv4" | "IPv6"
@@ -108,7 +109,7 @@ class ExpectedRule:
     ha_ports: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ExpectedFrontend:
     name: str
     family: str
@@ -118,7 +119,7 @@ class ExpectedFrontend:
     subnet: str | None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Expectation:
     prefix: str
     internal: bool
@@ -139,7 +140,7 @@ class Expectation:
         return next((r for r in self.rules if r.name.lower() == name.lower()), None)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Membership:
     """Whether the provider keeps a node in the ``<clusterName>`` pool.
 
@@ -172,7 +173,7 @@ class _Findings:
             self.notes.append(text)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Ctx:
     service: Service
     provider: ProviderRules
@@ -327,7 +328,7 @@ def use_shared_load_balancer_health_probe(ctx: _Ctx) -> bool:
     return ctx.service.external_traffic_policy.lower() != "local"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Protocol:
     protocol: str
     reason: str  # where it came from, for the probe's ``why``
@@ -460,7 +461,7 @@ def build_health_probe_rules_for_port(
 # Rules
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _RuleProps:
     protocol: str
     frontend_port: int

@@ -16,11 +16,11 @@ fusion reasons below. Pure: no I/O, no clock.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from akslbctl.model import probe as outcomes
 from akslbctl.model.probe import ProbeResult
 from akslbctl.model.report import DOWN, UNKNOWN, UP, AzureHealth
+from akslbctl.records import record
 
 # Fusion reasons (contract §5.1), beside the probe outcomes of §5.
 BLOCKED_BEFORE_NODE = "blocked-before-node"
@@ -98,7 +98,7 @@ def reached(result: ProbeResult | None, *, blind: bool) -> bool | None:
 # -- the verdict ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Own:
     """What our probe alone says of a member: the LB's rule applied to what this machine saw."""
 
@@ -107,7 +107,7 @@ class Own:
     detail: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fused:
     verdict: str
     reason: str

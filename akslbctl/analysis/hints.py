@@ -10,18 +10,18 @@ the pods are Ready. The usual fix is the request-path annotation — but reporte
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from akslbctl.analysis import annotations as ann
 from akslbctl.analysis.engine import Analysis, probe_target
 from akslbctl.analysis.match import MatchedRule
 from akslbctl.model.probe import ProbeResult, ProbeTarget
 from akslbctl.model.report import WARNING, Finding
+from akslbctl.records import record
 
 CANDIDATE_PATH = "/healthz"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PathHint:
     rule: MatchedRule
     port_label: str  # spec.ports[http]

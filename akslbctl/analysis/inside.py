@@ -4,7 +4,6 @@ SNAT, and how the LB's traffic is shared. One entry point for verdict.py; pure."
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from akslbctl.analysis.app import app_findings
 from akslbctl.analysis.engine import Analysis
@@ -13,9 +12,10 @@ from akslbctl.analysis.share import RuleShare, rule_share, share_findings
 from akslbctl.analysis.vantage import data_plane
 from akslbctl.model.probe import ProbeResult, ProbeTarget
 from akslbctl.model.report import Finding, RuleDiagnosis
+from akslbctl.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Inside:
     findings: tuple[Finding, ...]
     notes: tuple[str, ...]

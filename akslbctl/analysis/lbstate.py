@@ -14,13 +14,14 @@ result and the state the LB would be in. Pure: no clock, no I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from akslbctl.records import record
 
 UP, DOWN = "up", "down"
 HISTORY = 12  # results kept per member: enough for a short ✓✓✗✗ trail on one line
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MemberState:
     """One member's state as the LB would hold it after the results seen so far.
 

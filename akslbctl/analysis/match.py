@@ -10,7 +10,7 @@ their address (IP pools).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 
 from akslbctl.analysis import annotations as ann
@@ -28,9 +28,10 @@ from akslbctl.model.azure import (
     same_id,
 )
 from akslbctl.model.kube import Node, Service
+from akslbctl.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Member:
     """One backend pool member and the Node it belongs to (None when no Node matches)."""
 
@@ -39,7 +40,7 @@ class Member:
     address: str | None  # what the LB probes: the member's private IP
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MatchedRule:
     rule: Rule
     family: str  # IPv4 | IPv6
@@ -57,7 +58,7 @@ class MatchedRule:
         return {m.node.name: m for m in self.members if m.node is not None}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Match:
     prefix: str
     lb: LoadBalancer | None  # the LB that holds the Service

@@ -17,7 +17,7 @@ a note, never a guess. Pure: the documents were read elsewhere (``collect``) or 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from akslbctl.analysis import annotations as ann
 from akslbctl.analysis.engine import Analysis
@@ -27,6 +27,7 @@ from akslbctl.analysis.nsg import Decision, Flow, Level, PathDecision, Source, d
 from akslbctl.model.azure import NetworkInterface
 from akslbctl.model.network import PrivateLinkService, SecurityGroup, Subnet, VirtualNetwork
 from akslbctl.model.report import DOWN, ERROR, WARNING, Finding, RuleDiagnosis
+from akslbctl.records import record
 
 NSG_BLOCKS_PROBE = "nsg-blocks-probe"
 NSG_BLOCKS_CLIENTS = "nsg-blocks-clients"
@@ -37,7 +38,7 @@ LEGACY_SOURCE_RANGES = ann.PREFIX + "load-balancer-source-ranges"
 ALLOWED_SERVICE_TAGS = ann.PREFIX + "azure-allowed-service-tags"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PathReport:
     """What the path evaluation found: blockers per (rule name lower-cased, member address), the NSG
     findings, notes, and the Private Link Services with proxy protocol by frontend id (lower)."""

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from akslbctl.model.kube import Endpoint, Node, Service, ServicePort
 from akslbctl.model.report import ERROR, INFO, WARNING, Finding
 from akslbctl.model.workload import IngressRule, LabelSelector, NetworkPolicy, Peer, Pod, PolicyPort
+from akslbctl.records import record
 
 ALL, SOME, NONE, UNKNOWN = "all", "some", "none", "unknown"
 INTERNET = "0.0.0.0/0"
@@ -63,7 +64,7 @@ def selects(selector: LabelSelector | None, labels: Mapping[str, str]) -> bool:
 # -- one source against one pod --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Admission:
     """Whether a source network reaches a pod's port: ``all`` of it, ``some``, ``none``, or ``unknown``."""
 
@@ -206,7 +207,7 @@ def target_port(service_port: ServicePort, pod: Pod) -> int | None:
     return pod.named_port(tp)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PolicyVerdict:
     """What the namespace's policies do to the LB traffic of one Service port."""
 

@@ -26,9 +26,9 @@ import functools
 import ipaddress
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from akslbctl.model.network import ALLOW, DENY, INBOUND, SecurityGroup, SecurityRule
+from akslbctl.records import record
 
 
 @functools.lru_cache(maxsize=16384)
@@ -72,7 +72,7 @@ _LEVEL_ORDER = {"subnet": 0, "nic": 1}
 # The public shapes
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Source:
     """Who sends the traffic: ``probe``, ``internet``, ``vnet`` clients or explicit client ``ranges``.
 
@@ -124,7 +124,7 @@ class Source:
         return ", ".join(self.ranges)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Flow:
     """Traffic from a source class to one address and port. Http and Https count as Tcp."""
 
@@ -153,7 +153,7 @@ class Flow:
         return "udp" if self.protocol.strip().lower() == "udp" else "tcp"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Level:
     """One place an NSG can sit: ``subnet`` or ``nic``. ``unreadable`` says why its NSG could not be read."""
 
@@ -162,7 +162,7 @@ class Level:
     unreadable: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Decision:
     """One level's answer; ``allowed`` None when it cannot be determined (see ``notes``)."""
 
@@ -176,7 +176,7 @@ class Decision:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PathDecision:
     """All levels' answers: False when any level denies, None when none denies but one is undetermined."""
 
@@ -291,7 +291,7 @@ _TAGS = {
 _ADDRESS_LIKE = re.compile(r"^[0-9A-Fa-f:./-]+$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Prefix:
     kind: str  # any | tag | net | malformed
     text: str
@@ -359,7 +359,7 @@ _FULL, _PARTIAL, _NONE, _UNKNOWN, _SET = "full", "partial", "none", "unknown", "
 _VNET_UNKNOWN = "the virtual network's address space is unknown"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Ctx:
     family: str
     vnet: _Set | None  # None: not known
@@ -379,7 +379,7 @@ def _address_int(text: str) -> int:
     return int(_ip(text))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Who:
     """One population of senders; ``pop`` None for VirtualNetwork clients of an unknown VNet."""
 
@@ -532,7 +532,7 @@ def _protocol(rule: SecurityRule, flow: Flow) -> tuple[bool | None, str]:
     return None, f"unknown protocol {rule.protocol!r}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Hit:
     rule: SecurityRule
     default: bool
@@ -580,7 +580,7 @@ def _join(items: Sequence[str], quote: bool = False) -> str:
 # One NSG
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Outcome:
     allowed: bool | None
     rule: SecurityRule | None = None

@@ -14,7 +14,9 @@ the pool and probe predictions need both.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
+
+from akslbctl.records import record
 
 LATEST_PATCH = 9999
 """Patch number standing for "the newest patch of this branch"."""
@@ -45,7 +47,7 @@ _KUBE_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.\-+]*)
 _OLD_LINES = {(0, 7): 20, (1, 0): 21, (1, 1): 22}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProviderRules:
     """One switch per behaviour that changed across provider and Kubernetes versions.
 

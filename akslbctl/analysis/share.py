@@ -16,16 +16,16 @@ info from :data:`INFO_SKEW`, warning from :data:`WARNING_SKEW`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from akslbctl.model.kube import AUTOSCALER_DELETION_TAINT, Endpoint, Node, Service
 from akslbctl.model.report import INFO, UP, WARNING, Finding, RuleDiagnosis
+from akslbctl.records import record
 
 INFO_SKEW = 1.5
 WARNING_SKEW = 2.0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NodeShare:
     node: str
     share: float  # of the rule's flows the LB sends to this node (0 when not up)
@@ -33,14 +33,14 @@ class NodeShare:
     per_pod: float | None  # each local pod's share of the rule's traffic (None: no local pod)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PodShare:
     pod: str  # namespace/name from targetRef, else the endpoint address
     node: str | None
     share: float
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RuleShare:
     rule: str
     policy: str  # Local | Cluster

@@ -73,9 +73,7 @@ def show_pictures(
     show(draw, svg, title=f"akslbctl explain {diagnosis.service.ref}", png=png, deadline=deadline)
 
 
-def show(
-    draw: Callable[[object], None], svg: str | None, *, title: str, png: str | None = None, deadline=None
-) -> None:
+def show(draw: Callable[[object], None], svg: str | None, *, title: str, png: str | None = None, deadline=None) -> None:
     t = term()
     screen = t.console()
     draw(screen)

@@ -8,10 +8,12 @@ silence, an HTTP answer, or something broken.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from akslbctl.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reply:
     """One HTTP answer."""
 
@@ -20,22 +22,22 @@ class Reply:
     headers: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Behaviour:
     """Base class; see the subclasses."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Closed(Behaviour):
     """Nothing listens: the kernel refuses the connection (kube-proxy REJECT looks the same)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Blackhole(Behaviour):
     """SYNs are dropped (a listener whose accept queue is full): connects time out (kube-proxy DROP)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Http(Behaviour):
     """An HTTP/1.1 server: ``routes`` by path, ``default`` for every other path.
 
@@ -53,12 +55,12 @@ class Http(Behaviour):
     tls_max: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Hang(Behaviour):
     """Accepts and reads the request, then never answers."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Drip(Behaviour):
     """Answers one byte every ``interval`` seconds (a trickling status line)."""
 
@@ -66,31 +68,31 @@ class Drip(Behaviour):
     data: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ResetMidAnswer(Behaviour):
     """Sends the first bytes of an answer, then resets the connection (RST)."""
 
     partial: bytes = b"HTTP/1.1 2"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ResetOnAccept(Behaviour):
     """Accepts, then resets at once."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CloseOnAccept(Behaviour):
     """Accepts, then closes at once (an orderly FIN; the request that follows meets a reset)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Garbage(Behaviour):
     """Answers bytes that are not HTTP (HTTP/0.9 style, binary noise) and closes."""
 
     data: bytes = b"\x00\xffnot http at all\r\n"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HugeBody(Behaviour):
     """Answers 200 with a body of ``size`` bytes (the prober must read only a small cap of it)."""
 
@@ -98,12 +100,12 @@ class HugeBody(Behaviour):
     status: int = 200
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BrokenTLS(Behaviour):
     """Accepts and answers the TLS ClientHello with garbage."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Sequence(Behaviour):
     """A different behaviour per accepted connection, in order; the last one repeats.
 
@@ -114,7 +116,7 @@ class Sequence(Behaviour):
     steps: tuple[Behaviour, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ListenerSpec:
     address: str  # a 127.0.0.0/8 address, one per simulated node
     port: int

@@ -24,11 +24,12 @@ import threading
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from akslbctl.lab.behaviours import Behaviour, Blackhole, Closed, Http, ListenerSpec, Reply
 from akslbctl.lab.httpserver import Fault
+from akslbctl.records import record
 
 Doc = dict[str, Any]
 
@@ -132,7 +133,7 @@ def mapped_ipv6(ipv4: str) -> str:
 # The cluster
 
 
-@dataclass
+@record
 class LabCluster:
     """Everything one lab serves. Mutable on purpose: scenarios and tests adjust it before serving."""
 
@@ -261,7 +262,7 @@ def _named(docs: list[Doc], name: str) -> Doc:
 # Builder drafts
 
 
-@dataclass
+@record
 class _NodeDraft:
     index: int
     name: str
@@ -280,7 +281,7 @@ class _NodeDraft:
         return any(t.get("key") == AUTOSCALER_TAINT for t in self.taints)
 
 
-@dataclass
+@record
 class _ServiceDraft:
     namespace: str
     name: str

@@ -22,12 +22,13 @@ import ssl
 import struct
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
+
+from akslbctl.records import record
 
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -37,7 +38,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 # Requests and responses
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Request:
     method: str
     target: str  # the raw request target ("/api/v1/nodes?limit=5")
@@ -63,7 +64,7 @@ class Request:
         return self.headers.get("host", "")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Response:
     status: int
     body: bytes = b""
@@ -79,7 +80,7 @@ def text_response(status: int, text: str, headers: Iterable[tuple[str, str]] = (
     return Response(status, text.encode(), (("Content-Type", "text/plain; charset=utf-8"), *headers))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Route:
     """What a request resolved to: a name (for the log and for faults) and the call that answers it.
 
@@ -142,7 +143,7 @@ class Router:
 # Faults
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fault:
     """A transport-level misbehaviour for the routes whose name matches ``route`` (a glob).
 
@@ -230,7 +231,7 @@ class FaultTable:
 # The request log
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RequestRecord:
     api: str
     method: str
@@ -246,7 +247,7 @@ class RequestRecord:
 # TLS material
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TlsFiles:
     ca_pem: Path
     cert_pem: Path

@@ -14,10 +14,10 @@ import base64
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from akslbctl.lab.httpserver import App, Request, Response, Route, json_response
+from akslbctl.records import record
 
 if TYPE_CHECKING:
     from akslbctl.lab.cluster import LabCluster
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 Doc = dict[str, Any]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Resource:
     plural: str
     kind: str

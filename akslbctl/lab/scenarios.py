@@ -9,13 +9,13 @@ operator sees and why, in one line.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from akslbctl.lab.behaviours import Closed, Hang, Http, Reply
 from akslbctl.lab.cluster import AksBuilder, LabCluster
+from akslbctl.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Scenario:
     name: str
     description: str

@@ -8,7 +8,9 @@ Protocol names are spelled as ARM spells them: ``Tcp``, ``Udp``, ``All`` (rules)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from akslbctl.records import record
 
 
 def same_id(a: str | None, b: str | None) -> bool:
@@ -20,7 +22,7 @@ def id_name(resource_id: str | None) -> str:
     return (resource_id or "").rstrip("/").rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Frontend:
     id: str
     name: str
@@ -30,7 +32,7 @@ class Frontend:
     private_ip_version: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Probe:
     id: str
     name: str
@@ -50,7 +52,7 @@ class Probe:
         return self.probe_threshold if self.probe_threshold and self.probe_threshold > 0 else 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     id: str
     name: str
@@ -67,7 +69,7 @@ class Rule:
     load_distribution: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PoolMember:
     """A backend pool member: a NIC/VMSS ipConfiguration id (NIC pools) or an address (IP pools)."""
 
@@ -77,7 +79,7 @@ class PoolMember:
     admin_state: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pool:
     id: str
     name: str
@@ -89,7 +91,7 @@ class Pool:
         return any(m.ip_address for m in self.members) and not any(m.ipconfig_id for m in self.members)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LoadBalancer:
     id: str
     name: str
@@ -111,7 +113,7 @@ class LoadBalancer:
         return next((f for f in self.frontends if same_id(f.id, frontend_id)), None)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PublicIP:
     id: str
     name: str
@@ -119,7 +121,7 @@ class PublicIP:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NetworkInterface:
     """What a NIC tells about a NIC-pool member that is not a VMSS instance (VMAS, VMSS Flex)."""
 
@@ -132,7 +134,7 @@ class NetworkInterface:
     pools: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VmState:
     """A VM's (or VMSS instance's) instance view: what Azure says about whether it runs."""
 

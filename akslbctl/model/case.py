@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from akslbctl.model.azure import LoadBalancer, NetworkInterface, PublicIP, VmState
@@ -12,9 +12,10 @@ from akslbctl.model.network import PrivateLinkService, SecurityGroup, Subnet, Vi
 from akslbctl.model.probe import ProbeResult
 from akslbctl.model.report import AzureHealth
 from akslbctl.model.workload import NetworkPolicy, Pod
+from akslbctl.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RawDocuments:
     """The API answers as they came, for case files (contract §7)."""
 
@@ -40,7 +41,7 @@ class RawDocuments:
     workload_notes: tuple[str, ...] = ()  # what of pods / policies could not be read (403, CRD not served)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Case:
     service: Service
     nodes: tuple[Node, ...]

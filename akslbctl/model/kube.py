@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from akslbctl.records import record
 
 AUTOSCALER_DELETION_TAINT = "ToBeDeletedByClusterAutoscaler"
 EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServicePort:
     port: int
     protocol: str = "TCP"  # Kubernetes spelling: TCP, UDP, SCTP
@@ -19,7 +21,7 @@ class ServicePort:
     app_protocol: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Service:
     namespace: str
     name: str
@@ -48,14 +50,14 @@ class Service:
         return self.external_traffic_policy == "Local"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Taint:
     key: str
     value: str = ""
     effect: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Node:
     name: str
     internal_ips: tuple[str, ...] = ()
@@ -79,7 +81,7 @@ class Node:
         return any(t.key == AUTOSCALER_DELETION_TAINT for t in self.taints)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Endpoint:
     """One endpoint of one of the Service's EndpointSlices."""
 
@@ -91,7 +93,7 @@ class Endpoint:
     target_ref: str | None = None  # "Pod/ns/name"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Event:
     """One Event about the Service (core/v1 or events.k8s.io/v1, one shape)."""
 

@@ -7,13 +7,13 @@ wrote them (compare case-insensitively).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from akslbctl.records import record
 
 INBOUND, OUTBOUND = "Inbound", "Outbound"
 ALLOW, DENY = "Allow", "Deny"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SecurityRule:
     """One NSG rule. Address and port fields merge ARM's singular and plural properties.
 
@@ -37,7 +37,7 @@ class SecurityRule:
     default: bool = False  # one of Azure's default rules (AllowVnetInBound, …)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SecurityGroup:
     id: str
     name: str
@@ -45,7 +45,7 @@ class SecurityGroup:
     default_rules: tuple[SecurityRule, ...] = ()  # defaultSecurityRules; empty: Azure's standard set applies
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Subnet:
     id: str
     name: str
@@ -53,7 +53,7 @@ class Subnet:
     nsg_id: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VirtualNetwork:
     """A VNet with its subnets; ``peered_prefixes`` is the address space of the peerings it lists."""
 
@@ -64,7 +64,7 @@ class VirtualNetwork:
     subnets: tuple[Subnet, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PrivateLinkService:
     """A Private Link Service in front of LB frontends; ``proxy_protocol`` is ``enableProxyProtocol``."""
 

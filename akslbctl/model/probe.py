@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-import socket
-from dataclasses import dataclass
+
+from akslbctl.records import record
 
 # Outcomes of one probe attempt. The first is success; the others name why it failed and double as
 # the verdict reason codes of contract §5.
@@ -20,7 +20,7 @@ BAD_RESPONSE = "bad-response"  # not HTTP at all (garbage, HTTP/0.9, truncated s
 FAILED_OUTCOMES = (HTTP_STATUS, REFUSED, TIMEOUT, RESET, TLS_ERROR, UNREACHABLE, BAD_RESPONSE)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProbeTarget:
     address: str
     port: int
@@ -35,7 +35,7 @@ class ProbeTarget:
         return f"{self.protocol.lower()}://{host}:{self.port}{self.path or '/'}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ProbeResult:
     target: ProbeTarget
     outcome: str
@@ -74,6 +74,8 @@ def address_problem(address: str) -> str | None:
     if not text:
         return "no address"
     try:  # the common case, cheaply: a dotted-quad unicast address
+        import socket
+
         octets = socket.inet_pton(socket.AF_INET, text)
     except OSError:
         octets = None

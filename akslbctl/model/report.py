@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from akslbctl.model.azure import LoadBalancer, Probe
 from akslbctl.model.kube import Service
 from akslbctl.model.probe import ProbeResult
+from akslbctl.records import record
 
 # Verdicts and the reasons that are not probe outcomes (probe outcomes double as reasons).
 UP, DOWN, ABSENT, UNKNOWN = "up", "down", "absent", "unknown"
@@ -18,7 +17,7 @@ NOT_PROBED = "not-probed"
 ERROR, WARNING, INFO = "error", "warning", "info"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AzureHealth:
     """The LB's own view of one backend address (ARM rule-health API)."""
 
@@ -26,7 +25,7 @@ class AzureHealth:
     reason: str | None  # e.g. Down_Probe_HttpStatusCodeError
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NodeVerdict:
     node: str
     address: str | None
@@ -40,7 +39,7 @@ class NodeVerdict:
     reached: bool | None = None  # our probe got an answer from the node (None: no probe ran)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RuleDiagnosis:
     name: str
     protocol: str
@@ -66,7 +65,7 @@ class RuleDiagnosis:
         return any(n.verdict in (UP, DOWN) for n in self.nodes)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     code: str
     severity: str  # error | warning | info
@@ -75,7 +74,7 @@ class Finding:
     node: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EventReport:
     """One Event about the Service as a diagnosis shows it (message masked; ARM error parsed)."""
 
@@ -90,7 +89,7 @@ class EventReport:
     cls: str | None = None  # the failure class (permission, quota, …); None for other events
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Diagnosis:
     service: Service
     load_balancer: LoadBalancer | None
@@ -155,7 +154,7 @@ DIFF_KINDS = ("frontend", "rule", "probe", "backend-pool", "service")
 """``service``: an annotation the provider rejects, so its reconcile fails and the LB stays as it was."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Difference:
     """One field where the LB differs from what the cloud provider would configure.
 
@@ -173,7 +172,7 @@ class Difference:
     message: str  # one plain line on why it matters
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LoadBalancerDiff:
     service: Service
     load_balancer: LoadBalancer | None

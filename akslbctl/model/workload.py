@@ -8,17 +8,19 @@ admit traffic (SNAT'd forwarded hops, C09), and how many pods run on each node (
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from akslbctl.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ContainerPort:
     port: int
     name: str = ""
     protocol: str = "TCP"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HttpCheck:
     """A container's readinessProbe (httpGet / tcpSocket / grpc), with its port as written."""
 
@@ -29,7 +31,7 @@ class HttpCheck:
     headers: tuple[tuple[str, str], ...] = ()  # httpGet.httpHeaders (kubelet sends them; Azure does not)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Container:
     name: str
     image: str = ""
@@ -48,7 +50,7 @@ class Container:
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pod:
     namespace: str
     name: str
@@ -73,14 +75,14 @@ class Pod:
 # -- NetworkPolicy (networking.k8s.io/v1) ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Requirement:
     key: str
     operator: str  # In | NotIn | Exists | DoesNotExist
     values: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LabelSelector:
     """``matchLabels`` and ``matchExpressions``; an empty selector selects everything."""
 
@@ -88,13 +90,13 @@ class LabelSelector:
     expressions: tuple[Requirement, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IPBlock:
     cidr: str
     excepts: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Peer:
     """One ``from`` entry: an ipBlock, or pods by podSelector and/or namespaceSelector."""
 
@@ -103,20 +105,20 @@ class Peer:
     namespace_selector: LabelSelector | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PolicyPort:
     protocol: str = "TCP"
     port: int | str | None = None  # None: every port
     end_port: int | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class IngressRule:
     peers: tuple[Peer, ...] | None = None  # None (``from`` absent or empty): every source
     ports: tuple[PolicyPort, ...] | None = None  # None: every port
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NetworkPolicy:
     namespace: str
     name: str

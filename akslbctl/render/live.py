@@ -12,11 +12,11 @@ must render in milliseconds, not seconds. rich is imported only by the terminal 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from akslbctl.analysis.azureview import AZURE_SOURCE
 from akslbctl.model.probe import HTTP_STATUS, OK
+from akslbctl.records import record
 from akslbctl.render.document import API_VERSION
 from akslbctl.render.table import AZURE_PLAIN, SEVERITY_MARK, _short
 from akslbctl.watch import NodeRound, ProbeRound, Round, WatchPlan, vantage_note
@@ -398,7 +398,7 @@ NBSP = "\u00a0"
 AZURE_MIN = 16  # narrower than this, Azure's words go on a line of their own under the member
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MemberLayout:
     """Which columns a width holds, and how wide each is. What gives way on a narrow terminal, in this
     order: HISTORY shortens to 7 results, ADDRESS goes, AZURE SAYS moves to a line under the member,

@@ -21,9 +21,10 @@ import contextlib
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from xml.sax.saxutils import escape as xml_escape
+
+from akslbctl.records import record
 
 RGB = tuple[int, int, int]
 
@@ -36,7 +37,7 @@ PAD = 16  # pixels around the text
 WORDS = re.compile(r"\S+(?: \S+)*")  # runs with no leading, trailing or double space
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Run:
     """``text`` from ``column`` (in cells) on, in one style. ``cells``: the columns it takes."""
 
@@ -213,7 +214,7 @@ def _font_files() -> dict[str, str]:
     return found
 
 
-@dataclass
+@record
 class Fonts:
     regular: object
     bold: object

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from akslbctl.model.report import ERROR, INFO, WARNING, Diagnosis, Finding
+from akslbctl.records import record
 
 RANK = {ERROR: 0, WARNING: 1, INFO: 2}
 SEVERITY_STYLE = {ERROR: "bold red", WARNING: "yellow", INFO: "cyan"}
@@ -30,7 +30,7 @@ DRIFT = frozenset({"stale-rule", "probe-mismatch", "rule-missing", "stale-probe"
 WATCH = frozenset({"no-healthy-backend", "endpoint-probe-disagreement", "azure-probe-disagreement", "nsg-blocks-probe"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Told:
     """One finding as a human view tells it: a single finding, or several that differ only in the node."""
 

@@ -9,10 +9,10 @@ cut.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from akslbctl.errors import ExitCode
 from akslbctl.model.report import DOWN, ERROR, UP, WARNING, Diagnosis
+from akslbctl.records import record
 from akslbctl.render.story import SEVERITY_STYLE, service_arg, worst
 
 # How a Service stands, by its worst finding: the footer counts Services in these, in this order
@@ -38,7 +38,7 @@ STANDING_STYLE = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ServiceRow:
     namespace: str
     name: str

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from akslbctl.analysis.fusion import AZURE_UP, BLOCKED_BEFORE_NODE, UNREACHABLE_FROM_HERE
 from akslbctl.model.report import (
@@ -29,6 +28,7 @@ from akslbctl.model.report import (
     NodeVerdict,
     RuleDiagnosis,
 )
+from akslbctl.records import record
 from akslbctl.render.story import next_command, ordered, severity_style, tally
 
 SEVERITY_MARK = {ERROR: ("✖", "bold red"), WARNING: ("⚠", "yellow"), INFO: ("ℹ", "cyan")}
@@ -97,7 +97,7 @@ def _azure_style(n: NodeVerdict, *, dark: bool = False, leftover: bool = False) 
     return "red"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Column:
     header: str
     width: int  # 0 = flexible (takes the rest, wraps)
@@ -287,7 +287,7 @@ def rank(v: NodeVerdict, *, leftover: bool = False) -> int:
     return IS_UP
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Fold:
     """Nodes told on one row: the same verdict, reason, Azure state and reason sentence."""
 

@@ -29,12 +29,12 @@ import re
 import time
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from akslbctl import __version__
 from akslbctl.errors import AuthError, EvidenceError, Forbidden, MalformedAnswer, Unreachable, UsageError
+from akslbctl.records import record
 
 log = logging.getLogger("akslbctl.arm")
 
@@ -47,7 +47,7 @@ NETWORK_API_VERSION = "2026-03-01"  # what azure-mgmt-network 33 sends for every
 VMSS_NIC_API_VERSION = "2018-10-01"  # the scale-set NIC lists are served under this version only
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ArmOptions:
     subscription: str | None = None
     resource_group: str | None = None

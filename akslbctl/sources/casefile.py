@@ -18,15 +18,15 @@ import json
 import math
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from akslbctl.errors import CaseFileError, UsageError
 from akslbctl.model.case import Case, RawDocuments
 from akslbctl.model.probe import FAILED_OUTCOMES, OK, ProbeResult, ProbeTarget
 from akslbctl.model.report import AzureHealth
+from akslbctl.records import record
 from akslbctl.sources import normalize
 
 API_VERSION = "akslbctl/v1alpha1"
@@ -226,6 +226,8 @@ def write_file(path: str, data: bytes, *, timeout: float = 10.0, deadline: Any =
         raise CaseFileError(f"{path}: is not a regular file (a socket or a block device): not written")
     folder = os.path.dirname(target)
     try:
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise CaseFileError(f"cannot write {path}: {exc.strerror or exc}") from None
@@ -290,7 +292,7 @@ def _write_through(path: str, target: str, data: bytes, timeout: float, deadline
 # Reading: one entry point for a case file or a dump folder
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Scope:
     """What the caller already knows or insists on (flags): they win over what the files say."""
 
@@ -518,7 +520,7 @@ def parse_target(text: str, path: str) -> ProbeTarget:
 # Reading: a folder of raw dumps
 
 
-@dataclass
+@record
 class _Evidence:
     """Normalised pieces on their way to a Case."""
 
@@ -646,7 +648,7 @@ def read_folder(path: str, scope: Scope | None = None, *, label: str | None = No
     return found.case(label, scope)
 
 
-@dataclass
+@record
 class _Found:
     """Documents sorted by kind, each with the file and path that name it in errors."""
 

@@ -14,7 +14,6 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -27,6 +26,7 @@ from akslbctl.errors import (
     Unreachable,
     UsageError,
 )
+from akslbctl.records import record
 from akslbctl.sources.bounded import (
     ACCEPT_ENCODING,
     ListBudget,
@@ -49,7 +49,7 @@ MAX_THROTTLED = 3  # 429s ridden out per request (each wait as its Retry-After s
 MAX_RETRY_AFTER = 10.0  # seconds: as for ARM
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class KubeOptions:
     kubeconfig: str | None = None  # --kubeconfig; else KUBECONFIG; else ~/.kube/config; else in-cluster
     context: str | None = None

@@ -14,8 +14,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from akslbctl.records import record
 
 # Segments of ARM ids and providerIDs that name what we redact.
 _SUB_IN_ID = re.compile(r"/subscriptions/([^/\s\"'?#]+)", re.IGNORECASE)
@@ -61,7 +63,7 @@ _IPV6_POOL = "2001:db8::/32"
 _POOL_MARKERS = ("192.0.2.", "198.51.100.", "203.0.113.", "198.18.", "198.19.", "2001:db8:", "2001:DB8:")
 
 
-@dataclass
+@record
 class Redactor:
     """Maps each sensitive value to its placeholder; one instance per document keeps them consistent."""
 
