@@ -51,8 +51,76 @@ def escape(text: str) -> str:
 
 def human(obj: Any) -> Any:
     """A copy of ``obj`` with every string in it escaped: dataclasses (frozen too), tuples (named
-    too), lists, sets and mappings are walked; anything else is kept as it is."""
+    too), lists, sets and mappings are walked; anything else is kept as it is.
+
+    ``obj`` itself when no string in it needs escaping — what nearly every diagnosis is: reading it
+    allocates nothing, where copying a 5,000-node diagnosis took a quarter of a second.
+    """
+    if not _needs_escape(obj, set()):
+        return obj
     return _walk(obj, {})
+
+
+def _needs_escape(obj: Any, seen: set[int]) -> bool:
+    """Whether :func:`_walk` would change any string reachable from ``obj`` (through the same
+    containers it walks). One loop over a stack: no recursion, no copies."""
+    stack = [obj]
+    pop, push = stack.pop, stack.extend
+    plain = (bool, int, float, bytes, type(None))
+    sequences = (tuple, list, set, frozenset)
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            if not (item.isascii() and item.isprintable()) and unsafe(item):
+                return True
+            continue
+        if kind in plain:
+            continue
+        key = id(item)
+        if key in seen:
+            continue
+        seen.add(key)
+        if kind in sequences:
+            push(item)
+            continue
+        fields = _dataclass_names(item)
+        if fields is not None:
+            values = getattr(item, "__dict__", None)
+            if values is not None and all(n in values for n in fields):  # fields and cached properties alike
+                push(values.values())
+            else:
+                push(getattr(item, n, None) for n in (*fields, *(values or ())))
+        elif isinstance(item, str):
+            if unsafe(item):
+                return True
+        elif isinstance(item, (bool, int, float, bytes)):
+            continue
+        elif isinstance(item, sequences):
+            push(item)
+        elif isinstance(item, dict) or hasattr(item, "items") and hasattr(item, "keys"):
+            try:
+                push(v for pair in item.items() for v in pair)
+            except Exception:
+                continue  # _walk keeps such a mapping as it is
+    return False
+
+
+_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _dataclass_names(obj: Any) -> tuple[str, ...] | None:
+    """The field names of a dataclass instance (per class, once), None for anything else."""
+    kind = type(obj)
+    try:
+        return _NAMES[kind]
+    except KeyError:
+        pass
+    import dataclasses
+
+    names = tuple(f.name for f in dataclasses.fields(obj)) if dataclasses.is_dataclass(kind) else None
+    _NAMES[kind] = names
+    return names
 
 
 def _walk(obj: Any, memo: dict[int, Any]) -> Any:
