@@ -22,6 +22,7 @@ address space: what depends on it for a private address is undetermined, public 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import ipaddress
 import re
@@ -35,6 +36,7 @@ from akslbctl.model.network import ALLOW, DENY, INBOUND, SecurityGroup, Security
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     """A parsed address (ValueError for a non-address); every pool member's is asked for many times."""
     return ipaddress.ip_address(text.strip())
+
 
 PROBE_SOURCE = "168.63.129.16"
 PROBE_SOURCE_V6 = "fe80::/10"  # the IPv6 probes come from a link-local address
@@ -743,6 +745,66 @@ def evaluate(flow: Flow, levels: Sequence[Level], *, vnet_prefixes: Sequence[str
 
     A level without an NSG allows everything; a level whose NSG could not be read is undetermined.
     """
+    shape = _shape_of(flow, levels, vnet_prefixes)
+    if shape is None:
+        return _evaluate_path(flow, levels, vnet_prefixes)
+    segment = bisect.bisect_right(shape.bounds, _address_int(flow.destination))
+    decision = shape.decisions.get(segment)
+    if decision is None:
+        decision = shape.decisions[segment] = _evaluate_path(flow, levels, vnet_prefixes)
+    return decision
+
+
+@dataclass
+class _Shape:
+    """The answers for one flow shape — levels, VNet, source, port, transport, family — by destination segment.
+
+    The destination address takes part in the evaluation only through interval tests: a rule's
+    destination CIDRs, the VNet's address space and the non-public ranges (the ``VirtualNetwork`` and
+    ``Internet`` tags). ``bounds`` holds every start and every end + 1 of those intervals, so all
+    addresses between two neighbouring bounds pass the same tests and get the same answer: a pool of
+    5,000 nodes behind one NSG is evaluated once per segment its addresses fall in, not once per node.
+    """
+
+    groups: tuple[SecurityGroup | None, ...]  # kept: the ids in the key cannot be reused while cached
+    bounds: list[int]
+    decisions: dict[int, PathDecision]
+
+
+_SHAPE_MEMO: dict[tuple, _Shape] = {}
+
+
+def _shape_of(flow: Flow, levels: Sequence[Level], vnet_prefixes: Sequence[str]) -> _Shape | None:
+    """The cached answers for ``flow``'s shape (None when the shape cannot be a key)."""
+    family = flow.family
+    try:
+        prefixes = tuple(str(p) for p in vnet_prefixes)
+        levels_key = tuple((lv.level, id(lv.nsg), lv.unreadable) for lv in levels)
+        key = (levels_key, prefixes, flow.source, flow.port, flow.transport, family)
+        shape = _SHAPE_MEMO.get(key)
+    except TypeError:  # an unhashable field
+        return None
+    groups = tuple(lv.nsg for lv in levels)
+    if shape is not None and all(a is b for a, b in zip(shape.groups, groups, strict=True)):  # same length: the key
+        return shape
+    intervals = [*_NON_PUBLIC[family], *(_vnet_set(prefixes, family) or ())]
+    for lv in levels:
+        if lv.nsg is None or lv.unreadable is not None:
+            continue
+        for rule, _ in _inbound_of(lv.nsg):
+            for text in rule.destination_prefixes:
+                p = _prefix(text)
+                if p.kind == "net" and p.family == family:
+                    intervals.append(p.interval)
+    bounds = sorted({edge for lo, hi in intervals for edge in (lo, hi + 1)})
+    shape = _Shape(groups, bounds, {})
+    if len(_SHAPE_MEMO) >= 1024:
+        _SHAPE_MEMO.clear()
+    _SHAPE_MEMO[key] = shape
+    return shape
+
+
+def _evaluate_path(flow: Flow, levels: Sequence[Level], vnet_prefixes: Sequence[str]) -> PathDecision:
     ordered = sorted(levels, key=lambda lv: _LEVEL_ORDER.get(lv.level, len(_LEVEL_ORDER)))
     decisions = []
     for lv in ordered:
