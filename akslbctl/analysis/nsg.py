@@ -745,63 +745,62 @@ def evaluate(flow: Flow, levels: Sequence[Level], *, vnet_prefixes: Sequence[str
 
     A level without an NSG allows everything; a level whose NSG could not be read is undetermined.
     """
-    shape = _shape_of(flow, levels, vnet_prefixes)
-    if shape is None:
+    try:
+        key = (tuple((lv.level, id(lv.nsg), lv.unreadable) for lv in levels), tuple(str(p) for p in vnet_prefixes))
+        path = _PATH_MEMO.get(key)
+    except TypeError:  # an unhashable field
         return _evaluate_path(flow, levels, vnet_prefixes)
-    segment = bisect.bisect_right(shape.bounds, _address_int(flow.destination))
-    decision = shape.decisions.get(segment)
-    if decision is None:
-        decision = shape.decisions[segment] = _evaluate_path(flow, levels, vnet_prefixes)
-    return decision
+    if path is None or not all(a.nsg is b.nsg for a, b in zip(path.levels, levels, strict=True)):  # same length
+        path = Path(levels, vnet_prefixes=vnet_prefixes)
+        if len(_PATH_MEMO) >= 1024:
+            _PATH_MEMO.clear()
+        _PATH_MEMO[key] = path  # the NSGs kept with it: their ids cannot be reused while cached
+    return path.evaluate(flow)
 
 
-@dataclass
-class _Shape:
-    """The answers for one flow shape — levels, VNet, source, port, transport, family — by destination segment.
+class Path:
+    """The levels in front of some pool members and their VNet's address space, to evaluate many flows.
 
-    The destination address takes part in the evaluation only through interval tests: a rule's
-    destination CIDRs, the VNet's address space and the non-public ranges (the ``VirtualNetwork`` and
-    ``Internet`` tags). ``bounds`` holds every start and every end + 1 of those intervals, so all
-    addresses between two neighbouring bounds pass the same tests and get the same answer: a pool of
-    5,000 nodes behind one NSG is evaluated once per segment its addresses fall in, not once per node.
+    ``evaluate(flow)`` is :func:`evaluate` for these levels. The destination address takes part in
+    the evaluation only through interval tests — a rule's destination CIDRs, the VNet's address space
+    and the non-public ranges (the ``VirtualNetwork`` and ``Internet`` tags) — so for each flow shape
+    (source, port, protocol, family) the address line splits into segments at every start and every
+    end + 1 of those intervals, and all addresses of a segment get the same answer: a pool of 5,000
+    nodes behind the same NSGs is evaluated once per segment its addresses fall in, not once per node.
     """
 
-    groups: tuple[SecurityGroup | None, ...]  # kept: the ids in the key cannot be reused while cached
-    bounds: list[int]
-    decisions: dict[int, PathDecision]
+    def __init__(self, levels: Sequence[Level], *, vnet_prefixes: Sequence[str] = ()) -> None:
+        self.levels = tuple(levels)
+        self.vnet_prefixes = tuple(str(p) for p in vnet_prefixes)
+        self._shapes: dict[tuple, tuple[list[int], dict[int, PathDecision]]] = {}
+
+    def evaluate(self, flow: Flow) -> PathDecision:
+        family = flow.family
+        key = (flow.source, flow.port, flow.protocol, family)
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shapes[key] = (self._bounds(family), {})
+        bounds, decisions = shape
+        segment = bisect.bisect_right(bounds, _address_int(flow.destination))
+        decision = decisions.get(segment)
+        if decision is None:
+            decision = decisions[segment] = _evaluate_path(flow, self.levels, self.vnet_prefixes)
+        return decision
+
+    def _bounds(self, family: str) -> list[int]:
+        intervals = [*_NON_PUBLIC[family], *(_vnet_set(self.vnet_prefixes, family) or ())]
+        for lv in self.levels:
+            if lv.nsg is None or lv.unreadable is not None:
+                continue
+            for rule, _ in _inbound_of(lv.nsg):
+                for text in rule.destination_prefixes:
+                    p = _prefix(text)
+                    if p.kind == "net" and p.family == family:
+                        intervals.append(p.interval)
+        return sorted({edge for lo, hi in intervals for edge in (lo, hi + 1)})
 
 
-_SHAPE_MEMO: dict[tuple, _Shape] = {}
-
-
-def _shape_of(flow: Flow, levels: Sequence[Level], vnet_prefixes: Sequence[str]) -> _Shape | None:
-    """The cached answers for ``flow``'s shape (None when the shape cannot be a key)."""
-    family = flow.family
-    try:
-        prefixes = tuple(str(p) for p in vnet_prefixes)
-        levels_key = tuple((lv.level, id(lv.nsg), lv.unreadable) for lv in levels)
-        key = (levels_key, prefixes, flow.source, flow.port, flow.transport, family)
-        shape = _SHAPE_MEMO.get(key)
-    except TypeError:  # an unhashable field
-        return None
-    groups = tuple(lv.nsg for lv in levels)
-    if shape is not None and all(a is b for a, b in zip(shape.groups, groups, strict=True)):  # same length: the key
-        return shape
-    intervals = [*_NON_PUBLIC[family], *(_vnet_set(prefixes, family) or ())]
-    for lv in levels:
-        if lv.nsg is None or lv.unreadable is not None:
-            continue
-        for rule, _ in _inbound_of(lv.nsg):
-            for text in rule.destination_prefixes:
-                p = _prefix(text)
-                if p.kind == "net" and p.family == family:
-                    intervals.append(p.interval)
-    bounds = sorted({edge for lo, hi in intervals for edge in (lo, hi + 1)})
-    shape = _Shape(groups, bounds, {})
-    if len(_SHAPE_MEMO) >= 1024:
-        _SHAPE_MEMO.clear()
-    _SHAPE_MEMO[key] = shape
-    return shape
+_PATH_MEMO: dict[tuple, Path] = {}
 
 
 def _evaluate_path(flow: Flow, levels: Sequence[Level], vnet_prefixes: Sequence[str]) -> PathDecision:

@@ -1,4 +1,4 @@
-"""The NSG evaluator answers each flow shape once per destination segment (``nsg._Shape``): for any
+"""The NSG evaluator answers each flow shape once per destination segment (``nsg.Path``): for any
 rule set, VNet and source, the answer it gives a node from that cache is the answer a fresh,
 per-node evaluation gives — whatever the addresses, including the edges of every CIDR involved."""
 
@@ -106,7 +106,7 @@ def _edges(prefixes: tuple[str, ...]) -> list[str]:
 
 def _fresh(flow: Flow, levels: list[Level], vnet: tuple[str, ...]):
     """The per-node answer: every cache emptied first."""
-    nsg._SHAPE_MEMO.clear()
+    nsg._PATH_MEMO.clear()
     nsg._GROUP_MEMO.clear()
     return evaluate(flow, levels, vnet_prefixes=vnet)
 
@@ -137,7 +137,7 @@ def test_grouped_answers_equal_per_node_answers(subnet, nic, vnet, source, port,
             flows.append(Flow(source, address, port, protocol))
         except ValueError:  # the other family
             continue
-    nsg._SHAPE_MEMO.clear()
+    nsg._PATH_MEMO.clear()
     nsg._GROUP_MEMO.clear()
     grouped = [evaluate(f, levels, vnet_prefixes=vnet) for f in flows]  # one warm cache for the whole pool
     for flow, answer in zip(flows, grouped, strict=True):
