@@ -23,7 +23,7 @@ from akslbctl.analysis import annotations as ann
 from akslbctl.analysis.engine import Analysis
 from akslbctl.analysis.fusion import BLOCKED_BEFORE_NODE
 from akslbctl.analysis.match import Member
-from akslbctl.analysis.nsg import Decision, Flow, Level, PathDecision, Source, describe, evaluate, level_words
+from akslbctl.analysis.nsg import Decision, Flow, Level, Path, PathDecision, Source, describe, level_words
 from akslbctl.model.azure import NetworkInterface
 from akslbctl.model.network import PrivateLinkService, SecurityGroup, Subnet, VirtualNetwork
 from akslbctl.model.report import DOWN, ERROR, WARNING, Finding, RuleDiagnosis
@@ -80,6 +80,7 @@ class _Network:
         for s in subnets:
             self.subnets.setdefault(s.id.lower(), s)
         self.vnets = {v.id.lower(): v for v in vnets}
+        self._paths: dict[tuple, Path] = {}
 
     def nic_for(self, m: Member) -> tuple[NetworkInterface | None, str | None]:
         ipc = (m.member.ipconfig_id or "").lower()
@@ -88,6 +89,17 @@ class _Network:
         if m.address and m.address in self.nic_by_address:
             return self.nic_by_address[m.address]
         return None, None
+
+    def path(self, nic: NetworkInterface | None, ipc: str | None) -> Path:
+        """The levels in front of a member with this NIC and ipconfig, shared by the members whose levels
+        are built from the same NSG ids and subnet (each node has its NIC, most share their NSGs)."""
+        subnet_id = nic.subnets.get(ipc) if (nic is not None and ipc) else None
+        key = (nic is None, nic.nsg_id if nic is not None else None, subnet_id)
+        path = self._paths.get(key)
+        if path is None:
+            levels, subnet_id = _levels(self, nic, ipc)
+            path = self._paths[key] = Path(levels, vnet_prefixes=self.vnet_prefixes(subnet_id))
+        return path
 
     def vnet_prefixes(self, subnet_id: str | None) -> tuple[str, ...]:
         if not subnet_id:
@@ -185,14 +197,14 @@ def evaluate_paths(analysis: Analysis) -> PathReport:
         if why_not:
             notes.append(f"{rule.name}: client access not evaluated: {why_not}")
         members = [m for m in mr.members if m.address]
+        probe_source = Source.probe(mr.family)
         for m in members:
             nic, ipc = net.nic_for(m)
-            levels, subnet_id = _levels(net, nic, ipc)
-            prefixes = net.vnet_prefixes(subnet_id)
+            path = net.path(nic, ipc)
             who = m.node.name if m.node is not None else m.address
-            flow = _flow(Source.probe(mr.family), m.address, mr.probe.port, "Tcp") if mr.probe is not None else None
+            flow = _flow(probe_source, m.address, mr.probe.port, "Tcp") if mr.probe is not None else None
             if flow is not None:
-                decision = evaluate(flow, levels, vnet_prefixes=prefixes)
+                decision = path.evaluate(flow)
                 for n in decision.notes:
                     uncertain.setdefault(n, []).append(who)
                 if decision.allowed is False and decision.blocker is not None:
@@ -210,7 +222,7 @@ def evaluate_paths(analysis: Analysis) -> PathReport:
             if client_flow is None:
                 notes.append(f"{rule.name}: client access not evaluated for {who}: {dest}:{port} is no address:port")
                 continue
-            decision = evaluate(client_flow, levels, vnet_prefixes=prefixes)
+            decision = path.evaluate(client_flow)
             for n in decision.notes:
                 uncertain.setdefault(n, []).append(who)
             for lv in decision.levels:

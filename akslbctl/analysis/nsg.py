@@ -22,6 +22,7 @@ address space: what depends on it for a private address is undetermined, public 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import ipaddress
 import re
@@ -35,6 +36,7 @@ from akslbctl.records import record
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     """A parsed address (ValueError for a non-address); every pool member's is asked for many times."""
     return ipaddress.ip_address(text.strip())
+
 
 PROBE_SOURCE = "168.63.129.16"
 PROBE_SOURCE_V6 = "fe80::/10"  # the IPv6 probes come from a link-local address
@@ -743,6 +745,65 @@ def evaluate(flow: Flow, levels: Sequence[Level], *, vnet_prefixes: Sequence[str
 
     A level without an NSG allows everything; a level whose NSG could not be read is undetermined.
     """
+    try:
+        key = (tuple((lv.level, id(lv.nsg), lv.unreadable) for lv in levels), tuple(str(p) for p in vnet_prefixes))
+        path = _PATH_MEMO.get(key)
+    except TypeError:  # an unhashable field
+        return _evaluate_path(flow, levels, vnet_prefixes)
+    if path is None or not all(a.nsg is b.nsg for a, b in zip(path.levels, levels, strict=True)):  # same length
+        path = Path(levels, vnet_prefixes=vnet_prefixes)
+        if len(_PATH_MEMO) >= 1024:
+            _PATH_MEMO.clear()
+        _PATH_MEMO[key] = path  # the NSGs kept with it: their ids cannot be reused while cached
+    return path.evaluate(flow)
+
+
+class Path:
+    """The levels in front of some pool members and their VNet's address space, to evaluate many flows.
+
+    ``evaluate(flow)`` is :func:`evaluate` for these levels. The destination address takes part in
+    the evaluation only through interval tests — a rule's destination CIDRs, the VNet's address space
+    and the non-public ranges (the ``VirtualNetwork`` and ``Internet`` tags) — so for each flow shape
+    (source, port, protocol, family) the address line splits into segments at every start and every
+    end + 1 of those intervals, and all addresses of a segment get the same answer: a pool of 5,000
+    nodes behind the same NSGs is evaluated once per segment its addresses fall in, not once per node.
+    """
+
+    def __init__(self, levels: Sequence[Level], *, vnet_prefixes: Sequence[str] = ()) -> None:
+        self.levels = tuple(levels)
+        self.vnet_prefixes = tuple(str(p) for p in vnet_prefixes)
+        self._shapes: dict[tuple, tuple[list[int], dict[int, PathDecision]]] = {}
+
+    def evaluate(self, flow: Flow) -> PathDecision:
+        family = flow.family
+        key = (flow.source, flow.port, flow.protocol, family)
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shapes[key] = (self._bounds(family), {})
+        bounds, decisions = shape
+        segment = bisect.bisect_right(bounds, _address_int(flow.destination))
+        decision = decisions.get(segment)
+        if decision is None:
+            decision = decisions[segment] = _evaluate_path(flow, self.levels, self.vnet_prefixes)
+        return decision
+
+    def _bounds(self, family: str) -> list[int]:
+        intervals = [*_NON_PUBLIC[family], *(_vnet_set(self.vnet_prefixes, family) or ())]
+        for lv in self.levels:
+            if lv.nsg is None or lv.unreadable is not None:
+                continue
+            for rule, _ in _inbound_of(lv.nsg):
+                for text in rule.destination_prefixes:
+                    p = _prefix(text)
+                    if p.kind == "net" and p.family == family:
+                        intervals.append(p.interval)
+        return sorted({edge for lo, hi in intervals for edge in (lo, hi + 1)})
+
+
+_PATH_MEMO: dict[tuple, Path] = {}
+
+
+def _evaluate_path(flow: Flow, levels: Sequence[Level], vnet_prefixes: Sequence[str]) -> PathDecision:
     ordered = sorted(levels, key=lambda lv: _LEVEL_ORDER.get(lv.level, len(_LEVEL_ORDER)))
     decisions = []
     for lv in ordered:
