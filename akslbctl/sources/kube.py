@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from akslbctl.deadline import MIN_WAIT
 from akslbctl.errors import (
     AuthError,
     EvidenceError,
@@ -329,6 +330,9 @@ class KubeSource:
             try:
                 resp = self._api.call_api(method, url, header_params=headers, _request_timeout=timeout)
             except Exception as exc:  # urllib3/ssl/exec-plugin errors: never a traceback
+                if deadline is not None and timeout < self.options.request_timeout and deadline.remaining() <= MIN_WAIT:
+                    # The wait was cut short by the deadline, not the server's own timeout: say so.
+                    raise deadline.exceeded(f"GET {path}") from None
                 raise _transport_error(exc, self.server) from None
             body = read_body(resp.response, what, deadline=deadline)
             after = retry_after_seconds((resp.headers or {}).get("Retry-After"))
