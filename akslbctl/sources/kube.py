@@ -1,9 +1,10 @@
-"""Kubernetes source: raw JSON through the official client's ApiClient.
+"""Kubernetes source: raw JSON through the official client's configuration and transport.
 
 The ``kubernetes`` package loads kubeconfig like kubectl does (a ``KUBECONFIG`` list, contexts, exec
-plugins such as kubelogin, in-cluster service accounts). Its typed API classes and pydantic models
-cost ~0.8 s to import, so documents are fetched raw and parsed with ``json``: ~0.26 s of import and
-no model validation that could reject a server's answer.
+plugins such as kubelogin, in-cluster service accounts) and sends requests with its urllib3 transport.
+Its typed API classes and pydantic models are never used: documents are fetched raw and parsed with
+``json`` (no model validation that could reject a server's answer), and only the submodules in use
+are imported (:mod:`akslbctl.sources.kubeclient`).
 
 Read-only: this module only ever sends GET.
 """
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from akslbctl import __version__
 from akslbctl.deadline import MIN_WAIT
 from akslbctl.errors import (
     AuthError,
@@ -43,6 +45,7 @@ log = logging.getLogger("akslbctl.kube")
 DEFAULT_KUBECONFIG = os.path.join("~", ".kube", "config")
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 PAGE_SIZE = 500  # as kubectl pages its lists
+USER_AGENT = f"akslbctl/{__version__}"  # as kubectl names itself: the server's audit log shows who read
 MAX_EVENTS = 1000  # a Service's events are deduplicated by count; more than this is noise
 MAX_PODS = 1000  # pods behind one Service read for readiness probes and the share (bounded)
 MAX_POLICIES = 500  # NetworkPolicies of one namespace
@@ -310,15 +313,12 @@ class KubeSource:
     def _get_sized(self, path: str, query: list[tuple[str, str]] | None = None) -> tuple[dict[str, Any], int]:
         """The JSON object at ``path`` and the size of its (decompressed) body, read with the bounds
         of :mod:`akslbctl.sources.bounded`."""
-        params = self._api.param_serialize(
-            method="GET",
-            resource_path=path,
-            query_params=query or [],
-            # Accept-Encoding is ours: the body is inflated by bounded.read_body, with a bound.
-            header_params={"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING},
-            auth_settings=["BearerToken"],
-        )
-        method, url, headers = params[0], params[1], params[2]
+        method, url = "GET", self.server + path
+        if query:
+            # Encoded as the kubernetes client's ApiClient encodes a query (quote, "/" kept).
+            url += "?" + "&".join(f"{k}={quote(str(v))}" for k, v in query)
+        # Accept-Encoding is ours: the body is inflated by bounded.read_body, with a bound.
+        headers = {"Accept": "application/json", "Accept-Encoding": ACCEPT_ENCODING, "User-Agent": USER_AGENT}
         _check_request(self.server, method, url)
         timeout = self.options.request_timeout
         deadline = self.options.deadline
@@ -328,7 +328,7 @@ class KubeSource:
         what = f"Kubernetes API answered GET {path}"
         for attempt in range(MAX_THROTTLED + 1):
             try:
-                resp = self._api.call_api(method, url, header_params=headers, _request_timeout=timeout)
+                resp = self._api.get(url, headers, timeout)
             except Exception as exc:  # urllib3/ssl/exec-plugin errors: never a traceback
                 if deadline is not None and timeout < self.options.request_timeout and deadline.remaining() <= MIN_WAIT:
                     # The wait was cut short by the deadline, not the server's own timeout: say so.
@@ -469,13 +469,35 @@ def _transport_error(exc: Exception, server: str) -> EvidenceError:
 # -- configuration --------------------------------------------------------------------------
 
 
+class _Client:
+    """GETs through the kubernetes client's transport (``rest.RESTClientObject``: urllib3 with the
+    configuration's TLS, client certificate and proxy) and credentials (``Configuration.auth_settings``,
+    which runs the refresh hook of exec plugins and token files before each request)."""
+
+    def __init__(self, configuration: Any, transport: Any) -> None:
+        self.configuration = configuration
+        self._rest = transport(configuration)
+
+    def get(self, url: str, headers: dict[str, str], timeout: float) -> Any:
+        auth = self.configuration.auth_settings().get("BearerToken")
+        if auth and auth.get("value"):
+            headers = {**headers, auth["key"]: auth["value"]}
+        return self._rest.request("GET", url, headers=headers, _request_timeout=timeout)
+
+    def close(self) -> None:
+        self._rest.close()
+
+
 def _connect(options: KubeOptions):
-    """Build an ApiClient the way kubectl picks its configuration."""
-    from kubernetes.client import ApiClient, Configuration
-    from kubernetes.config import ConfigException, list_kube_config_contexts, load_kube_config
+    """A client configured the way kubectl picks its configuration."""
     from urllib3.util.retry import Retry
 
-    cfg = Configuration()
+    from akslbctl.sources import kubeclient
+
+    k8s = kubeclient.load()
+    ConfigException = k8s.ConfigException  # noqa: N806
+    list_kube_config_contexts, load_kube_config = k8s.list_kube_config_contexts, k8s.load_kube_config
+    cfg = k8s.Configuration()
     paths = kubeconfig_paths(options.kubeconfig)
     existing = kubeconfig_files(paths)
     if options.kubeconfig and not existing:
@@ -520,10 +542,8 @@ def _connect(options: KubeOptions):
         except Exception as exc:  # exec plugins failing, unreadable certificate files …
             raise AuthError(f"kubeconfig context {context!r} could not be loaded: {_one_line(exc)}") from None
     elif os.environ.get("KUBERNETES_SERVICE_HOST"):
-        from kubernetes.config import load_incluster_config
-
         try:
-            load_incluster_config(client_configuration=cfg)
+            k8s.load_incluster_config(client_configuration=cfg)
         except ConfigException as exc:
             raise AuthError(f"in-cluster configuration is not usable: {_one_line(exc)}") from None
         context = "in-cluster"
@@ -560,7 +580,7 @@ def _connect(options: KubeOptions):
         raise_on_status=False,
         respect_retry_after_header=False,
     )
-    return ApiClient(configuration=cfg), namespace or "default", cfg.host, context
+    return _Client(cfg, k8s.RESTClientObject), namespace or "default", cfg.host, context
 
 
 def _clean_token(cfg: Any, context: str | None) -> None:

@@ -1,0 +1,152 @@
+"""The parts of the ``kubernetes`` package akslbctl uses, loaded without the rest.
+
+akslbctl reads through the kubernetes client's own configuration (kubeconfig merging, contexts,
+exec plugins, token files, in-cluster service accounts: ``kubernetes.config``), its ``Configuration``
+and its urllib3 transport (``kubernetes.client.rest``: TLS, client certificates, proxies). Importing
+any of them the ordinary way runs ``kubernetes/__init__.py`` and ``kubernetes/client/__init__.py``
+first, which load the generated API classes, the pydantic machinery, the watch, stream and dynamic
+clients: ~0.25 s of a 1 s explain, for code akslbctl never calls.
+
+:func:`load` imports the submodules it needs under *lazy packages*: ``kubernetes``,
+``kubernetes.client``, ``kubernetes.config`` and ``kubernetes.utils`` are registered as package
+modules with their real ``__path__`` and spec but without running their ``__init__``. The first
+access to a name such a package does not hold yet (``kubernetes.client.CoreV1Api``, ``from
+kubernetes import watch``) runs the real ``__init__`` into it, so any other code in the process that
+uses the kubernetes package sees the whole package, as if it had been imported normally. When the
+package is already loaded, or its layout is not the one expected, the ordinary imports are used.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import threading
+import types
+from typing import Any
+
+from akslbctl.records import record
+
+_LAZY = ("kubernetes", "kubernetes.client", "kubernetes.config", "kubernetes.utils")
+_LOCK = threading.RLock()
+_LOADED: Client | None = None
+
+
+@record
+class Client:
+    """What akslbctl uses of the kubernetes package."""
+
+    Configuration: Any  # kubernetes.client.configuration.Configuration
+    RESTClientObject: Any  # kubernetes.client.rest.RESTClientObject (urllib3)
+    ConfigException: Any
+    list_kube_config_contexts: Any
+    load_kube_config: Any
+    load_incluster_config: Any
+
+
+class _LazyPackage(types.ModuleType):
+    """A package whose ``__init__`` runs at the first access to a name it does not hold yet."""
+
+    _akslbctl_state = "lean"  # "lean": loaded without __init__; "running": __init__ running; "whole"
+
+    def __getattr__(self, name: str) -> Any:
+        # Dunder probes (the import system's, pickle's, inspect's) never complete the package.
+        if name.startswith("__") and name != "__all__":
+            raise AttributeError(name)
+        with _LOCK:
+            if self.__dict__.get("_akslbctl_state", "lean") == "lean" and _LOADED is not None:
+                self._akslbctl_state = "running"
+                if self.__dict__.get("ApiClient") is _ApiClientOnDemand:
+                    del self.ApiClient  # the package's own name for the real class, from now on
+                try:
+                    self.__spec__.loader.exec_module(self)
+                finally:
+                    self._akslbctl_state = "whole"
+        namespace = self.__dict__
+        if name in namespace:
+            return namespace[name]
+        hook = namespace.get("__getattr__")  # the package's own (PEP 562): kubernetes.client loads its APIs so
+        if hook is not None:
+            return hook(name)
+        raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+
+
+class _ApiClientOnDemand:
+    """``kubernetes.config`` names ``ApiClient`` (to refresh OIDC tokens, and in ``new_client_from_config``):
+    this stands in for it and builds the real one, with pydantic and all, only when it is called."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        from kubernetes.client.api_client import ApiClient
+
+        return ApiClient(*args, **kwargs)
+
+
+def load() -> Client:
+    """The kubernetes package's configuration loaders and transport (once per process)."""
+    global _LOADED
+    with _LOCK:
+        if _LOADED is None:
+            client = None
+            if "kubernetes" not in sys.modules:
+                try:
+                    client = _lean()
+                except Exception:  # a layout this loader does not know: import the package as usual
+                    _undo()
+            _LOADED = client or _ordinary()
+        return _LOADED
+
+
+def _lean() -> Client:
+    for name in _LAZY:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.submodule_search_locations is None or spec.loader is None:
+            raise ImportError(name)
+        module = _LazyPackage(name)
+        module.__spec__ = spec
+        module.__loader__ = spec.loader
+        module.__file__ = spec.origin
+        module.__path__ = list(spec.submodule_search_locations)
+        module.__package__ = name
+        sys.modules[name] = module
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, module)
+    from kubernetes.client.configuration import Configuration
+
+    package = sys.modules["kubernetes.client"]
+    package.Configuration = Configuration
+    package.ApiClient = _ApiClientOnDemand
+    from kubernetes.client.rest import RESTClientObject
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.incluster_config import load_incluster_config
+    from kubernetes.config.kube_config import list_kube_config_contexts, load_kube_config
+
+    return Client(
+        Configuration=Configuration,
+        RESTClientObject=RESTClientObject,
+        ConfigException=ConfigException,
+        list_kube_config_contexts=list_kube_config_contexts,
+        load_kube_config=load_kube_config,
+        load_incluster_config=load_incluster_config,
+    )
+
+
+def _undo() -> None:
+    for name in _LAZY:
+        if isinstance(sys.modules.get(name), _LazyPackage):
+            del sys.modules[name]
+
+
+def _ordinary() -> Client:
+    from kubernetes.client import Configuration
+    from kubernetes.client.rest import RESTClientObject
+    from kubernetes.config import ConfigException, list_kube_config_contexts, load_incluster_config, load_kube_config
+
+    return Client(
+        Configuration=Configuration,
+        RESTClientObject=RESTClientObject,
+        ConfigException=ConfigException,
+        list_kube_config_contexts=list_kube_config_contexts,
+        load_kube_config=load_kube_config,
+        load_incluster_config=load_incluster_config,
+    )
+
