@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
@@ -83,22 +83,39 @@ def collect(
             # events, pods, policies — arrives meanwhile.
             warm = pool.submit(_import_arm)
             analysis = pool.submit(_import_analysis)
-            nodes_f = pool.submit(kube.nodes)
+            first = _FirstNode()
+            nodes_f = pool.submit(kube.nodes, first.seen)
+            nodes_f.add_done_callback(first.done)
             slices_f = pool.submit(_unless_forbidden, kube.endpoint_slices, namespace, service.name)
             version_f = pool.submit(_version, kube)
             events_f = pool.submit(_optional, kube.events, namespace, service.name, service.uid or None)
             inside_f = pool.submit(_inside, kube, service)
-            node_docs = nodes_f.result()
-            node_raw = tuple(node_docs) if keep_node_documents else ()
-            # No import on two threads at once from here on (the analysis is loaded before the code
-            # below may import a piece of it).
-            analysis.result()
             ownership = ownership_of([service])
-            nodes = tuple(_each(normalize.node, node_docs, "Node", ownership))
-            del node_docs, nodes_f  # freed now unless kept: the decoded documents are the bulk of the memory
-            subscription, resource_group = azure_scope(nodes, arm_opts)
-            warm.result()
-            arm_f = pool.submit(_collect_arm, [service], subscription, resource_group, arm_opts, secrets, nodes=nodes)
+            # ARM as soon as the first Node says where (subscription, node resource group): the LBs,
+            # PIPs and pool members' NICs travel with the rest of the Nodes list.
+            early = first.scope(ownership, arm_opts)
+            nodes_in = _Pending()
+            arm_f, nodes = None, None
+            try:
+                if early is not None:
+                    warm.result()
+                    arm_f = pool.submit(_collect_arm, [service], *early, arm_opts, secrets, nodes=nodes_in.result)
+                node_docs = nodes_f.result()
+                node_raw = tuple(node_docs) if keep_node_documents else ()
+                # No import on two threads at once from here on (the analysis is loaded before the code
+                # below may import a piece of it).
+                analysis.result()
+                nodes = tuple(_each(normalize.node, node_docs, "Node", ownership))
+                del node_docs, nodes_f  # freed now unless kept: the decoded documents are the bulk of the memory
+                subscription, resource_group = azure_scope(nodes, arm_opts)
+            finally:
+                nodes_in.settle(nodes)
+            if arm_f is None or early != (subscription, resource_group):
+                # The first Node named another scope than the whole list decides (it had no providerID):
+                # read ARM again, from the right place.
+                warm.result()
+                scope = (subscription, resource_group)
+                arm_f = pool.submit(_collect_arm, [service], *scope, arm_opts, secrets, nodes=nodes)
             slice_docs, version = slices_f.result(), version_f.result()
             event_docs, events_note = events_f.result()
             pod_docs, policy_docs, inside_notes = inside_f.result()
@@ -138,6 +155,56 @@ def collect(
         observed_at=observed,
         ownership=ownership,
     )
+
+
+class _FirstNode:
+    """The first Node of the list, as soon as its first page is in: where ARM is (its providerID)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._in = threading.Event()
+        self._doc: Any = None
+
+    def seen(self, doc: Any) -> None:
+        self._doc = doc
+        self._in.set()
+
+    def done(self, _future: Any) -> None:  # the list ended (or failed) without a first Node
+        self._in.set()
+
+    def scope(self, ownership: normalize.Ownership, arm_opts: ArmOptions) -> tuple[str, str] | None:
+        """(subscription, resource group) as :func:`azure_scope` reads them from this Node; None when it
+        cannot tell (the whole list then decides)."""
+        try:
+            return azure_scope((), arm_opts)  # both given by flags or environment: no Node needed
+        except EvidenceError:
+            pass
+        self._in.wait()
+        try:
+            return azure_scope([normalize.node(self._doc, ownership)], arm_opts) if self._doc is not None else None
+        except Exception:  # a malformed first Node: the whole list's reading reports it
+            return None
+
+
+class _Pending:
+    """The normalised Nodes, for an ARM read started before they were in."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._in = threading.Event()
+        self._nodes: Sequence[Node] | None = None
+
+    def settle(self, nodes: Sequence[Node] | None) -> None:
+        self._nodes = nodes
+        self._in.set()
+
+    def result(self) -> Sequence[Node]:
+        self._in.wait()
+        if self._nodes is None:
+            raise EvidenceError("the Nodes could not be read")  # the reader reports why; this is discarded
+        return self._nodes
 
 
 def ownership_of(services: Sequence[Service]) -> normalize.Ownership:
@@ -466,11 +533,14 @@ def _collect_arm(
     arm_opts: ArmOptions,
     secrets: list[str] | None,
     *,
-    nodes: Sequence[Node] = (),
+    nodes: Sequence[Node] | Callable[[], Sequence[Node]] = (),
 ) -> ArmDocuments:
     """LBs and PIPs of the resource group, the PIPs and NICs that the Services' objects name, the
     network path of their pool members (NSGs, subnets, VNets, Private Link Services), and for nodes the
-    pools lack (or NotReady members) their scale set's NICs and their instance views (contract §5.2)."""
+    pools lack (or NotReady members) their scale set's NICs and their instance views (contract §5.2).
+
+    ``nodes`` may be a callable that waits for them: the reads that need no Node (the LBs, PIPs, the
+    pool members' NICs) go out first, while the Nodes list is still on its way."""
     from akslbctl.analysis.match import vm_path
     from akslbctl.sources.arm import ArmSource, resolve_endpoint
 
@@ -518,16 +588,16 @@ def _collect_arm(
                             scale_sets.add(vmss)
                         else:
                             nic_ids.add(_nic_of(m.ipconfig_id))
-            gaps, asked = _nodes_to_ask(nodes, members, scale_sets)
-            scale_sets |= asked
             pip_futures = [pool.submit(arm.public_ip, pid) for pid in sorted(extra_pips)]
             # Optional evidence: a NIC we may not read (403) becomes a note, as the scale sets' lists do.
             nic_futures = [
                 pool.submit(_optional, arm.network_interface, nid) for nid in sorted(n for n in nic_ids if n)
             ]
-            vmss_futures = [
-                pool.submit(_optional, arm.vmss_network_interfaces, rg, name) for rg, name in sorted(scale_sets)
-            ]
+            listing = {ss: pool.submit(_optional, arm.vmss_network_interfaces, *ss) for ss in sorted(scale_sets)}
+            gaps, asked = _nodes_to_ask(nodes() if callable(nodes) else nodes, members, scale_sets)
+            for ss in sorted(asked):
+                listing.setdefault(ss, pool.submit(_optional, arm.vmss_network_interfaces, *ss))
+            vmss_futures = [listing[ss] for ss in sorted(listing)]
             pip_docs = list(pip_docs) + [d for d in (f.result() for f in pip_futures) if d]
             nic_docs, nic_notes = [], set()
             for f in nic_futures:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -215,8 +215,17 @@ class KubeSource:
     def namespaces(self) -> list[dict[str, Any]]:
         return list(self._list("/api/v1/namespaces", []))
 
-    def nodes(self) -> list[dict[str, Any]]:
-        return list(self._list("/api/v1/nodes", []))
+    def nodes(self, first: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+        """Every Node. ``first`` is called with the first one as soon as it is read: the list's first
+        page then asks for one Node, the next pages for ``PAGE_SIZE`` (no page is read twice)."""
+        if first is None:
+            return list(self._list("/api/v1/nodes", []))
+        out: list[dict[str, Any]] = []
+        for item in self._list("/api/v1/nodes", [], first_page=1):
+            out.append(item)
+            if len(out) == 1:
+                first(item)
+        return out
 
     def endpoint_slices(self, namespace: str, service_name: str) -> list[dict[str, Any]]:
         path = f"/apis/discovery.k8s.io/v1/namespaces/{quote(namespace, safe='')}/endpointslices"
@@ -277,14 +286,21 @@ class KubeSource:
     # -- transport ------------------------------------------------------------------------
 
     def _list(
-        self, path: str, query: list[tuple[str, str]], max_items: int | None = None, page: int = PAGE_SIZE
+        self,
+        path: str,
+        query: list[tuple[str, str]],
+        max_items: int | None = None,
+        page: int = PAGE_SIZE,
+        *,
+        first_page: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         cont: str | None = None
         seen: set[str] = set()
         given = 0
         budget = ListBudget(f"Kubernetes API's list {path}")
         while True:
-            q = [*query, ("limit", str(page))] + ([("continue", cont)] if cont else [])
+            limit = first_page if first_page and not cont else page
+            q = [*query, ("limit", str(limit))] + ([("continue", cont)] if cont else [])
             doc, size = self._get_sized(path, q)
             items = doc.get("items")
             if not isinstance(items, list):

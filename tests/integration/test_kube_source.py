@@ -3,13 +3,14 @@ credential plugins (kubelogin), in-cluster service accounts — against the lab'
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import textwrap
 
 import pytest
 import yaml
-from support import cli, in_cluster
+from support import cli, in_cluster, node_rows
 
 from akslbctl.errors import ExitCode, UsageError
 from akslbctl.sources.kube import KubeOptions, KubeSource, kubeconfig_paths
@@ -124,3 +125,47 @@ def test_lists_are_paged_like_kubectl(lab):
     assert len(source.nodes()) == 1200
     pages = [r for r in running.requests if r.path.startswith("/api/v1/nodes")]
     assert len(pages) == 3  # limit=500
+
+
+def test_first_node_is_read_alone_and_no_page_twice(lab):
+    # explain starts ARM from the first Node's providerID: the list's first page asks for one Node, the
+    # rest come in pages of 500 from its continue token — every Node read once, in the server's order.
+    running = lab("large:1200")
+    source = KubeSource(KubeOptions())
+    firsts = []
+    nodes = source.nodes(firsts.append)
+    assert [n["metadata"]["name"] for n in nodes] == [n["metadata"]["name"] for n in KubeSource(KubeOptions()).nodes()]
+    assert len(nodes) == 1200 and firsts == [nodes[0]]
+    queries = [r.query for r in running.requests if r.path == "/api/v1/nodes"][:3]
+    assert "limit=1" in queries[0].split("&") and "continue" not in queries[0]
+    assert all("limit=500" in q.split("&") and "continue=" in q for q in queries[1:])
+
+
+def _lb_lists(running) -> int:
+    return sum(1 for r in running.requests if r.api == "arm" and r.path.lower().endswith("/loadbalancers"))
+
+
+def test_arm_is_read_once_when_the_first_node_names_it(lab):
+    running = lab("cluster-tcp")
+    result = cli("explain", "svc/web", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert _lb_lists(running) == 1
+
+
+def test_a_first_node_without_provider_id_leaves_the_scope_to_the_whole_list(lab):
+    # A virtual node sorts first and names no subscription: ARM is read once, from the scope the first
+    # Node that has a providerID names — the same diagnosis as without it.
+    from akslbctl.lab import scenarios
+
+    cluster = scenarios._cluster_tcp_builder("virtual-node").add_virtual_node("aaa-virtual-node").build()
+    running = lab(cluster)
+    result = cli("explain", "svc/web", "-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert _lb_lists(running) == 1
+    names = [r.query for r in running.requests if r.path == "/api/v1/nodes"]
+    assert len(names) == 2  # limit=1 (the virtual node), then the rest
+    rows = node_rows(json.loads(result.stdout))
+    assert sorted(n for n, r in rows.items() if r["verdict"] == "up" and r["reason"] == "probe-ok") == sorted(
+        n for n in rows if n != "aaa-virtual-node"
+    )
+    assert len(rows) >= 3
