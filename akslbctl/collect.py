@@ -64,9 +64,16 @@ def collect(
     *,
     secrets: list[str] | None = None,
     keep_node_documents: bool = True,
+    on_partial: Callable[[Case], None] | None = None,
 ) -> Case:
     """The evidence for one Service. ``keep_node_documents`` False leaves the Nodes' raw documents out
-    of ``case.raw`` (the normalised Nodes are kept): only a case file needs them."""
+    of ``case.raw`` (the normalised Nodes are kept): only a case file needs them.
+
+    ``on_partial`` is called, on the collecting thread, with a partial Case as soon as the Service, the
+    Nodes and the resource group's LBs and PIPs are in — enough to plan the probes (explain starts
+    them then) — while the NICs, the network path, EndpointSlices, Events and pods are still read.
+    It is not called when the LBs could not be read. Whatever it does, the Case returned is built
+    from all the evidence, as without it."""
     from akslbctl.sources.kube import KubeSource
 
     kube = KubeSource(kube_opts)
@@ -95,11 +102,13 @@ def collect(
             # PIPs and pool members' NICs travel with the rest of the Nodes list.
             early = first.scope(ownership, arm_opts)
             nodes_in = _Pending()
-            arm_f, nodes = None, None
+            arm_f, nodes, lbs_in = None, None, _Answered()
             try:
                 if early is not None:
                     warm.result()
-                    arm_f = pool.submit(_collect_arm, [service], *early, arm_opts, secrets, nodes=nodes_in.result)
+                    arm_f = pool.submit(
+                        _collect_arm, [service], *early, arm_opts, secrets, nodes=nodes_in.result, answered=lbs_in.put
+                    )
                 node_docs = nodes_f.result()
                 node_raw = tuple(node_docs) if keep_node_documents else ()
                 # No import on two threads at once from here on (the analysis is loaded before the code
@@ -114,8 +123,16 @@ def collect(
                 # The first Node named another scope than the whole list decides (it had no providerID):
                 # read ARM again, from the right place.
                 warm.result()
-                scope = (subscription, resource_group)
-                arm_f = pool.submit(_collect_arm, [service], *scope, arm_opts, secrets, nodes=nodes)
+                scope, lbs_in = (subscription, resource_group), _Answered()
+                arm_f = pool.submit(
+                    _collect_arm, [service], *scope, arm_opts, secrets, nodes=nodes, answered=lbs_in.put
+                )
+            partial = None
+            if on_partial is not None:
+                arm_f.add_done_callback(lbs_in.ended)
+                partial = _partial_case(lbs_in.wait(), svc_doc, service, nodes, subscription, resource_group, ownership)
+                if partial is not None:
+                    on_partial(partial)
             slice_docs, version = slices_f.result(), version_f.result()
             event_docs, events_note = events_f.result()
             pod_docs, policy_docs, inside_notes = inside_f.result()
@@ -143,6 +160,8 @@ def collect(
         network_policies=None if policy_docs is None else tuple(policy_docs),
         workload_notes=(*inside_notes, *slices_notes),
     )
+    # The LBs the partial case normalised are these same documents: not normalised twice.
+    same = partial is not None and lbs_in.lbs is arm_docs.load_balancers
     return case_from_raw(
         raw,
         subscription=subscription,
@@ -150,11 +169,55 @@ def collect(
         service=service,
         nodes=nodes,
         endpoints=endpoints,
+        load_balancers=partial.load_balancers if same else None,
         network_notes=tuple(arm_docs.notes),
         events_note=_events_note(events_note),
         observed_at=observed,
         ownership=ownership,
     )
+
+
+class _Answered:
+    """The LB and PIP lists of one ARM read, as soon as they are in (or the read ended without them)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._in = threading.Event()
+        self.lbs: list[dict[str, Any]] | None = None
+        self.pips: list[dict[str, Any]] | None = None
+
+    def put(self, lbs: list[dict[str, Any]], pips: list[dict[str, Any]]) -> None:
+        self.lbs, self.pips = lbs, pips
+        self._in.set()
+
+    def ended(self, _future: Any) -> None:
+        self._in.set()
+
+    def wait(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+        self._in.wait()
+        return None if self.lbs is None or self.pips is None else (self.lbs, self.pips)
+
+
+def _partial_case(answered, svc_doc, service, nodes, subscription, resource_group, ownership) -> Case | None:
+    """Service, Nodes, LBs and PIPs — no NICs, network path, endpoints, events or pods yet."""
+    if answered is None:
+        return None
+    lb_docs, pip_docs = answered
+    try:
+        return case_from_raw(
+            RawDocuments(service=svc_doc, load_balancers=tuple(lb_docs), public_ips=tuple(pip_docs)),
+            subscription=subscription,
+            resource_group=resource_group,
+            service=service,
+            nodes=nodes,
+            endpoints=(),
+            network_interfaces=(),
+            path=((), (), (), ()),
+            ownership=ownership,
+        )
+    except EvidenceError:  # a malformed LB of the Service's own: the whole case reports it, in its turn
+        return None
 
 
 class _FirstNode:
@@ -534,10 +597,12 @@ def _collect_arm(
     secrets: list[str] | None,
     *,
     nodes: Sequence[Node] | Callable[[], Sequence[Node]] = (),
+    answered: Callable[[list[dict[str, Any]], list[dict[str, Any]]], None] | None = None,
 ) -> ArmDocuments:
     """LBs and PIPs of the resource group, the PIPs and NICs that the Services' objects name, the
     network path of their pool members (NSGs, subnets, VNets, Private Link Services), and for nodes the
     pools lack (or NotReady members) their scale set's NICs and their instance views (contract §5.2).
+    ``answered`` is called with the LB and PIP lists of the resource group as soon as they are in.
 
     ``nodes`` may be a callable that waits for them: the reads that need no Node (the LBs, PIPs, the
     pool members' NICs) go out first, while the Nodes list is still on its way."""
@@ -556,6 +621,8 @@ def _collect_arm(
             pls_f = pool.submit(_optional, arm.private_link_services, resource_group)
             lb_docs = lbs_f.result()
             pip_docs = pips_f.result()
+            if answered is not None:
+                answered(lb_docs, pip_docs)
             scratch = ownership_of(services)  # its notes come again, from case_from_raw
             lbs = _each(normalize.load_balancer, lb_docs, "LoadBalancer", scratch, ownership=scratch)
             prefixes = [service_prefix(s.uid) for s in services]

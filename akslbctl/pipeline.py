@@ -15,6 +15,7 @@ from akslbctl.analysis.hints import hint_targets
 from akslbctl.analysis.verdict import diagnose
 from akslbctl.azurehealth import AzureOptions, AzureResult, with_azure
 from akslbctl.azurehealth import start as start_azure_fetch
+from akslbctl.errors import DeadlineExceeded
 from akslbctl.model.case import Case
 from akslbctl.model.probe import ProbeResult, ProbeTarget
 from akslbctl.model.report import Diagnosis, LoadBalancerDiff
@@ -68,6 +69,59 @@ def run_probes(targets: list[ProbeTarget], options: ProbeOptions) -> dict[ProbeT
         raise deadline.exceeded(what) from None
 
 
+class EarlyProbes:
+    """A probe round started from a partial case — the Service, the Nodes and the LBs: all a probe plan
+    needs — while the rest of the evidence (NICs, the network path, EndpointSlices, Events, pods) is
+    still being read (``collect(on_partial=…)``). :func:`explain` then takes its results for the targets
+    the whole case plans and probes only what the partial case could not plan (a member whose address
+    only its NIC names, hint and app targets): the same probes, the same results, sent sooner.
+
+    The round runs on a thread of its own, with its own event loop; the deadline bounds it as it bounds
+    any round."""
+
+    def __init__(self, probe: ProbeOptions, *, provider_version: str | None = None, deadline: Any = None) -> None:
+        if deadline is not None:
+            probe = replace(probe, deadline=deadline)
+        self.probe = probe
+        self.provider_version = provider_version
+        self._thread: Any = None
+        self._results: dict[ProbeTarget, ProbeResult] = {}
+        self._error: BaseException | None = None
+
+    def start(self, partial: Case) -> None:
+        import threading
+
+        if not self.probe.enabled or self._thread is not None or partial.recorded_probes is not None:
+            return
+        self._thread = threading.Thread(target=self._run, args=(partial,), name="akslbctl-probes", daemon=True)
+        self._thread.start()
+
+    def _run(self, partial: Case) -> None:
+        try:
+            analysis = analyse(partial, provider_version=self.provider_version)
+            if analysis.match.lb is not None:
+                self._results = run_probes(probe_plan(analysis), self.probe)
+        except BaseException as exc:  # the deadline, or a bug: the round after the whole case decides
+            self._error = exc
+
+    def results(self, targets: list[ProbeTarget]) -> dict[ProbeTarget, ProbeResult]:
+        """Results for ``targets``, in their order: the early round's, and a round for the rest."""
+        if self._thread is not None:
+            self._thread.join()
+        if isinstance(self._error, DeadlineExceeded):
+            raise self.probe.deadline.exceeded(f"probing {len(set(targets))} target(s)")
+        got = self._results if self._error is None else {}
+        rest = [t for t in dict.fromkeys(targets) if t not in got]
+        more = run_probes(rest, self.probe) if rest else {}
+        out = {}
+        for t in dict.fromkeys(targets):
+            if t in got:
+                out[t] = got[t]
+            elif t in more:
+                out[t] = more[t]
+        return out
+
+
 def recorded_results(case: Case) -> dict[ProbeTarget, ProbeResult] | None:
     if case.recorded_probes is None:
         return None
@@ -81,8 +135,10 @@ def explain(
     provider_version: str | None = None,
     azure: AzureOptions | None = None,
     deadline: Any = None,
+    early: EarlyProbes | None = None,
 ) -> tuple[Analysis, Diagnosis]:
     """``azure``: ask ARM's rule health (Azure's own view) while the probes run; None does not ask.
+    ``early``: the round :class:`EarlyProbes` started while the evidence was read, to complete.
 
     ``deadline`` (an :class:`akslbctl.deadline.Deadline`) bounds the probe round (exit 3 when it passes)
     and the wait for Azure's view, which is optional: when it cannot finish in time, the diagnosis says
@@ -111,7 +167,13 @@ def explain(
         replay = AzureResult(view=case.recorded_azure, notes=case.recorded_notes)
         return analysis, with_azure(diagnosis, replay, source=source)
     fetch = start_azure_fetch(case, analysis, azure)  # ARM in threads while the prober runs
-    results = run_probes(targets + hint_targets(analysis) + app_targets(analysis), probe) if probe.enabled else None
+    planned = targets + hint_targets(analysis) + app_targets(analysis)
+    if not probe.enabled:
+        results = None
+    elif early is not None:
+        results = early.results(planned)
+    else:
+        results = run_probes(planned, probe)
     seen = None
     if fetch is not None:
         limit = None if deadline is None else deadline.bound(azure.wait + 10.0, reserve=AZURE_RESERVE)

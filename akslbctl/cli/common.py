@@ -191,7 +191,13 @@ class Connection:
 
 
 def load_case(
-    resource: list[str] | None, conn: Connection, *, command: str, filename: str | None = None, deadline=None
+    resource: list[str] | None,
+    conn: Connection,
+    *,
+    command: str,
+    filename: str | None = None,
+    deadline=None,
+    on_partial=None,
 ):
     """The evidence for the one Service a command names, from the live cluster and ARM.
 
@@ -199,6 +205,7 @@ def load_case(
     names its Service, so resource arguments are optional there, and must match when given.
     ``deadline`` (an :class:`akslbctl.deadline.Deadline`) bounds it all: requests wait at most what is
     left of it, and when it passes the command ends with exit 3 whatever a server is doing.
+    ``on_partial``: see :func:`akslbctl.collect.collect` (live evidence only).
     """
     from akslbctl.cli.resource import check_namespace, parse_resources
     from akslbctl.deadline import run_within
@@ -234,6 +241,13 @@ def load_case(
         deadline,
         # Only capture writes the Nodes' documents out; for the others the model is all they need,
         # and the decoded documents are most of the run's memory (~100 MB at 5,000 nodes).
-        lambda: collect(target, kube_opts, arm_opts, secrets=secrets, keep_node_documents=command == "capture"),
+        lambda: collect(
+            target,
+            kube_opts,
+            arm_opts,
+            secrets=secrets,
+            keep_node_documents=command == "capture",
+            on_partial=on_partial,
+        ),
         "collecting the evidence (Kubernetes API, ARM)",
     )

@@ -118,12 +118,25 @@ def explain(
             debug=debug,
         )
     with progress(term(), "collecting evidence…", enabled=not debug) as status:
-        case = load_case(resource, conn, command="explain", filename=filename, deadline=budget)
+        early = []  # the probe round started as soon as the Nodes and LBs are in
+
+        def on_partial(partial) -> None:
+            from akslbctl.pipeline import EarlyProbes  # loaded while the evidence was read
+
+            early.append(EarlyProbes(probe_opts, provider_version=provider_version, deadline=budget))
+            early[0].start(partial)
+
+        case = load_case(resource, conn, command="explain", filename=filename, deadline=budget, on_partial=on_partial)
         status.update(f"probing the nodes of {case.service.ref}…")
-        from akslbctl.pipeline import explain as run_explain  # loaded while the evidence was read
+        from akslbctl.pipeline import explain as run_explain
 
         _, diagnosis = run_explain(
-            case, probe_opts, provider_version=provider_version, azure=azure_opts, deadline=budget
+            case,
+            probe_opts,
+            provider_version=provider_version,
+            azure=azure_opts,
+            deadline=budget,
+            early=early[0] if early else None,
         )
     if tree or svg or png:
         show_pictures(

@@ -1,0 +1,114 @@
+"""explain starts its probe round as soon as the Service, the Nodes and the LBs are in (issue 14), while
+the NICs, the network path, EndpointSlices and Events are still read. End to end against the lab: the
+same verdicts as one round after all the evidence, every target probed once, and the round after the
+whole case taking over whatever the early one could not plan or did not finish.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from support import cli, node_rows
+
+from akslbctl import pipeline
+from akslbctl.errors import ExitCode
+
+NODES = [f"aks-nodepool1-12345678-vmss00000{i}" for i in range(3)]
+
+
+def _rounds(monkeypatch) -> list[tuple[str, int]]:
+    """(thread name, targets) of every probe round explain runs."""
+    seen: list[tuple[str, int]] = []
+    real = pipeline.run_probes
+
+    def counted(targets, options):
+        seen.append((threading.current_thread().name, len(targets)))
+        return real(targets, options)
+
+    monkeypatch.setattr(pipeline, "run_probes", counted)
+    return seen
+
+
+def _verdicts(doc: dict, rule: int = 0) -> list[tuple[str, str]]:
+    rows = node_rows(doc, rule)
+    return [(rows[n]["verdict"], rows[n]["reason"]) for n in NODES]
+
+
+def _judged(doc: dict) -> list[tuple]:
+    return [
+        (rule["name"], n["name"], n["verdict"], n["reason"], n["detail"], n["observed"]["outcome"])
+        for rule in doc["rules"]
+        for n in rule["nodes"]
+    ]
+
+
+def test_local_service_is_probed_once_by_the_early_round(lab, monkeypatch):
+    running = lab("local-http")
+    rounds = _rounds(monkeypatch)
+    result = cli("explain", "svc/web", "-o", "json", "--timeout", "1")
+    assert result.exit_code == ExitCode.OK, result.stderr  # node 2 out of rotation by design
+    assert _verdicts(result.json) == [("up", "probe-ok"), ("up", "probe-ok"), ("down", "http-status")]
+    # One round, on its own thread, before the whole case was in; nothing left for a second one.
+    assert rounds == [("akslbctl-probes", 3)]
+    assert [running.connections(i, 32649) for i in range(3)] == [1, 1, 1]
+
+
+def test_targets_only_the_whole_case_plans_are_probed_after_it(lab, monkeypatch):
+    # The status port a gateway's readinessProbe names comes from its pods, read after the LBs: the
+    # early round probes the data port, the round after the whole case the rest — and every listener
+    # sees the connections it sees when all is probed in one round after the whole case.
+    def connections(running) -> list[int]:
+        return [running.connections(i, port) for port in (31080, 31021) for i in range(3)]
+
+    monkeypatch.setattr(pipeline.EarlyProbes, "start", lambda self, partial: None)
+    alone = lab("gateway-data-port")
+    one_round = cli("explain", "svc/web", "-o", "json", "--timeout", "1")
+    monkeypatch.undo()
+    running = lab("gateway-data-port")
+    rounds = _rounds(monkeypatch)
+    result = cli("explain", "svc/web", "-o", "json", "--timeout", "1")
+    assert result.exit_code == one_round.exit_code == ExitCode.PROBLEM, result.stderr
+    rule80 = next(i for i, r in enumerate(result.json["rules"]) if r["frontendPort"] == 80)
+    assert _verdicts(result.json, rule80) == [("down", "http-status")] * 3
+    assert _judged(result.json) == _judged(one_round.json)
+    assert result.json["findings"] == one_round.json["findings"]
+    assert [name for name, _ in rounds] == ["akslbctl-probes", "MainThread"]
+    assert connections(running) == connections(alone) and all(connections(running))
+
+
+def test_an_early_round_that_fails_leaves_the_probing_to_the_whole_case(lab, monkeypatch):
+    running = lab("local-http")
+    rounds = _rounds(monkeypatch)
+    real = pipeline.probe_plan
+
+    def failing_early(analysis):
+        if threading.current_thread().name == "akslbctl-probes":
+            raise RuntimeError("the partial case could not be planned")
+        return real(analysis)
+
+    monkeypatch.setattr(pipeline, "probe_plan", failing_early)
+    result = cli("explain", "svc/web", "-o", "json", "--timeout", "1")
+    assert result.exit_code == ExitCode.OK, result.stderr  # node 2 out of rotation by design
+    assert _verdicts(result.json) == [("up", "probe-ok"), ("up", "probe-ok"), ("down", "http-status")]
+    assert rounds == [("MainThread", 3)]
+    assert [running.connections(i, 32649) for i in range(3)] == [1, 1, 1]
+
+
+def test_no_early_round_without_probes_or_an_lb(lab, monkeypatch):
+    lab("local-http")
+    rounds = _rounds(monkeypatch)
+    result = cli("explain", "svc/web", "-o", "json", "--no-probe")
+    assert result.exit_code == ExitCode.OK, result.stderr
+    assert rounds == []
+    lab("pending-no-events")
+    result = cli("explain", "svc/web", "-o", "json", "--timeout", "1")
+    assert "Traceback" not in result.output
+    assert all(name == "MainThread" for name, _ in rounds)
+
+
+def test_an_early_round_cut_by_the_deadline_ends_with_exit_3(lab):
+    lab("hanging-health")
+    result = cli("explain", "svc/web", "-o", "json", "--timeout", "30", "--deadline", "2")
+    assert result.exit_code == ExitCode.NO_EVIDENCE, result.stderr
+    assert "deadline" in result.stderr and "probing" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
