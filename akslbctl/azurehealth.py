@@ -10,7 +10,6 @@ and one note for the rest, never an exception.
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -28,12 +27,13 @@ from akslbctl.analysis.azureview import (
 )
 from akslbctl.analysis.engine import Analysis
 from akslbctl.analysis.verdict import AzureView
+from akslbctl.logs import DebugLog
 from akslbctl.model.case import Case
 from akslbctl.model.report import Diagnosis
 from akslbctl.options import AzureOptions
 from akslbctl.records import record
 
-log = logging.getLogger("akslbctl.azurehealth")
+log = DebugLog("akslbctl.azurehealth")
 
 PATH_EXPLAINS = ("nsg-blocks-probe", "pls-proxy-protocol", "ipv6-probe-down")
 

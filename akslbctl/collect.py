@@ -8,7 +8,6 @@ file. Independent requests run concurrently in threads (both clients are synchro
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import field
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from akslbctl.analysis.names import owns, service_prefix, uid_problem
 from akslbctl.errors import DeadlineExceeded, EvidenceError, Forbidden, MalformedAnswer, UsageError
+from akslbctl.logs import DebugLog
 from akslbctl.model.case import Case, RawDocuments
 from akslbctl.model.kube import EXCLUDE_LB_LABEL, Node, Service
 from akslbctl.records import record
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # the live path's own types; a case file is read without load
     from akslbctl.sources.arm import ArmOptions
     from akslbctl.sources.kube import KubeOptions
 
-log = logging.getLogger("akslbctl.collect")
+log = DebugLog("akslbctl.collect")
 
 
 @record(frozen=True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from dataclasses import field
 from typing import TextIO
 
 from akslbctl.errors import UsageError
+from akslbctl.logs import quiet_root
 from akslbctl.records import record
 
 # -- terminal ----------------------------------------------------------------------------------
@@ -53,6 +53,15 @@ class Terminal:
             markup=False,
             _environ=environ,
         )
+
+    def printer(self):
+        """Where a command's human output goes: a console that writes plain lines without importing
+        rich's console when stdout can carry no colour (a pipe, a file), else :meth:`console`."""
+        from akslbctl.render.plain import PlainConsole, colourless
+
+        if not colourless(self.stdout):
+            return self.console()
+        return PlainConsole(self.stdout, output_width(), self.console)
 
     def redact(self, text: str) -> str:
         from akslbctl.masking import mask
@@ -147,14 +156,16 @@ def write_document(doc, output: str) -> None:
 
 
 def setup_logging(debug: bool) -> None:
-    root = logging.getLogger()
-    if not root.handlers:
-        # Libraries that log through the root logger must not print beside the one error line: the
-        # kubernetes client reports a failing exec credential plugin with logging.error(), which would
-        # install a stderr handler of its own. What akslbctl logs has its own handler (--debug).
-        root.addHandler(logging.NullHandler())
+    """--debug: akslbctl's messages on stderr, redacted and escaped. Without it nothing loads
+    ``logging``: the modules that bring libraries which log keep the root logger quiet when they load
+    (:mod:`akslbctl.logs`), and so does this when something has loaded it already."""
     if not debug:
+        if "logging" in sys.modules:
+            quiet_root()
         return
+    import logging
+
+    quiet_root()
     t = term()
 
     class _Redacting(logging.Filter):

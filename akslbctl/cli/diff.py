@@ -84,4 +84,4 @@ def render_diff(result, output: str) -> None:
     from akslbctl.render.diff_table import render_diff as render_table
     from akslbctl.render.escape import human
 
-    render_table(human(result), t.console())
+    render_table(human(result), t.printer())

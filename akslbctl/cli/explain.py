@@ -200,5 +200,5 @@ def render_diagnosis(diagnosis, output: str, *, all_nodes: bool = False, case_fi
     from akslbctl.render.table import render_diagnosis
 
     render_diagnosis(
-        human(diagnosis), t.console(), wide=output == "wide", prog=t.prog, all_nodes=all_nodes, case_file=case_file
+        human(diagnosis), t.printer(), wide=output == "wide", prog=t.prog, all_nodes=all_nodes, case_file=case_file
     )

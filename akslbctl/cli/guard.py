@@ -3,13 +3,13 @@ always, one line for any error, never a traceback, Ctrl-C as 130, a reader that 
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 
 from akslbctl.cli import common
 from akslbctl.cli.common import Terminal
 from akslbctl.errors import AkslbctlError, ExitCode
+from akslbctl.logs import DebugLog
 
 
 def guarded(
@@ -54,7 +54,7 @@ def guarded(
             t.error(f"could not write the output ({exc.strerror or exc})")
             return ExitCode.NO_EVIDENCE
         t.error(f"internal error: {type(exc).__name__}: {exc} (please report this with --debug output)")
-        if logging.getLogger("akslbctl").isEnabledFor(logging.DEBUG):
+        if DebugLog("akslbctl").enabled():
             import traceback
 
             t.stderr.write(t.redact("".join(traceback.format_exception(exc))))

@@ -73,13 +73,8 @@ def address_problem(address: str) -> str | None:
     text = address or ""
     if not text:
         return "no address"
-    try:  # the common case, cheaply: a dotted-quad unicast address
-        import socket
-
-        octets = socket.inet_pton(socket.AF_INET, text)
-    except OSError:
-        octets = None
-    if octets is not None and 0 < octets[0] < 224 and octets[:2] != b"\xa9\xfe":
+    octets = _dotted_quad(text)  # the common case, cheaply
+    if octets is not None and 0 < octets[0] < 224 and octets[:2] != (169, 254):
         return None  # not 0/8, not 169.254/16, not multicast, reserved or broadcast
     import ipaddress
 
@@ -102,6 +97,23 @@ def address_problem(address: str) -> str | None:
     if isinstance(ip, ipaddress.IPv4Address) and ip == ipaddress.IPv4Address("255.255.255.255"):
         return f"{text} is the broadcast address, not a node"
     return None
+
+
+def _dotted_quad(text: str) -> tuple[int, ...] | None:
+    """The four octets of a strict dotted-quad IPv4 address (ASCII digits, no leading zero, each at
+    most 255: what ``ipaddress`` accepts), or None for anything else, which ``ipaddress`` then judges."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    octets = []
+    for part in parts:
+        if not (0 < len(part) <= 3 and part.isascii() and part.isdigit()) or (len(part) > 1 and part[0] == "0"):
+            return None
+        value = int(part)
+        if value > 255:
+            return None
+        octets.append(value)
+    return tuple(octets)
 
 
 def target_problem(target: ProbeTarget) -> str | None:

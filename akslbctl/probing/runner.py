@@ -9,8 +9,11 @@ import asyncio
 import socket
 from collections.abc import Iterable
 
+from akslbctl.logs import quiet_root
 from akslbctl.model.probe import BAD_RESPONSE, ProbeResult, ProbeTarget, target_problem
 from akslbctl.probing._common import now_rfc3339
+
+quiet_root()  # asyncio reports a lost task's exception through the root logger
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_CONCURRENCY: int | None = None  # every target at once, as far as the descriptor limit allows

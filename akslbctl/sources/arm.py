@@ -34,9 +34,11 @@ from urllib.parse import urlsplit
 
 from akslbctl import __version__
 from akslbctl.errors import AuthError, EvidenceError, Forbidden, MalformedAnswer, Unreachable, UsageError
+from akslbctl.logs import quiet_root
 from akslbctl.records import record
 
 log = logging.getLogger("akslbctl.arm")
+quiet_root()  # azure-identity and the SDK warn through the root logger
 
 DEFAULT_ENDPOINT = "https://management.azure.com"
 MAX_RETRY_AFTER = 10.0  # seconds we are willing to wait when ARM throttles

@@ -29,6 +29,7 @@ from akslbctl.errors import (
     Unreachable,
     UsageError,
 )
+from akslbctl.logs import quiet_root
 from akslbctl.records import record
 from akslbctl.sources.bounded import (
     ACCEPT_ENCODING,
@@ -41,6 +42,7 @@ from akslbctl.sources.bounded import (
 )
 
 log = logging.getLogger("akslbctl.kube")
+quiet_root()  # the kubernetes client reports a failing exec plugin with logging.error()
 
 DEFAULT_KUBECONFIG = os.path.join("~", ".kube", "config")
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
