@@ -59,7 +59,7 @@ class Terminal:
         rich's console when stdout can carry no colour (a pipe, a file), else :meth:`console`."""
         from akslbctl.render.plain import PlainConsole, colourless
 
-        if not colourless(self.stdout):
+        if not colourless(self.isatty()):
             return self.console()
         return PlainConsole(self.stdout, output_width(), self.console)
 

@@ -8,7 +8,7 @@ printer and log renderer) is a fifth of an offline ``explain -f`` run. Anything 
 it (a tree, an alignment, a style for the whole line) goes to a real rich ``Console`` on the same
 stream, made when first needed; the two write in the order they are called.
 
-tests/test_plain_console.py prints the same renderables through both and compares the bytes.
+tests/unit/test_plain_console.py prints the same renderables through both and compares the bytes.
 """
 
 from __future__ import annotations
@@ -20,19 +20,16 @@ from typing import TextIO
 _TAB_SIZE = 8  # rich's default; the terminal's console is built with it too
 
 
-def colourless(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
-    """Whether rich would write ``stream`` without colour or control codes: no terminal behind it and
-    nothing in the environment that makes rich treat it as one."""
+def colourless(tty: bool, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether rich would write a stream without colour or control codes: no terminal behind it
+    (``tty`` False) and nothing in the environment that makes rich treat it as one."""
     env = os.environ if environ is None else environ
     tty_compatible = env.get("TTY_COMPATIBLE", "")
     if tty_compatible == "1":
         return False
     if tty_compatible != "0" and env.get("FORCE_COLOR") not in (None, ""):
         return False
-    try:
-        return not stream.isatty()
-    except (AttributeError, ValueError):
-        return True
+    return not tty
 
 
 class PlainConsole:

@@ -156,7 +156,7 @@ class _Stream(io.StringIO):
 )
 def test_colourless_agrees_with_rich(tty, environ, expected):
     stream = _Stream(tty)
-    assert colourless(stream, environ) is expected
+    assert colourless(stream.isatty(), environ) is expected
     console = Console(file=stream, _environ=environ)
     rich_plain = not console.is_terminal or console.color_system is None
     if not (tty and environ.get("TTY_COMPATIBLE") == "0"):
