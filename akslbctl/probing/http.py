@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import re
+import socket
 import ssl
 import time
 from collections.abc import AsyncIterator
@@ -87,47 +88,41 @@ def client_cert_requested(ssl_object: object) -> bool:
 # The transport
 
 
-class _Connection(asyncio.Protocol):
+class _Buffered:
     """A byte buffer fed by one connection, with just enough of a reader API to parse HTTP/1.x.
 
     Reading pauses while ``limit`` bytes are buffered, so a server that sends megabytes costs at most
-    ``limit`` plus one socket read of memory.
+    ``limit`` plus one socket read of memory. :class:`_Connection` (TLS, through an asyncio transport)
+    and :class:`_PlainConnection` (plain HTTP, on the socket itself) feed it.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, limit: int) -> None:
         self._loop = loop
         self._limit = limit
-        self.transport: asyncio.Transport | None = None
         self.buf = bytearray()
         self.eof = False
         self.exc: BaseException | None = None
         self._paused = False
         self._waiter: asyncio.Future | None = None
 
-    # asyncio.Protocol
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
+    def _received(self, data: bytes) -> None:
         self.buf += data
-        if len(self.buf) >= self._limit and not self._paused and self.transport is not None:
+        if len(self.buf) >= self._limit and not self._paused:
             self._paused = True
-            self.transport.pause_reading()
+            self._pause()
         self._wake()
 
-    def eof_received(self) -> bool:
-        self.eof = True
-        self._wake()
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
+    def _ended(self, exc: BaseException | None) -> None:
         self.eof = True
         if exc is not None and self.exc is None:
             self.exc = exc
         self._wake()
 
-    # reader API
+    def _pause(self) -> None:
+        raise NotImplementedError
+
+    def _resume(self) -> None:
+        raise NotImplementedError
 
     def _wake(self, value: bool = True) -> None:
         waiter = self._waiter
@@ -136,9 +131,9 @@ class _Connection(asyncio.Protocol):
 
     async def wait(self, timeout: float | None) -> None:
         """Wait for more data, EOF or an error; raise ``httpx.ReadTimeout`` after ``timeout`` s."""
-        if self._paused and self.transport is not None:
+        if self._paused:
             self._paused = False
-            self.transport.resume_reading()
+            self._resume()
         self._waiter = waiter = self._loop.create_future()
         timer = self._loop.call_later(timeout, self._wake, False) if timeout is not None else None
         try:
@@ -164,9 +159,154 @@ class _Connection(asyncio.Protocol):
         del self.buf[:n]
         return data
 
+    def write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def ssl_object(self) -> object | None:
+        return None
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class _Connection(_Buffered, asyncio.Protocol):
+    """The buffer of a TLS connection: an asyncio transport (``loop.create_connection``) feeds it."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int) -> None:
+        super().__init__(loop, limit)
+        self.transport: asyncio.Transport | None = None
+
+    # asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self._received(data)
+
+    def eof_received(self) -> bool:
+        self._ended(None)
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._ended(exc)
+
+    # the connection
+
+    def _pause(self) -> None:
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def _resume(self) -> None:
+        if self.transport is not None:
+            self.transport.resume_reading()
+
+    def write(self, data: bytes) -> None:
+        self.transport.write(data)  # a failure arrives as connection_lost(exc)
+
+    def ssl_object(self) -> object | None:
+        return self.transport.get_extra_info("ssl_object") if self.transport is not None else None
+
     def close(self) -> None:
         if self.transport is not None:
             self.transport.abort()
+
+
+class _PlainConnection(_Buffered):
+    """The buffer of a plain TCP connection, read and written on the socket itself.
+
+    What an asyncio transport would do for a probe — a reader callback that appends what ``recv``
+    gives, EOF and errors noted for the reader, writes that never block for a request this small —
+    without a transport, its futures and its scheduled callbacks per connection: most of the CPU a
+    probe costs on a round of thousands. Errors behave as a transport reports them: a failed write
+    or read ends the connection with the ``OSError``, which the reader then names.
+    """
+
+    _CHUNK = 256 * 1024  # what an asyncio transport reads at a time
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, limit: int, sock: socket.socket) -> None:
+        super().__init__(loop, limit)
+        self._sock = sock
+        self._fd = sock.fileno()
+        self._reading = False
+        self._unsent = b""
+        self._closed = False
+        loop.add_reader(self._fd, self._readable)  # NotImplementedError on a loop without readers
+        self._reading = True
+
+    def _readable(self) -> None:
+        try:
+            data = self._sock.recv(self._CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._stop()
+            self._ended(exc)
+            return
+        if not data:
+            self._stop()
+            self._ended(None)
+            return
+        self._received(data)
+
+    def _stop(self) -> None:
+        if self._reading:
+            self._reading = False
+            self._loop.remove_reader(self._fd)
+
+    def _pause(self) -> None:
+        self._stop()
+
+    def _resume(self) -> None:
+        if not self._reading and not self.eof and not self._closed:
+            self._loop.add_reader(self._fd, self._readable)
+            self._reading = True
+
+    def write(self, data: bytes) -> None:
+        if self._closed or self.eof:
+            return
+        if self._unsent:
+            self._unsent += data
+            return
+        try:
+            sent = self._sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError as exc:
+            self._fail(exc)
+            return
+        if sent < len(data):
+            self._unsent = data[sent:]
+            self._loop.add_writer(self._fd, self._writable)
+
+    def _writable(self) -> None:
+        try:
+            sent = self._sock.send(self._unsent)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._fail(exc)
+            return
+        self._unsent = self._unsent[sent:]
+        if not self._unsent:
+            self._loop.remove_writer(self._fd)
+
+    def _fail(self, exc: OSError) -> None:
+        if self._unsent:
+            self._unsent = b""
+            self._loop.remove_writer(self._fd)
+        self._stop()
+        self._ended(exc)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._stop()
+        if self._unsent:
+            self._unsent = b""
+            self._loop.remove_writer(self._fd)
+        self._sock.close()
 
 
 def _head_preview(buf: bytes | bytearray) -> str:
@@ -201,7 +341,7 @@ def _parse_head(head: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
     return int(m.group(2)), m.group(3) or b"", headers
 
 
-async def _read_head(conn: _Connection, header_cap: int, read_timeout: float | None):
+async def _read_head(conn: _Buffered, header_cap: int, read_timeout: float | None):
     """Read until a final (non-1xx) response head; return (status, reason, headers)."""
     scan_from = 0
     while True:
@@ -254,7 +394,7 @@ def _framing(status: int, headers: list[tuple[bytes, bytes]]) -> int | str | Non
 class _CappedBody(httpx.AsyncByteStream):
     """The body, decoded from its framing, never more than ``cap`` bytes; closes the connection."""
 
-    def __init__(self, conn: _Connection, framing: int | str | None, cap: int, read_timeout: float | None) -> None:
+    def __init__(self, conn: _Buffered, framing: int | str | None, cap: int, read_timeout: float | None) -> None:
         self._conn = conn
         self._framing = framing
         self._cap = cap
@@ -404,9 +544,16 @@ class NodeTransport(httpx.AsyncBaseTransport):
                 raise failure from failure.__cause__
             raise httpx.ConnectError(str(exc), request=request) from exc
 
-        conn = _Connection(loop, self._limit)
+        conn: _Buffered
         try:
-            if tls:
+            if not tls:
+                try:
+                    conn = _PlainConnection(loop, self._limit, sock)
+                except NotImplementedError:  # a loop without add_reader (Windows' proactor): a transport
+                    conn = _Connection(loop, self._limit)
+                    await loop.create_connection(lambda: conn, sock=sock)
+            else:
+                conn = _Connection(loop, self._limit)
                 try:
                     await loop.create_connection(
                         lambda: conn,
@@ -420,21 +567,19 @@ class NodeTransport(httpx.AsyncBaseTransport):
                     raise httpx.ConnectTimeout(text, request=request) from exc
                 except (OSError, EOFError) as exc:
                     raise _tls_failure(exc, request)  # noqa: B904 - chained inside, to an SSLError
-            else:
-                await loop.create_connection(lambda: conn, sock=sock)
         except BaseException:
             sock.close()
             raise
 
         try:
-            conn.transport.write(await message())
+            conn.write(await message())
             status, reason, headers = await _read_head(conn, self._header_cap, read_timeout)
         except httpx.TimeoutException:
             conn.close()
             raise
         except (httpx.HTTPError, OSError) as exc:
             conn.close()
-            ssl_object = conn.transport.get_extra_info("ssl_object") if tls else None
+            ssl_object = conn.ssl_object()
             if ssl_object is not None and client_cert_requested(ssl_object):
                 # The server refused the empty certificate after the handshake (TLS 1.3).
                 failure = _tls_failure(exc, request, True)
@@ -444,7 +589,7 @@ class NodeTransport(httpx.AsyncBaseTransport):
             conn.close()
             raise
         body = _CappedBody(conn, _framing(status, headers), self._body_cap, read_timeout)
-        ssl_object = conn.transport.get_extra_info("ssl_object") if tls else None
+        ssl_object = conn.ssl_object()
         body.client_cert_requested = ssl_object is not None and client_cert_requested(ssl_object)
         return status, reason, headers, body
 
