@@ -14,6 +14,12 @@ access to a name such a package does not hold yet (``kubernetes.client.CoreV1Api
 kubernetes import watch``) runs the real ``__init__`` into it, so any other code in the process that
 uses the kubernetes package sees the whole package, as if it had been imported normally. When the
 package is already loaded, or its layout is not the one expected, the ordinary imports are used.
+
+``kubernetes.config.kube_config`` also imports ``oauthlib.oauth2`` and ``requests_oauthlib`` (with
+``requests``) at its top, ~45 ms before the first request, for one code path: refreshing an OIDC
+token (``OAuth2Session``, ``oauthlib.oauth2.rfc6749.errors``). They are lazy packages too while it
+loads, ``OAuth2Session`` a stand-in that builds the real session when called: the OIDC refresh, and
+any other code in the process, get the real packages when they first use them.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from typing import Any
 from akslbctl.records import record
 
 _LAZY = ("kubernetes", "kubernetes.client", "kubernetes.config", "kubernetes.utils")
+# Only kube_config's OIDC refresh uses these; lazy when nothing in the process has loaded them yet.
+_LAZY_OPTIONAL = ("oauthlib", "oauthlib.oauth2", "requests_oauthlib")
 _LOCK = threading.RLock()
 _LOADED: Client | None = None
 
@@ -54,13 +62,7 @@ class _LazyPackage(types.ModuleType):
             raise AttributeError(name)
         with _LOCK:
             if self.__dict__.get("_akslbctl_state", "lean") == "lean" and _LOADED is not None:
-                self._akslbctl_state = "running"
-                if self.__dict__.get("ApiClient") is _ApiClientOnDemand:
-                    del self.ApiClient  # the package's own name for the real class, from now on
-                try:
-                    self.__spec__.loader.exec_module(self)
-                finally:
-                    self._akslbctl_state = "whole"
+                _complete(self)
         namespace = self.__dict__
         if name in namespace:
             return namespace[name]
@@ -68,6 +70,18 @@ class _LazyPackage(types.ModuleType):
         if hook is not None:
             return hook(name)
         raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+
+
+def _complete(module: _LazyPackage) -> None:
+    """Run the package's real ``__init__`` into it (under ``_LOCK``), its stand-ins dropped first."""
+    module._akslbctl_state = "running"
+    for name, value in list(module.__dict__.items()):
+        if any(value is stand_in for stand_in in _STAND_INS):  # never getattr: a lazy submodule would load
+            del module.__dict__[name]  # the package's own name for the real object, from now on
+    try:
+        module.__spec__.loader.exec_module(module)
+    finally:
+        module._akslbctl_state = "whole"
 
 
 class _ApiClientOnDemand:
@@ -78,6 +92,24 @@ class _ApiClientOnDemand:
         from kubernetes.client.api_client import ApiClient
 
         return ApiClient(*args, **kwargs)
+
+
+class _OAuth2SessionOnDemand:
+    """``requests_oauthlib.OAuth2Session`` as ``kube_config`` imports it (for the OIDC refresh): the real
+    session, with requests and oauthlib loaded then, when it is called."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        package = sys.modules.get("requests_oauthlib")
+        if isinstance(package, _LazyPackage):
+            with _LOCK:
+                if package.__dict__.get("_akslbctl_state", "lean") == "lean":
+                    _complete(package)
+        from requests_oauthlib import OAuth2Session
+
+        return OAuth2Session(*args, **kwargs)
+
+
+_STAND_INS = (_ApiClientOnDemand, _OAuth2SessionOnDemand)
 
 
 def load() -> Client:
@@ -95,21 +127,30 @@ def load() -> Client:
         return _LOADED
 
 
+def _register(name: str) -> _LazyPackage:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.submodule_search_locations is None or spec.loader is None:
+        raise ImportError(name)
+    module = _LazyPackage(name)
+    module.__spec__ = spec
+    module.__loader__ = spec.loader
+    module.__file__ = spec.origin
+    module.__path__ = list(spec.submodule_search_locations)
+    module.__package__ = name
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)
+    return module
+
+
 def _lean() -> Client:
     for name in _LAZY:
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.submodule_search_locations is None or spec.loader is None:
-            raise ImportError(name)
-        module = _LazyPackage(name)
-        module.__spec__ = spec
-        module.__loader__ = spec.loader
-        module.__file__ = spec.origin
-        module.__path__ = list(spec.submodule_search_locations)
-        module.__package__ = name
-        sys.modules[name] = module
-        parent, _, child = name.rpartition(".")
-        if parent:
-            setattr(sys.modules[parent], child, module)
+        _register(name)
+    if not any(name in sys.modules for name in _LAZY_OPTIONAL):
+        for name in _LAZY_OPTIONAL:
+            _register(name)
+        sys.modules["requests_oauthlib"].OAuth2Session = _OAuth2SessionOnDemand
     from kubernetes.client.configuration import Configuration
 
     package = sys.modules["kubernetes.client"]
@@ -131,7 +172,7 @@ def _lean() -> Client:
 
 
 def _undo() -> None:
-    for name in _LAZY:
+    for name in (*_LAZY, *_LAZY_OPTIONAL):
         if isinstance(sys.modules.get(name), _LazyPackage):
             del sys.modules[name]
 

@@ -35,6 +35,8 @@ def test_lean_load_imports_neither_pydantic_nor_the_generated_api():
             "core_api": "kubernetes.client.api.core_v1_api" in sys.modules,
             "watch": "kubernetes.watch" in sys.modules,
             "same": kubeclient.load() is k,
+            "oidc": [m for m in ("requests", "requests_oauthlib.oauth2_session", "oauthlib.oauth2.rfc6749")
+                     if m in sys.modules],
         }))
         """
     )
@@ -45,6 +47,7 @@ def test_lean_load_imports_neither_pydantic_nor_the_generated_api():
         "core_api": False,
         "watch": False,
         "same": True,
+        "oidc": [],
     }
 
 
@@ -105,6 +108,54 @@ def test_the_oidc_refresh_client_is_the_real_api_client():
         """
     )
     assert out == {"real": True, "cfg": True}
+
+
+def test_the_oidc_refresh_gets_the_real_oauth_session_and_errors():
+    # kube_config refreshes an OIDC token with requests_oauthlib.OAuth2Session and catches
+    # oauthlib.oauth2.rfc6749.errors.InvalidClientIdError: both real when used, and so for any other code.
+    out = _run(
+        """
+        import json, sys
+        from akslbctl.sources import kubeclient
+        kubeclient.load()
+        from kubernetes.config import kube_config
+        session = kube_config.OAuth2Session(client_id="akslbctl")
+        import requests_oauthlib
+        from requests_oauthlib import OAuth1
+        from oauthlib.oauth2.rfc6749.errors import InvalidClientIdError
+        print(json.dumps({
+            "session": type(session) is requests_oauthlib.OAuth2Session,
+            "module": type(session).__module__,
+            "error": kube_config.oauthlib.oauth2.rfc6749.errors.InvalidClientIdError is InvalidClientIdError,
+            "oauth1": OAuth1.__name__,
+            "debug": sys.modules["oauthlib"].get_debug(),
+        }))
+        """
+    )
+    assert out == {
+        "session": True,
+        "module": "requests_oauthlib.oauth2_session",
+        "error": True,
+        "oauth1": "OAuth1",
+        "debug": False,
+    }
+
+
+def test_an_oauthlib_already_loaded_is_used_as_it_is():
+    out = _run(
+        """
+        import json, sys
+        import requests_oauthlib
+        from akslbctl.sources import kubeclient
+        kubeclient.load()
+        from kubernetes.config import kube_config
+        print(json.dumps({
+            "kinds": sorted({type(sys.modules[m]).__name__ for m in ("oauthlib", "requests_oauthlib")}),
+            "session": kube_config.OAuth2Session is requests_oauthlib.OAuth2Session,
+        }))
+        """
+    )
+    assert out == {"kinds": ["module"], "session": True}
 
 
 def test_an_imported_package_is_used_as_it_is():
