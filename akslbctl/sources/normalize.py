@@ -163,6 +163,8 @@ def _type_name(value: Any) -> str:
 
 
 def _obj(value: Any, path: str, *, optional: bool = True) -> Mapping[str, Any]:
+    if type(value) is dict:  # what JSON gives, nearly always: no ABC check
+        return value
     if value is None and optional:
         return {}
     if not isinstance(value, Mapping):
@@ -171,6 +173,8 @@ def _obj(value: Any, path: str, *, optional: bool = True) -> Mapping[str, Any]:
 
 
 def _list(value: Any, path: str) -> list[Any]:
+    if type(value) is list:
+        return value
     if value is None:
         return []
     if not isinstance(value, list):
@@ -179,6 +183,8 @@ def _list(value: Any, path: str) -> list[Any]:
 
 
 def _str(value: Any, path: str, *, optional: bool = True) -> str | None:
+    if type(value) is str:
+        return value
     if value is None:
         if optional:
             return None
@@ -213,8 +219,11 @@ def _bool(value: Any, path: str) -> bool | None:
 
 
 def _str_map(value: Any, path: str) -> dict[str, str]:
+    items = _obj(value, path).items()
+    if type(value) is dict and all(type(k) is str and type(v) is str for k, v in items):
+        return dict(value)  # labels and annotations as the API gives them: strings only
     out: dict[str, str] = {}
-    for key, val in _obj(value, path).items():
+    for key, val in items:
         if val is None:
             continue
         if not isinstance(val, (str, int, float, bool)):
