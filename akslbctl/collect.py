@@ -552,9 +552,11 @@ def _import_analysis() -> None:
 
 
 def _import_arm() -> None:
-    """Load what the ARM reads need (azure-core's pipeline, azure-mgmt-core) while Kubernetes answers."""
+    """Load what the ARM reads need (azure-core's pipeline, its requests transport, azure-mgmt-core)
+    while Kubernetes answers: the first ARM request is on the way to the probes."""
     import azure.core.rest  # noqa: F401
     import azure.mgmt.core  # noqa: F401
+    from azure.core.pipeline.transport import RequestsTransport  # noqa: F401 - requests with it
 
     from akslbctl.sources.arm import _policies
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from akslbctl.analysis import annotations as ann
 from akslbctl.analysis.names import SHARED_PROBE_NAME, owns, service_prefix
@@ -201,6 +201,7 @@ def _rule_family(rule: Rule, lb: LoadBalancer) -> str:
 # -- pool members → nodes ----------------------------------------------------------------------
 
 
+@lru_cache(maxsize=32768)  # each member's and Node's id is asked for several times a run
 def vm_path(resource_id: str) -> str | None:
     """The VM part of a providerID or ipConfiguration id, lower-cased, for case-insensitive joins.
 
