@@ -11,6 +11,14 @@ Run as its own process (``python benchmarks/floor.py``) with the lab's environme
 ``FLOOR_SUBSCRIPTION`` and ``FLOOR_RESOURCE_GROUP``; prints one JSON line: the seconds of each part
 (measured inside the process) and what it saw, so that a benchmark can check it did the same work.
 Its wall time, measured from outside, includes the interpreter's start, as an ``explain`` run's does.
+
+``python benchmarks/floor.py --all`` reads everything ``explain`` reads, request for request, in the
+same order of dependence: besides the five lists, the server's /version, the Service's pods (its
+selector) and Events, the namespace's NetworkPolicies (and CiliumNetworkPolicies, a 404 on AKS
+without Cilium), the resource group's Private Link services, the NICs of the nodes' scale sets, the
+virtual networks and NSGs in front of them, and ARM's rule health of each of the Service's rules
+(the POST and its poll). The five-list floor is issue 14's; this one is what a diagnosis that uses
+all of that evidence cannot do without.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlsplit
 
 API_VERSION = "2024-05-01"
+NETWORK_API_VERSION = "2026-03-01"  # what explain sends (akslbctl.sources.arm)
+VMSS_NIC_API_VERSION = "2018-10-01"
 TIMEOUT = 5.0
 
 
@@ -49,13 +59,16 @@ def connection(url: str, ca: str | None) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
 
 
-def get_json(conn: http.client.HTTPConnection, path: str, token: str) -> dict:
-    conn.request("GET", path, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+def get_json(conn: http.client.HTTPConnection, path: str, token: str, ok=(200,), method: str = "GET") -> dict:
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    conn.request(method, path, body=b"" if method == "POST" else None, headers=headers)
     resp = conn.getresponse()
     body = resp.read()
-    if resp.status != 200:
-        raise SystemExit(f"GET {path}: {resp.status} {body[:200]!r}")
-    return json.loads(body)
+    if resp.status not in ok:
+        raise SystemExit(f"{method} {path}: {resp.status} {body[:200]!r}")
+    if resp.status == 202:
+        return {"location": resp.getheader("Location") or ""}
+    return json.loads(body) if body.strip() and resp.status < 300 else {}
 
 
 def kube_list(server: str, ca: str | None, token: str, path: str, query: str = "") -> list[dict]:
@@ -72,10 +85,10 @@ def kube_list(server: str, ca: str | None, token: str, path: str, query: str = "
             return items
 
 
-def arm_list(endpoint: str, token: str, path: str) -> list[dict]:
+def arm_list(endpoint: str, token: str, path: str, version: str = API_VERSION) -> list[dict]:
     conn = connection(endpoint, None)
     items: list[dict] = []
-    url = f"{path}?api-version={API_VERSION}"
+    url = f"{path}?api-version={version}"
     while url:
         doc = get_json(conn, url, token)
         items.extend(doc.get("value") or [])
@@ -85,7 +98,9 @@ def arm_list(endpoint: str, token: str, path: str) -> list[dict]:
     return items
 
 
-def fetch() -> dict:
+def fetch(everything: bool = False) -> dict:
+    if everything:
+        return fetch_everything()
     server, token, ca = kubeconfig()
     arm, arm_token = os.environ["AKSLBCTL_ARM_ENDPOINT"], os.environ["AKSLBCTL_ARM_TOKEN"]
     sub, rg = os.environ["FLOOR_SUBSCRIPTION"], os.environ["FLOOR_RESOURCE_GROUP"]
@@ -114,6 +129,127 @@ def fetch() -> dict:
             "slices": slices.result(),
             "lbs": lbs.result(),
             "pips": pips.result(),
+        }
+
+
+def fetch_everything() -> dict:
+    """What explain reads, each request once, every one as soon as what it depends on is in."""
+    server, token, ca = kubeconfig()
+    arm, arm_token = os.environ["AKSLBCTL_ARM_ENDPOINT"], os.environ["AKSLBCTL_ARM_TOKEN"]
+    sub, rg = os.environ["FLOOR_SUBSCRIPTION"], os.environ["FLOOR_RESOURCE_GROUP"]
+    net = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Network"
+    ns = "/api/v1/namespaces/default"
+
+    def kube_get(path: str, ok=(200,)) -> dict:
+        return get_json(connection(server, ca), path, token, ok=ok)
+
+    def arm_get(path: str, version: str = NETWORK_API_VERSION) -> dict:
+        return get_json(connection(arm, None), f"{path}?api-version={version}", arm_token)
+
+    def rule_health(lb: str, rule: str) -> dict:
+        conn = connection(arm, None)
+        path = f"{net}/loadBalancers/{lb}/loadBalancingRules/{rule}/health?api-version={NETWORK_API_VERSION}"
+        doc = get_json(conn, path, arm_token, ok=(200, 202), method="POST")
+        while "location" in doc:
+            link = urlsplit(doc["location"])
+            doc = get_json(conn, f"{link.path}?{link.query}", arm_token, ok=(200, 202))
+        return doc
+
+    with ThreadPoolExecutor(16) as pool:
+        svc_f = pool.submit(kube_get, f"{ns}/services/web")
+        nodes_f = pool.submit(kube_list, server, ca, token, "/api/v1/nodes")
+        lbs_f = pool.submit(arm_list, arm, arm_token, f"{net}/loadBalancers", NETWORK_API_VERSION)
+        pips_f = pool.submit(arm_list, arm, arm_token, f"{net}/publicIPAddresses", NETWORK_API_VERSION)
+        pls_f = pool.submit(arm_list, arm, arm_token, f"{net}/privateLinkServices", NETWORK_API_VERSION)
+        others = [
+            pool.submit(kube_get, "/version"),
+            pool.submit(kube_list, server, ca, token, "/apis/networking.k8s.io/v1/namespaces/default/networkpolicies"),
+            pool.submit(kube_get, "/apis/cilium.io/v2/namespaces/default/ciliumnetworkpolicies?limit=500", (200, 404)),
+        ]
+        svc = svc_f.result()
+        uid, selector = svc["metadata"]["uid"], svc["spec"].get("selector") or {}
+        slices_f = pool.submit(
+            kube_list,
+            server,
+            ca,
+            token,
+            "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+            "labelSelector=" + quote("kubernetes.io/service-name=web"),
+        )
+        pods_f = pool.submit(
+            kube_list,
+            server,
+            ca,
+            token,
+            f"{ns}/pods",
+            "labelSelector=" + quote(",".join(f"{k}={v}" for k, v in selector.items())),
+        )
+        others.append(
+            pool.submit(
+                kube_list,
+                server,
+                ca,
+                token,
+                f"{ns}/events",
+                "fieldSelector="
+                + quote(f"involvedObject.kind=Service,involvedObject.name=web,involvedObject.uid={uid}"),
+            )
+        )
+        lbs = lbs_f.result()
+        prefix = "a" + uid.replace("-", "")[:31]
+        health_f = [
+            pool.submit(rule_health, lb["name"], rule["name"])
+            for lb in lbs
+            for rule in (lb.get("properties") or {}).get("loadBalancingRules") or []
+            if rule["name"].lower().startswith(prefix.lower()) and (rule.get("properties") or {}).get("probe")
+        ]
+        nodes = nodes_f.result()
+        scale_sets = sorted(
+            {
+                n["spec"]["providerID"].split("/virtualMachineScaleSets/")[1].split("/")[0]
+                for n in nodes
+                if "/virtualMachineScaleSets/" in (n.get("spec") or {}).get("providerID", "")
+            }
+        )
+        compute = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute"
+        nic_f = [
+            pool.submit(
+                arm_list,
+                arm,
+                arm_token,
+                f"{compute}/virtualMachineScaleSets/{v}/networkInterfaces",
+                VMSS_NIC_API_VERSION,
+            )
+            for v in scale_sets
+        ]
+        nics = [nic for f in nic_f for nic in f.result()]
+        ipconfigs = [
+            c.get("properties") or {}
+            for nic in nics
+            for c in (nic.get("properties") or {}).get("ipConfigurations") or []
+        ]
+        subnets = {c["subnet"]["id"] for c in ipconfigs if (c.get("subnet") or {}).get("id")}
+        vnets = sorted({s.split("/subnets/")[0] for s in subnets})
+        vnet_docs = [f.result() for f in [pool.submit(arm_get, v) for v in vnets]]
+        nsgs = {((nic.get("properties") or {}).get("networkSecurityGroup") or {}).get("id") for nic in nics}
+        for v in vnet_docs:
+            for s in (v.get("properties") or {}).get("subnets") or []:
+                nsgs.add(((s.get("properties") or {}).get("networkSecurityGroup") or {}).get("id"))
+        nsg_docs = [f.result() for f in [pool.submit(arm_get, n) for n in sorted(x for x in nsgs if x)]]
+        for f in others:
+            f.result()
+        return {
+            "service": svc,
+            "nodes": nodes,
+            "slices": slices_f.result(),
+            "pods": pods_f.result(),
+            "lbs": lbs,
+            "pips": pips_f.result(),
+            "pls": pls_f.result(),
+            "nics": nics,
+            "vnets": vnet_docs,
+            "nsgs": nsg_docs,
+            "health": [f.result() for f in health_f],
         }
 
 
@@ -152,8 +288,9 @@ def main() -> None:
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    everything = "--all" in sys.argv[1:]
     started = time.perf_counter()
-    docs = fetch()
+    docs = fetch(everything)
     fetched = time.perf_counter()
     addresses = [
         next(a["address"] for a in n["status"]["addresses"] if a["type"] == "InternalIP") for n in docs["nodes"]
@@ -171,6 +308,7 @@ def main() -> None:
                 "nodes": len(docs["nodes"]),
                 "lbs": len(docs["lbs"]),
                 "pips": len(docs["pips"]),
+                **({k: len(docs[k]) for k in ("pods", "nics", "vnets", "nsgs", "health")} if everything else {}),
                 "answers": seen,
             }
         )
