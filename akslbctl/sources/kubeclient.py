@@ -161,6 +161,10 @@ def _lean() -> Client:
     from kubernetes.config.incluster_config import load_incluster_config
     from kubernetes.config.kube_config import list_kube_config_contexts, load_kube_config
 
+    oauth = sys.modules.get("requests_oauthlib")
+    if isinstance(oauth, _LazyPackage) and oauth.__dict__.get("OAuth2Session") is _OAuth2SessionOnDemand:
+        # kube_config holds the stand-in now; anyone else asking the package for the name gets the real class.
+        del oauth.__dict__["OAuth2Session"]
     return Client(
         Configuration=Configuration,
         RESTClientObject=RESTClientObject,

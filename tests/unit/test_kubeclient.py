@@ -119,12 +119,13 @@ def test_the_oidc_refresh_gets_the_real_oauth_session_and_errors():
         from akslbctl.sources import kubeclient
         kubeclient.load()
         from kubernetes.config import kube_config
-        session = kube_config.OAuth2Session(client_id="akslbctl")
         import requests_oauthlib
+        other = requests_oauthlib.OAuth2Session  # what other code asking the package gets: the real class
+        session = kube_config.OAuth2Session(client_id="akslbctl")
         from requests_oauthlib import OAuth1
         from oauthlib.oauth2.rfc6749.errors import InvalidClientIdError
         print(json.dumps({
-            "session": type(session) is requests_oauthlib.OAuth2Session,
+            "session": type(session) is requests_oauthlib.OAuth2Session is other,
             "module": type(session).__module__,
             "error": kube_config.oauthlib.oauth2.rfc6749.errors.InvalidClientIdError is InvalidClientIdError,
             "oauth1": OAuth1.__name__,
