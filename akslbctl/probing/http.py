@@ -401,6 +401,20 @@ class _CappedBody(httpx.AsyncByteStream):
         self._timeout = read_timeout
         self.client_cert_requested = False  # the TLS server asked for a client certificate
 
+    def buffered(self) -> bytes | None:
+        """The body, when its length is known and it is in the buffer already (a health answer
+        nearly always comes in one segment with its head): what iterating would give, without the
+        iteration; the connection is closed. None when it must be read from the wire."""
+        framing = self._framing
+        if type(framing) is not int:
+            return None
+        want = min(max(self._cap, 0), framing)
+        if len(self._conn.buf) < want:
+            return None
+        data = self._conn.take(want)
+        self._conn.close()
+        return data
+
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
             left = self._cap
@@ -823,8 +837,12 @@ async def probe_http(
                 server = _header(headers, b"server")
                 cert_demanded = response.client_cert_requested
                 latency = round((time.perf_counter() - started) * 1000.0, 3)
-                with contextlib.suppress(httpx.HTTPError):
-                    await _read_capped(response.__aiter__(), body_cap, raw)
+                ready = response.buffered() if body_cap == response._cap else None
+                if ready is not None:
+                    raw += ready
+                else:
+                    with contextlib.suppress(httpx.HTTPError):
+                        await _read_capped(response.__aiter__(), body_cap, raw)
             else:  # straight to the transport: one request, no redirects, no cookies, no proxies
                 request = httpx.Request("GET", _probe_url(target), headers=PROBE_HEADERS)
                 response = await transport.handle_async_request(request)

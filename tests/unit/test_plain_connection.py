@@ -112,3 +112,61 @@ def test_a_wait_without_data_times_out_as_httpx_does():
             theirs.close()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("framing", "cap", "sent"),
+    [
+        (11, 4096, b"hello world"),  # the whole body, as a health answer comes
+        (11, 4096, b"hello worldEXTRA"),  # more bytes than the framing: only the body's
+        (5000, 100, b"x" * 200),  # a body past the cap: the cap's worth
+        (0, 4096, b""),  # Content-Length: 0, 204, 304
+        (0, 0, b"ignored"),
+        (7, 0, b"ignored"),  # no body wanted
+    ],
+)
+def test_a_body_already_buffered_is_what_reading_it_gives(framing, cap, sent):
+    from akslbctl.probing.http import _CappedBody
+
+    async def read(fast: bool) -> tuple[bytes | None, bool]:
+        ours, theirs = _pair()
+        conn = _PlainConnection(asyncio.get_running_loop(), 1 << 16, ours)
+        theirs.sendall(sent)
+        while len(conn.buf) < len(sent):
+            await conn.wait(1.0)
+        body = _CappedBody(conn, framing, cap, 1.0)
+        if fast:
+            got = body.buffered()
+        else:
+            got = b""
+            async for piece in body:
+                got += piece
+                if len(got) >= cap:
+                    break
+            got = got[:cap]
+            await body.aclose()
+        closed = conn._closed
+        theirs.close()
+        return got, closed
+
+    fast, fast_closed = asyncio.run(read(True))
+    slow, _ = asyncio.run(read(False))
+    assert fast == slow
+    assert fast_closed
+
+
+def test_a_body_not_all_in_yet_is_read_from_the_wire():
+    from akslbctl.probing.http import _CappedBody
+
+    async def main() -> tuple[bytes | None, bytes | None]:
+        ours, theirs = _pair()
+        conn = _PlainConnection(asyncio.get_running_loop(), 1 << 16, ours)
+        theirs.sendall(b"abc")
+        await conn.wait(1.0)
+        partial = _CappedBody(conn, 10, 4096, 1.0).buffered()  # 3 of 10 bytes: not complete
+        chunked = _CappedBody(conn, "chunked", 4096, 1.0).buffered()  # no length to check against
+        conn.close()
+        theirs.close()
+        return partial, chunked
+
+    assert asyncio.run(main()) == (None, None)
