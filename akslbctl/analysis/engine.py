@@ -8,6 +8,7 @@ read from ARM that the expectation depends on. ``diagnose`` (``verdict``) and ``
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 
 from akslbctl.analysis.expect import ClusterSettings, Expectation, ExpectedRule, expect_service
 from akslbctl.analysis.match import Match, MatchedRule, match
@@ -31,6 +32,18 @@ class Analysis:
     def expected_rule(self, name: str) -> ExpectedRule | None:
         low = name.lower()
         return next((r for r in self.expectation.rules if r.name.lower() == low), None)
+
+    @cached_property
+    def planned(self) -> tuple[ProbeTarget, ...]:
+        """:func:`probe_plan`, worked out once: the round, the diagnosis and the JSON all ask for it."""
+        targets: dict[ProbeTarget, None] = {}
+        for rule in self.match.rules:
+            for m in rule.members:
+                if m.address:
+                    t = probe_target(rule, m.address)
+                    if t is not None and target_problem(t) is None:
+                        targets[t] = None
+        return tuple(targets)
 
 
 def analyse(case: Case, *, provider_version: str | None = None) -> Analysis:
@@ -117,14 +130,7 @@ def probe_target(rule: MatchedRule, address: str) -> ProbeTarget | None:
 def probe_plan(analysis: Analysis) -> list[ProbeTarget]:
     """Every distinct (member address, probe) the LB probes for the Service's rules — but those that
     cannot be probed as the LB would (``target_problem``: reported as not probed, saying why)."""
-    targets: dict[ProbeTarget, None] = {}
-    for rule in analysis.match.rules:
-        for m in rule.members:
-            if m.address:
-                t = probe_target(rule, m.address)
-                if t is not None and target_problem(t) is None:
-                    targets[t] = None
-    return list(targets)
+    return list(analysis.planned)
 
 
 def is_shared_probe(name: str | None) -> bool:
