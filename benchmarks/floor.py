@@ -37,6 +37,11 @@ API_VERSION = "2024-05-01"
 NETWORK_API_VERSION = "2026-03-01"  # what explain sends (akslbctl.sources.arm)
 VMSS_NIC_API_VERSION = "2018-10-01"
 TIMEOUT = 5.0
+# The Service's EndpointSlices: (path, query) as explain lists them.
+SLICES = (
+    "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+    "labelSelector=" + quote("kubernetes.io/service-name=web"),
+)
 
 
 def kubeconfig() -> tuple[str, str, str | None]:
@@ -113,14 +118,7 @@ def fetch(everything: bool = False) -> dict:
     with ThreadPoolExecutor(8) as pool:
         svc = pool.submit(service)
         nodes = pool.submit(kube_list, server, ca, token, "/api/v1/nodes")
-        slices = pool.submit(
-            kube_list,
-            server,
-            ca,
-            token,
-            "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
-            "labelSelector=" + quote("kubernetes.io/service-name=web"),
-        )
+        slices = pool.submit(kube_list, server, ca, token, *SLICES)
         lbs = pool.submit(arm_list, arm, arm_token, f"{net}/loadBalancers")
         pips = pool.submit(arm_list, arm, arm_token, f"{net}/publicIPAddresses")
         return {
@@ -168,14 +166,7 @@ def fetch_everything() -> dict:
         ]
         svc = svc_f.result()
         uid, selector = svc["metadata"]["uid"], svc["spec"].get("selector") or {}
-        slices_f = pool.submit(
-            kube_list,
-            server,
-            ca,
-            token,
-            "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
-            "labelSelector=" + quote("kubernetes.io/service-name=web"),
-        )
+        slices_f = pool.submit(kube_list, server, ca, token, *SLICES)
         pods_f = pool.submit(
             kube_list,
             server,

@@ -240,8 +240,7 @@ class _PlainConnection(_Buffered):
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
-            self._stop()
-            self._ended(exc)
+            self._fail(exc)
             return
         if not data:
             self._stop()
@@ -292,20 +291,22 @@ class _PlainConnection(_Buffered):
             self._loop.remove_writer(self._fd)
 
     def _fail(self, exc: OSError) -> None:
+        """A read or write failed: the connection has ended with ``exc``, as a transport reports it."""
+        self._drop_unsent()
+        self._stop()
+        self._ended(exc)
+
+    def _drop_unsent(self) -> None:
         if self._unsent:
             self._unsent = b""
             self._loop.remove_writer(self._fd)
-        self._stop()
-        self._ended(exc)
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         self._stop()
-        if self._unsent:
-            self._unsent = b""
-            self._loop.remove_writer(self._fd)
+        self._drop_unsent()
         self._sock.close()
 
 
