@@ -65,7 +65,9 @@ class RuleHealthFetch:
         self.analysis = analysis
         self.options = options
         self.started = time.monotonic()
-        self._rules = [r.rule.name for r in asked_rules(analysis)]
+        self._rules = _asked(analysis)
+        self._lb = _lb_key(analysis, case)
+        self._case_scope = (case.subscription, case.resource_group)
         self._documents: dict[str, Mapping[str, Any]] = {}
         self._failures: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -111,8 +113,20 @@ class RuleHealthFetch:
     def done(self) -> bool:
         return all(not t.is_alive() for t in self._threads)
 
-    def result(self, timeout: float | None = None) -> AzureResult:
-        """Wait (at most ``timeout``, default the operation bound plus a margin) and return the view."""
+    def asks_for(self, case: Case, analysis: Analysis) -> bool:
+        """True when this fetch asks what a fetch for ``case`` and ``analysis`` would: the same rules of
+        the same LB, in the same subscription. A fetch started from the partial case (the Service, the
+        Nodes and the LBs) serves the whole case then: its view is made with the whole case's analysis."""
+        return (
+            self._rules == _asked(analysis)
+            and self._lb == _lb_key(analysis, case)
+            and self._case_scope == (case.subscription, case.resource_group)
+        )
+
+    def result(self, timeout: float | None = None, *, analysis: Analysis | None = None) -> AzureResult:
+        """Wait (at most ``timeout``, default the operation bound plus a margin) and return the view,
+        mapped onto the pool by ``analysis`` (default: the one the fetch was started with)."""
+        analysis = self.analysis if analysis is None else analysis
         limit = self.options.wait + 10.0 if timeout is None else timeout
         deadline = time.monotonic() + limit
         for t in self._threads:
@@ -129,8 +143,8 @@ class RuleHealthFetch:
                 with contextlib.suppress(Exception):  # closing a client must not cost the result
                     close()
             self._source = None
-        notes = [n for n in (unavailable_note(failures), no_probe_note(rules_without_probe(self.analysis))) if n]
-        view = azure_view(self.analysis, documents) if documents else None
+        notes = [n for n in (unavailable_note(failures), no_probe_note(rules_without_probe(analysis))) if n]
+        view = azure_view(analysis, documents) if documents else None
         return AzureResult(view=view, notes=tuple(notes), documents=documents)
 
 
@@ -157,6 +171,15 @@ def with_azure(diagnosis: Diagnosis, result: AzureResult | None, *, source: str 
         findings=(*diagnosis.findings, *extra),
         notes=tuple(dict.fromkeys((*diagnosis.notes, *result.notes))),
     )
+
+
+def _asked(analysis: Analysis) -> list[str]:
+    return [r.rule.name for r in asked_rules(analysis)]
+
+
+def _lb_key(analysis: Analysis, case: Case) -> tuple[str, str] | None:
+    lb = analysis.match.lb
+    return None if lb is None else (lb.resource_group or case.resource_group or "", lb.name)
 
 
 def _arm_source(case: Case, options: AzureOptions):

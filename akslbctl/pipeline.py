@@ -16,10 +16,13 @@ from akslbctl.analysis.verdict import diagnose
 from akslbctl.azurehealth import AzureOptions, AzureResult, with_azure
 from akslbctl.azurehealth import start as start_azure_fetch
 from akslbctl.errors import DeadlineExceeded
+from akslbctl.logs import DebugLog
 from akslbctl.model.case import Case
 from akslbctl.model.probe import ProbeResult, ProbeTarget
 from akslbctl.model.report import Diagnosis, LoadBalancerDiff
 from akslbctl.options import ProbeOptions
+
+log = DebugLog("akslbctl.pipeline")
 
 AZURE_SOURCE = "168.63.129.16"
 AZURE_RESERVE = 0.5  # seconds of the deadline kept for the diagnosis and its output after Azure's view
@@ -51,21 +54,43 @@ def vantage_source(targets: list[ProbeTarget]) -> str | None:
     return local_address_for(first.address)
 
 
-def run_probes(targets: list[ProbeTarget], options: ProbeOptions) -> dict[ProbeTarget, ProbeResult]:
-    from akslbctl.probing.runner import probe_all
-
+def run_probes(
+    targets: list[ProbeTarget], options: ProbeOptions, *, worker: Any = None
+) -> dict[ProbeTarget, ProbeResult]:
+    """One round over ``targets``; in ``worker`` (a :class:`akslbctl.probing.worker.Worker`) when there
+    is one and it can run it, else in this process."""
     if not targets:
         return {}
     deadline = options.deadline
-    if deadline is None or deadline.seconds is None:
-        return probe_all(targets, timeout=options.timeout, concurrency=options.concurrency)
+    bounded = deadline is not None and deadline.seconds is not None
     what = f"probing {len(set(targets))} target(s)"
-    deadline.check(what)
+    if bounded:
+        deadline.check(what)
     try:
+        if worker is not None:
+            from akslbctl.probing.worker import WorkerFailed
+
+            log.debug("probing %d target(s) in worker process %d", len(targets), worker.pid)
+            try:
+                return worker.run(
+                    targets,
+                    timeout=options.timeout,
+                    concurrency=options.concurrency,
+                    round_timeout=deadline.remaining() if bounded else None,
+                )
+            except WorkerFailed as exc:
+                log.debug("%s: probing in this process", exc)
+        from akslbctl.probing.runner import probe_all
+
         return probe_all(
-            targets, timeout=options.timeout, concurrency=options.concurrency, round_timeout=deadline.remaining()
+            targets,
+            timeout=options.timeout,
+            concurrency=options.concurrency,
+            round_timeout=deadline.remaining() if bounded else None,
         )
     except TimeoutError:
+        if not bounded:
+            raise
         raise deadline.exceeded(what) from None
 
 
@@ -76,13 +101,27 @@ class EarlyProbes:
     the whole case plans and probes only what the partial case could not plan (a member whose address
     only its NIC names, hint and app targets): the same probes, the same results, sent sooner.
 
-    The round runs on a thread of its own, with its own event loop; the deadline bounds it as it bounds
-    any round."""
+    The round runs on a thread of its own, with its own event loop, or in ``worker`` (a
+    :class:`akslbctl.probing.worker.Worker`, a process of its own) when there is one; the deadline
+    bounds it as it bounds any round. ``azure``: Azure's view (rule health) is asked for the partial
+    case's rules as the round starts; :func:`explain` takes that fetch when the whole case asks for the
+    same rules, and maps its answer onto the whole case's pool."""
 
-    def __init__(self, probe: ProbeOptions, *, provider_version: str | None = None, deadline: Any = None) -> None:
+    def __init__(
+        self,
+        probe: ProbeOptions,
+        *,
+        provider_version: str | None = None,
+        deadline: Any = None,
+        azure: AzureOptions | None = None,
+        worker: Any = None,
+    ) -> None:
         if deadline is not None:
             probe = replace(probe, deadline=deadline)
         self.probe = probe
+        self.azure = _bounded_azure(azure, deadline)
+        self.worker = worker
+        self.azure_fetch: Any = None  # Azure's view, asked for the partial case's rules
         self.provider_version = provider_version
         self._thread: Any = None
         self._results: dict[ProbeTarget, ProbeResult] = {}
@@ -100,7 +139,8 @@ class EarlyProbes:
         try:
             analysis = analyse(partial, provider_version=self.provider_version)
             if analysis.match.lb is not None:
-                self._results = run_probes(probe_plan(analysis), self.probe)
+                self.azure_fetch = start_azure_fetch(partial, analysis, self.azure)
+                self._results = run_probes(probe_plan(analysis), self.probe, worker=self.worker)
         except BaseException as exc:  # the deadline, or a bug: the round after the whole case decides
             self._error = exc
 
@@ -120,6 +160,13 @@ class EarlyProbes:
             elif t in more:
                 out[t] = more[t]
         return out
+
+
+def _bounded_azure(azure: AzureOptions | None, deadline: Any) -> AzureOptions | None:
+    """``azure`` with its wait bounded by the command's deadline (what is left of it, less a reserve)."""
+    if azure is None or deadline is None:
+        return azure
+    return replace(azure, wait=deadline.bound(azure.wait, reserve=AZURE_RESERVE))
 
 
 def recorded_results(case: Case) -> dict[ProbeTarget, ProbeResult] | None:
@@ -146,8 +193,7 @@ def explain(
     """
     if deadline is not None:
         probe = replace(probe, deadline=deadline)
-        if azure is not None:
-            azure = replace(azure, wait=deadline.bound(azure.wait, reserve=AZURE_RESERVE))
+    azure = _bounded_azure(azure, deadline)
     analysis = analyse(case, provider_version=provider_version)
     if analysis.match.lb is None:
         return analysis, diagnose(analysis, None)
@@ -166,18 +212,19 @@ def explain(
         )
         replay = AzureResult(view=case.recorded_azure, notes=case.recorded_notes)
         return analysis, with_azure(diagnosis, replay, source=source)
-    fetch = start_azure_fetch(case, analysis, azure)  # ARM in threads while the prober runs
     planned = targets + hint_targets(analysis) + app_targets(analysis)
-    if not probe.enabled:
-        results = None
-    elif early is not None:
+    if early is not None and probe.enabled:
         results = early.results(planned)
+        fetch = early.azure_fetch
+        if fetch is None or not fetch.asks_for(case, analysis):  # Azure's view of the whole case's rules
+            fetch = start_azure_fetch(case, analysis, azure)
     else:
-        results = run_probes(planned, probe)
+        fetch = start_azure_fetch(case, analysis, azure)  # ARM in threads while the prober runs
+        results = run_probes(planned, probe) if probe.enabled else None
     seen = None
     if fetch is not None:
         limit = None if deadline is None else deadline.bound(azure.wait + 10.0, reserve=AZURE_RESERVE)
-        seen = fetch.result(timeout=limit)
+        seen = fetch.result(timeout=limit, analysis=analysis)
     view = seen.view if seen is not None else None
     if results is None:
         return analysis, with_azure(diagnose(analysis, None, azure=view), seen, source=None)

@@ -117,27 +117,41 @@ def explain(
             deadline=budget,
             debug=debug,
         )
-    with progress(term(), "collecting evidence…", enabled=not debug) as status:
-        early = []  # the probe round started as soon as the Nodes and LBs are in
+    from akslbctl.probing.worker import Worker
 
-        def on_partial(partial) -> None:
-            from akslbctl.pipeline import EarlyProbes  # loaded while the evidence was read
+    # Forked before any thread starts: the early round runs on a CPU of its own (none for a case file).
+    worker = Worker.start() if filename is None and probe_opts.enabled else None
+    try:
+        with progress(term(), "collecting evidence…", enabled=not debug) as status:
+            early = []  # the probe round started as soon as the Nodes and LBs are in
 
-            early.append(EarlyProbes(probe_opts, provider_version=provider_version, deadline=budget))
-            early[0].start(partial)
+            def on_partial(partial) -> None:
+                from akslbctl.pipeline import EarlyProbes  # loaded while the evidence was read
 
-        case = load_case(resource, conn, command="explain", filename=filename, deadline=budget, on_partial=on_partial)
-        status.update(f"probing the nodes of {case.service.ref}…")
-        from akslbctl.pipeline import explain as run_explain
+                early.append(
+                    EarlyProbes(
+                        probe_opts, provider_version=provider_version, deadline=budget, azure=azure_opts, worker=worker
+                    )
+                )
+                early[0].start(partial)
 
-        _, diagnosis = run_explain(
-            case,
-            probe_opts,
-            provider_version=provider_version,
-            azure=azure_opts,
-            deadline=budget,
-            early=early[0] if early else None,
-        )
+            case = load_case(
+                resource, conn, command="explain", filename=filename, deadline=budget, on_partial=on_partial
+            )
+            status.update(f"probing the nodes of {case.service.ref}…")
+            from akslbctl.pipeline import explain as run_explain
+
+            _, diagnosis = run_explain(
+                case,
+                probe_opts,
+                provider_version=provider_version,
+                azure=azure_opts,
+                deadline=budget,
+                early=early[0] if early else None,
+            )
+    finally:
+        if worker is not None:
+            worker.close()
     if tree or svg or png:
         show_pictures(
             diagnosis,

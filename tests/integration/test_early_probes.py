@@ -21,9 +21,9 @@ def _rounds(monkeypatch) -> list[tuple[str, int]]:
     seen: list[tuple[str, int]] = []
     real = pipeline.run_probes
 
-    def counted(targets, options):
+    def counted(targets, options, **kw):
         seen.append((threading.current_thread().name, len(targets)))
-        return real(targets, options)
+        return real(targets, options, **kw)
 
     monkeypatch.setattr(pipeline, "run_probes", counted)
     return seen
@@ -112,3 +112,35 @@ def test_an_early_round_cut_by_the_deadline_ends_with_exit_3(lab):
     assert result.exit_code == ExitCode.NO_EVIDENCE, result.stderr
     assert "deadline" in result.stderr and "probing" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_command_of_its_own_probes_in_its_worker_process(lab):
+    # As a user runs it (a process without threads at the start), explain forks its probe worker: the
+    # same document as the in-process round (this test process has threads: no worker), every listener
+    # probed once, and Azure's view asked once per rule.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    running = lab("local-http")
+    inside = cli("explain", "svc/web", "-o", "json", "--timeout", "1")
+    for i in range(3):
+        assert running.connections(i, 32649) == 1
+    running.clear_requests()
+    env = {**os.environ, **running.env}
+    done = subprocess.run(
+        [sys.executable, "-m", "akslbctl", "explain", "svc/web", "-o", "json", "--timeout", "1", "--debug"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == inside.exit_code == ExitCode.OK, done.stderr
+    assert "in worker process" in done.stderr and "probing in this process" not in done.stderr
+    alone = json.loads(done.stdout)
+    assert _judged(alone) == _judged(inside.json)
+    assert alone["findings"] == inside.json["findings"]
+    assert [running.connections(i, 32649) for i in range(3)] == [2, 2, 2]
+    health = [r for r in running.requests if r.method == "POST" and r.path.endswith("/health")]
+    assert len(health) == len(alone["rules"])
