@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
@@ -174,6 +174,7 @@ def collect(
         events_note=_events_note(events_note),
         observed_at=observed,
         ownership=ownership,
+        parsed_nics=arm_docs.parsed_nics,
     )
 
 
@@ -350,7 +351,7 @@ def collect_many(
     arm_docs = _collect_arm(services, subscription, resource_group, arm_opts, secrets, nodes=nodes)
     lbs = tuple(_each(normalize.load_balancer, arm_docs.load_balancers, "LoadBalancer", ownership, ownership=ownership))
     pips = tuple(_each(normalize.public_ip, arm_docs.public_ips, "PublicIPAddress", ownership))
-    nics = tuple(_each(normalize.network_interface, arm_docs.network_interfaces, "NetworkInterface", ownership))
+    nics = tuple(_each(_reusing(arm_docs.parsed_nics), arm_docs.network_interfaces, "NetworkInterface", ownership))
     path = _path_objects(arm_docs.raw(service={}), ownership)
     cases = []
     answers = zip(picked, slice_docs, event_answers, inside_answers, strict=True)
@@ -413,10 +414,13 @@ def case_from_raw(
     events_note: str | None = None,
     observed_at: str | None = None,
     ownership: normalize.Ownership | None = None,
+    parsed_nics: Mapping[int, tuple[Any, Any]] | None = None,
 ) -> Case:
     """Normalise raw documents into a Case (the same path for live evidence and case files).
 
-    Callers that already normalised some pieces (to name their own source in errors) pass them in.
+    Callers that already normalised some pieces (to name their own source in errors) pass them in;
+    ``parsed_nics`` (:attr:`ArmDocuments.parsed_nics`) are NICs already normalised, taken as they are
+    for the same documents (a NIC that did not parse then is read again, to say why).
     Strict for the Service's own objects, lenient (skipped with a note) for the others: ``ownership``
     says which are which and collects the notes (default: the Service's).
     """
@@ -433,7 +437,7 @@ def case_from_raw(
     if public_ips is None:
         public_ips = _each(normalize.public_ip, raw.public_ips, "PublicIPAddress", own)
     if network_interfaces is None:
-        network_interfaces = _each(normalize.network_interface, raw.network_interfaces, "NetworkInterface", own)
+        network_interfaces = _each(_reusing(parsed_nics), raw.network_interfaces, "NetworkInterface", own)
     lbs, pips, nics = tuple(load_balancers), tuple(public_ips), tuple(network_interfaces)
     groups, vnets, subnets, links = path if path is not None else _path_objects(raw, own)
     version = raw.version.get("gitVersion") if isinstance(raw.version, dict) else None
@@ -475,6 +479,20 @@ def case_from_raw(
         parse_notes=tuple(dict.fromkeys(own.notes)),
         raw=raw,
     )
+
+
+def _reusing(parsed: Mapping[int, tuple[Any, Any]] | None):
+    """``normalize.network_interface``, answering from ``parsed`` for a document it holds."""
+    if not parsed:
+        return normalize.network_interface
+
+    def network_interface(doc: Any, path: str):
+        hit = parsed.get(id(doc))
+        if hit is not None and hit[0] is doc:
+            return hit[1]
+        return normalize.network_interface(doc, path)
+
+    return network_interface
 
 
 def _inside(kube, service):
@@ -576,6 +594,8 @@ class ArmDocuments:
     private_link_services: list[dict[str, Any]] = field(default_factory=list)
     instance_views: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The NICs the network path's reading normalised: id(document) -> (document, NetworkInterface).
+    parsed_nics: dict[int, tuple[Any, Any]] = field(default_factory=dict)
 
     def raw(self, **kube: Any) -> RawDocuments:
         return RawDocuments(
@@ -735,7 +755,15 @@ def _collect_path(arm, pool: ThreadPoolExecutor, docs: ArmDocuments) -> None:
 
     Optional evidence: a 403 or a missing object becomes a note (contract §5.1), never a failure.
     """
-    nics = _each(normalize.network_interface, docs.network_interfaces, "NetworkInterface", normalize.Ownership())
+    parsed = docs.parsed_nics
+
+    def remembered(doc: Any, path: str):
+        nic = normalize.network_interface(doc, path)
+        parsed[id(doc)] = (doc, nic)
+        return nic
+
+    # Leniently, with notes no one reads: the case's own reading of the NICs says what it skipped.
+    nics = _each(remembered, docs.network_interfaces, "NetworkInterface", normalize.Ownership())
     subnet_ids = {sid for nic in nics for sid in nic.subnets.values() if sid}
     vnet_ids = sorted({_vnet_of(sid) for sid in subnet_ids})
     vnet_futures = {vid: pool.submit(_optional, arm.virtual_network, vid) for vid in vnet_ids}
