@@ -65,6 +65,7 @@ def collect(
     secrets: list[str] | None = None,
     keep_node_documents: bool = True,
     on_partial: Callable[[Case], None] | None = None,
+    load_prober: bool = True,
 ) -> Case:
     """The evidence for one Service. ``keep_node_documents`` False leaves the Nodes' raw documents out
     of ``case.raw`` (the normalised Nodes are kept): only a case file needs them.
@@ -73,7 +74,8 @@ def collect(
     Nodes and the resource group's LBs and PIPs are in — enough to plan the probes (explain starts
     them then) — while the NICs, the network path, EndpointSlices, Events and pods are still read.
     It is not called when the LBs could not be read. Whatever it does, the Case returned is built
-    from all the evidence, as without it."""
+    from all the evidence, as without it. ``load_prober`` False: the prober's modules are not loaded
+    with the analysis's (the round runs in a worker process that has its own)."""
     from akslbctl.sources.kube import KubeSource
 
     kube = KubeSource(kube_opts)
@@ -89,7 +91,7 @@ def collect(
             # Nodes say where (subscription, node resource group): the rest of Kubernetes — slices,
             # events, pods, policies — arrives meanwhile.
             warm = pool.submit(_import_arm)
-            analysis = pool.submit(_import_analysis)
+            analysis = pool.submit(_import_analysis, load_prober)
             first = _FirstNode()
             nodes_f = pool.submit(kube.nodes, first.seen)
             nodes_f.add_done_callback(first.done)
@@ -562,11 +564,13 @@ def _version(kube) -> dict[str, Any]:
         return {}
 
 
-def _import_analysis() -> None:
-    """Load the analysis and the prober (~0.2 s of imports) while the answers travel, not after."""
+def _import_analysis(prober: bool = True) -> None:
+    """Load the analysis (and the prober, unless it runs elsewhere) while the answers travel."""
     import akslbctl.pipeline  # noqa: F401
-    import akslbctl.probing.http  # noqa: F401
-    import akslbctl.probing.runner  # noqa: F401
+
+    if prober:
+        import akslbctl.probing.http  # noqa: F401
+        import akslbctl.probing.runner  # noqa: F401
 
 
 def _import_arm() -> None:

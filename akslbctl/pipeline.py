@@ -48,7 +48,7 @@ def vantage_source(targets: list[ProbeTarget]) -> str | None:
     """
     if not targets:
         return None
-    from akslbctl.probing.runner import local_address_for
+    from akslbctl.probing.route import local_address_for
 
     first = next((t for t in targets if ":" not in t.address), targets[0])
     return local_address_for(first.address)

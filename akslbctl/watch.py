@@ -256,7 +256,7 @@ def _source(planned: tuple[PlannedProbe, ...]) -> str | None:
     first = next((m.address for p in planned for m in p.members if target_problem(m.target) is None), None)
     if first is None:
         return None
-    from akslbctl.probing.runner import local_address_for
+    from akslbctl.probing.route import local_address_for
 
     return local_address_for(first)
 

@@ -209,6 +209,7 @@ def load_case(
     filename: str | None = None,
     deadline=None,
     on_partial=None,
+    load_prober: bool = True,
 ):
     """The evidence for the one Service a command names, from the live cluster and ARM.
 
@@ -216,7 +217,7 @@ def load_case(
     names its Service, so resource arguments are optional there, and must match when given.
     ``deadline`` (an :class:`akslbctl.deadline.Deadline`) bounds it all: requests wait at most what is
     left of it, and when it passes the command ends with exit 3 whatever a server is doing.
-    ``on_partial``: see :func:`akslbctl.collect.collect` (live evidence only).
+    ``on_partial``, ``load_prober``: see :func:`akslbctl.collect.collect` (live evidence only).
     """
     from akslbctl.cli.resource import check_namespace, parse_resources
     from akslbctl.deadline import run_within
@@ -259,6 +260,7 @@ def load_case(
             secrets=secrets,
             keep_node_documents=command == "capture",
             on_partial=on_partial,
+            load_prober=load_prober,
         ),
         "collecting the evidence (Kubernetes API, ARM)",
     )

@@ -136,7 +136,13 @@ def explain(
                 early[0].start(partial)
 
             case = load_case(
-                resource, conn, command="explain", filename=filename, deadline=budget, on_partial=on_partial
+                resource,
+                conn,
+                command="explain",
+                filename=filename,
+                deadline=budget,
+                on_partial=on_partial,
+                load_prober=worker is None,  # the worker has its own
             )
             status.update(f"probing the nodes of {case.service.ref}…")
             from akslbctl.pipeline import explain as run_explain

@@ -6,12 +6,12 @@ httpx is imported only when a round has HTTP(S) targets, so importing this modul
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterable
 
 from akslbctl.logs import quiet_root
 from akslbctl.model.probe import BAD_RESPONSE, ProbeResult, ProbeTarget, target_problem
 from akslbctl.probing._common import now_rfc3339
+from akslbctl.probing.route import local_address_for  # noqa: F401  # where callers found it before
 
 quiet_root()  # asyncio reports a lost task's exception through the root logger
 
@@ -130,17 +130,3 @@ def probe_all(
     if round_timeout is not None:
         coro = asyncio.wait_for(coro, max(round_timeout, 0.0))
     return asyncio.run(coro)
-
-
-def local_address_for(address: str) -> str | None:
-    """The source address this machine would use to reach ``address`` (the vantage shown to users).
-
-    Connecting a UDP socket only asks the routing table; no packet is sent. None when there is no route.
-    """
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    try:
-        with socket.socket(family, socket.SOCK_DGRAM) as sock:
-            sock.connect((address, 9))
-            return sock.getsockname()[0]
-    except OSError:
-        return None

@@ -206,6 +206,7 @@ _DROP_BUT_ESCAPES = bytes(b for b in range(256) if b not in _KEEP + b'"\\/bfnrtu
 _STEP = bytes.maketrans(b"{[}]", b"\x01\x01\xff\xff")
 _PARENS = bytes.maketrans(b"{[}]", b"(())")
 _QUICK_PASSES = 32  # real answers nest far less deep; a deeper one takes the exact walk
+_SMALL = 8 * 1024  # bytes: below this an answer may hold too few brackets to nest too deep (counted first)
 
 
 def shape(body: bytes | bytearray) -> tuple[int, int]:
@@ -213,9 +214,10 @@ def shape(body: bytes | bytearray) -> tuple[int, int]:
     strings are set aside — escaped backslashes and quotes first, then every other stretch between
     quotes — so that their brackets and commas count for nothing; then brackets and separators are
     counted. Tokens are the values and members: every ``,``, ``:``, ``{`` and ``[``."""
-    openers = body.count(b"{") + body.count(b"[")
-    if openers <= MAX_JSON_DEPTH:  # a small answer: the raw counts (an upper bound) will do
-        return openers, openers + body.count(b",") + body.count(b":")
+    if len(body) <= _SMALL:
+        openers = body.count(b"{") + body.count(b"[")
+        if openers <= MAX_JSON_DEPTH:  # a small answer: the raw counts (an upper bound) will do
+            return openers, openers + body.count(b",") + body.count(b":")
     # Escaped backslashes and quotes go first (they are never structure); then all but quotes and
     # structure; then every string: in what is left an empty pair "" is a string without structure
     # inside (JSON never puts two strings side by side), gone in one pass — only strings that hold
