@@ -196,11 +196,38 @@ def _json_value(v: Any, pad: str, put) -> None:
         raise TypeError(f"Object of type {type(v).__name__} is not JSON serializable")
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_make_encoder = getattr(json.encoder, "c_make_encoder", None)  # the standard library's C encoder, when built
+_LEAF_ENCODERS: dict[str, Any] = {}
+
+
+def _leaf(v: dict | list | tuple, inner: str) -> str | None:
+    """A non-empty container of plain scalars at this depth, through the standard library's C encoder
+    (its separators carry the indent: a leaf nests nothing deeper), or None for any other."""
+    if _make_encoder is None:
+        return None
+    scalars = _SCALARS
+    for x in v.values() if type(v) is dict else v:
+        if type(x) not in scalars:
+            return None
+    encode = _LEAF_ENCODERS.get(inner)
+    if encode is None:
+        # (markers, default, encoder, indent, key separator, item separator, sort_keys, skipkeys, allow_nan)
+        encode = _LEAF_ENCODERS[inner] = _make_encoder(
+            None, None, _escape, None, ": ", ",\n" + inner, False, False, True
+        )
+    return "".join(encode(v, 0))
+
+
 def _json_dict(v: dict, pad: str, put) -> None:
     if not v:
         put("{}")
         return
     inner = pad + "  "
+    flat = _leaf(v, inner)
+    if flat is not None:
+        put("{\n" + inner + flat[1:-1] + "\n" + pad + "}")
+        return
     sep = ",\n" + inner
     put("{\n" + inner)
     first = True
@@ -233,6 +260,10 @@ def _json_list(v, pad: str, put) -> None:
         put("[]")
         return
     inner = pad + "  "
+    flat = _leaf(v, inner)
+    if flat is not None:
+        put("[\n" + inner + flat[1:-1] + "\n" + pad + "]")
+        return
     put("[\n" + inner)
     first = True
     for x in v:

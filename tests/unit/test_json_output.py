@@ -45,3 +45,18 @@ def test_unserialisable_is_a_type_error_as_with_json() -> None:
         to_json({"x": object()})
     with pytest.raises(TypeError):
         to_json({(1, 2): "tuple key"})
+
+
+@pytest.mark.parametrize("doc", DOCS)
+def test_same_bytes_without_the_c_encoder(doc, monkeypatch) -> None:
+    # Leaf containers go through the standard library's C encoder when it is built; the Python path
+    # alone writes the same bytes.
+    from akslbctl.render import document
+
+    monkeypatch.setattr(document, "_make_encoder", None)
+    assert to_json(doc) == json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def test_leaf_containers_at_every_depth() -> None:
+    doc = {"a": {"b": {"c": [1, 2.5, "x", None, True]}, "d": ["é", "\u202e"]}, "e": [{"f": 1}, {"g": [3]}]}
+    assert to_json(doc) == json.dumps(doc, indent=2, ensure_ascii=False)
