@@ -66,6 +66,8 @@ def collect(
     keep_node_documents: bool = True,
     on_partial: Callable[[Case], None] | None = None,
     load_prober: bool = True,
+    kube: Any = None,
+    worker: Any = None,
 ) -> Case:
     """The evidence for one Service. ``keep_node_documents`` False leaves the Nodes' raw documents out
     of ``case.raw`` (the normalised Nodes are kept): only a case file needs them.
@@ -75,10 +77,15 @@ def collect(
     them then) — while the NICs, the network path, EndpointSlices, Events and pods are still read.
     It is not called when the LBs could not be read. Whatever it does, the Case returned is built
     from all the evidence, as without it. ``load_prober`` False: the prober's modules are not loaded
-    with the analysis's (the round runs in a worker process that has its own)."""
+    with the analysis's (the round runs in a worker process that has its own).
+
+    ``kube``: the :class:`~akslbctl.sources.kube.KubeSource` to read with (default: one for
+    ``kube_opts``). ``worker``: an :class:`akslbctl.worker.Worker` forked with it, which lists the
+    Nodes meanwhile (unless their documents are kept); when it cannot, they are read here."""
     from akslbctl.sources.kube import KubeSource
 
-    kube = KubeSource(kube_opts)
+    if kube is None:
+        kube = KubeSource(kube_opts)
     if secrets is not None:
         secrets.extend(kube_secrets(kube))
     namespace = target.namespace or kube.namespace
@@ -93,13 +100,13 @@ def collect(
             warm = pool.submit(_import_arm)
             analysis = pool.submit(_import_analysis, load_prober)
             first = _FirstNode()
-            nodes_f = pool.submit(kube.nodes, first.seen)
+            ownership = ownership_of([service])
+            nodes_f = pool.submit(_nodes, kube, worker if not keep_node_documents else None, ownership, first.seen)
             nodes_f.add_done_callback(first.done)
             slices_f = pool.submit(_unless_forbidden, kube.endpoint_slices, namespace, service.name)
             version_f = pool.submit(_version, kube)
             events_f = pool.submit(_optional, kube.events, namespace, service.name, service.uid or None)
             inside_f = pool.submit(_inside, kube, service)
-            ownership = ownership_of([service])
             # ARM as soon as the first Node says where (subscription, node resource group): the LBs,
             # PIPs and pool members' NICs travel with the rest of the Nodes list.
             early = first.scope(ownership, arm_opts)
@@ -111,12 +118,16 @@ def collect(
                     arm_f = pool.submit(
                         _collect_arm, [service], *early, arm_opts, secrets, nodes=nodes_in.result, answered=lbs_in.put
                     )
-                node_docs = nodes_f.result()
+                node_docs, normalised = nodes_f.result()
                 node_raw = tuple(node_docs) if keep_node_documents else ()
                 # No import on two threads at once from here on (the analysis is loaded before the code
                 # below may import a piece of it).
                 analysis.result()
-                nodes = tuple(_each(normalize.node, node_docs, "Node", ownership))
+                if normalised is not None:  # the worker's: the same Nodes, the same notes
+                    nodes, notes = normalised
+                    ownership.notes.extend(notes)
+                else:
+                    nodes = tuple(_each(normalize.node, node_docs, "Node", ownership))
                 del node_docs, nodes_f  # freed now unless kept: the decoded documents are the bulk of the memory
                 subscription, resource_group = azure_scope(nodes, arm_opts)
             finally:
@@ -178,6 +189,17 @@ def collect(
         ownership=ownership,
         parsed_nics=arm_docs.parsed_nics,
     )
+
+
+def _nodes(kube, worker, ownership: normalize.Ownership, first: Callable[[Any], None]) -> tuple[list, Any]:
+    """(documents, None) of the Nodes read here, or ([], (Nodes, notes)) as ``worker`` read them."""
+    if worker is not None:
+        got = worker.nodes(ownership.prefixes, ownership.ips, first)
+        if got is not None:
+            log.debug("%d Nodes read by worker process %d", len(got[0]), worker.pid)
+            return [], got
+        log.debug("worker process %d could not read the Nodes: reading them here", worker.pid)
+    return kube.nodes(first), None
 
 
 class _Answered:

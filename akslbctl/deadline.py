@@ -95,6 +95,7 @@ def run_within(deadline: Deadline | None, fn: Callable[[], T], what: str) -> T:
     worker.start()
     if not done.wait(min(deadline.remaining(), threading.TIMEOUT_MAX)):
         raise deadline.exceeded(what)
+    worker.join(1.0)  # it has set ``done`` as its last act: gone in a moment, no thread left behind
     if "error" in box:
         error = box["error"]
         assert isinstance(error, BaseException)

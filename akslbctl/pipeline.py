@@ -55,10 +55,18 @@ def vantage_source(targets: list[ProbeTarget]) -> str | None:
 
 
 def run_probes(
-    targets: list[ProbeTarget], options: ProbeOptions, *, worker: Any = None
+    targets: list[ProbeTarget], options: ProbeOptions, *, worker: Any = None, on_sent: Any = None
 ) -> dict[ProbeTarget, ProbeResult]:
-    """One round over ``targets``; in ``worker`` (a :class:`akslbctl.probing.worker.Worker`) when there
-    is one and it can run it, else in this process."""
+    """One round over ``targets``; in ``worker`` (a :class:`akslbctl.worker.Worker`) when there
+    is one and it can run it, else in this process. ``on_sent()`` is called once, as the round
+    starts (in the worker: once it has the targets)."""
+    sent = [] if on_sent is not None else [True]
+
+    def started() -> None:
+        if not sent:
+            sent.append(True)
+            on_sent()
+
     if not targets:
         return {}
     deadline = options.deadline
@@ -68,7 +76,7 @@ def run_probes(
         deadline.check(what)
     try:
         if worker is not None:
-            from akslbctl.probing.worker import WorkerFailed
+            from akslbctl.worker import WorkerFailed
 
             log.debug("probing %d target(s) in worker process %d", len(targets), worker.pid)
             try:
@@ -77,11 +85,13 @@ def run_probes(
                     timeout=options.timeout,
                     concurrency=options.concurrency,
                     round_timeout=deadline.remaining() if bounded else None,
+                    on_sent=started,
                 )
             except WorkerFailed as exc:
                 log.debug("%s: probing in this process", exc)
         from akslbctl.probing.runner import probe_all
 
+        started()
         return probe_all(
             targets,
             timeout=options.timeout,
@@ -102,7 +112,7 @@ class EarlyProbes:
     only its NIC names, hint and app targets): the same probes, the same results, sent sooner.
 
     The round runs on a thread of its own, with its own event loop, or in ``worker`` (a
-    :class:`akslbctl.probing.worker.Worker`, a process of its own) when there is one; the deadline
+    :class:`akslbctl.worker.Worker`, a process of its own) when there is one; the deadline
     bounds it as it bounds any round. ``azure``: Azure's view (rule health) is asked for the partial
     case's rules as the round starts; :func:`explain` takes that fetch when the whole case asks for the
     same rules, and maps its answer onto the whole case's pool."""
@@ -139,8 +149,11 @@ class EarlyProbes:
         try:
             analysis = analyse(partial, provider_version=self.provider_version)
             if analysis.match.lb is not None:
-                self.azure_fetch = start_azure_fetch(partial, analysis, self.azure)
-                self._results = run_probes(probe_plan(analysis), self.probe, worker=self.worker)
+
+                def ask_azure() -> None:  # Azure's view, asked as the round starts
+                    self.azure_fetch = start_azure_fetch(partial, analysis, self.azure)
+
+                self._results = run_probes(probe_plan(analysis), self.probe, worker=self.worker, on_sent=ask_azure)
         except BaseException as exc:  # the deadline, or a bug: the round after the whole case decides
             self._error = exc
 

@@ -209,7 +209,6 @@ def load_case(
     filename: str | None = None,
     deadline=None,
     on_partial=None,
-    load_prober: bool = True,
 ):
     """The evidence for the one Service a command names, from the live cluster and ARM.
 
@@ -217,7 +216,7 @@ def load_case(
     names its Service, so resource arguments are optional there, and must match when given.
     ``deadline`` (an :class:`akslbctl.deadline.Deadline`) bounds it all: requests wait at most what is
     left of it, and when it passes the command ends with exit 3 whatever a server is doing.
-    ``on_partial``, ``load_prober``: see :func:`akslbctl.collect.collect` (live evidence only).
+    ``on_partial``: see :func:`akslbctl.collect.collect` (live evidence only).
     """
     from akslbctl.cli.resource import check_namespace, parse_resources
     from akslbctl.deadline import run_within
@@ -235,7 +234,32 @@ def load_case(
             resource_group=conn.resource_group,
         )
         return run_within(deadline, lambda: load(filename, scope), f"reading {filename}")
-    from akslbctl.collect import Target, collect
+    live = prepare_live(resource, conn, command=command, deadline=deadline)
+    return collect_live(live, deadline=deadline, on_partial=on_partial)
+
+
+_COLLECTING = "collecting the evidence (Kubernetes API, ARM)"
+
+
+class LiveRead:
+    """A live read made ready (:func:`prepare_live`): the Service named, the options, and the
+    Kubernetes source when the kubeconfig was loaded ahead (``kube``, else None)."""
+
+    def __init__(self, command: str, target, kube_opts, arm_opts, kube=None) -> None:
+        self.command = command
+        self.target = target
+        self.kube_opts = kube_opts
+        self.arm_opts = arm_opts
+        self.kube = kube
+
+
+def prepare_live(resource: list[str] | None, conn: Connection, *, command: str, deadline=None, connect=False):
+    """The Service a live command names and the options to read it with; ``connect``: the kubeconfig
+    is loaded now, on this thread (within the deadline), so that a worker can be forked with it
+    before the collection starts a thread."""
+    from akslbctl.cli.resource import check_namespace, parse_resources
+    from akslbctl.collect import Target
+    from akslbctl.deadline import run_within
     from akslbctl.sources.arm import ArmOptions
     from akslbctl.sources.kube import KubeOptions
 
@@ -248,19 +272,37 @@ def load_case(
     arm_opts = ArmOptions(
         conn.subscription, conn.resource_group, conn.arm_endpoint, max(conn.request_timeout, 10.0), deadline=deadline
     )
-    target, secrets = Target(kube_opts.namespace, names[0]), term().secrets
+    kube = None
+    if connect:
+        from akslbctl.collect import kube_secrets
+        from akslbctl.sources.kube import KubeSource
+
+        kube = run_within(deadline, lambda: KubeSource(kube_opts), _COLLECTING)
+        term().secrets.extend(kube_secrets(kube))  # known now: a worker forked next redacts them too
+    return LiveRead(command, Target(kube_opts.namespace, names[0]), kube_opts, arm_opts, kube)
+
+
+def collect_live(live: LiveRead, *, deadline=None, on_partial=None, load_prober: bool = True, worker=None):
+    """The evidence of a :class:`LiveRead`. ``on_partial``, ``load_prober``, ``worker``: see
+    :func:`akslbctl.collect.collect`."""
+    from akslbctl.collect import collect
+    from akslbctl.deadline import run_within
+
+    secrets = term().secrets
     return run_within(
         deadline,
         # Only capture writes the Nodes' documents out; for the others the model is all they need,
         # and the decoded documents are most of the run's memory (~100 MB at 5,000 nodes).
         lambda: collect(
-            target,
-            kube_opts,
-            arm_opts,
+            live.target,
+            live.kube_opts,
+            live.arm_opts,
             secrets=secrets,
-            keep_node_documents=command == "capture",
+            keep_node_documents=live.command == "capture",
             on_partial=on_partial,
             load_prober=load_prober,
+            kube=live.kube,
+            worker=worker,
         ),
-        "collecting the evidence (Kubernetes API, ARM)",
+        _COLLECTING,
     )

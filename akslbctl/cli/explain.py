@@ -117,10 +117,15 @@ def explain(
             deadline=budget,
             debug=debug,
         )
-    from akslbctl.probing.worker import Worker
+    live = worker = None
+    if filename is None:
+        from akslbctl.cli.common import prepare_live
+        from akslbctl.worker import Worker
 
-    # Forked before any thread starts: the early round runs on a CPU of its own (none for a case file).
-    worker = Worker.start() if filename is None and probe_opts.enabled else None
+        live = prepare_live(resource, conn, command="explain", deadline=budget, connect=True)
+        # Forked with the kubeconfig loaded, before any thread (the spinner's too) or request: it lists
+        # the Nodes and runs the early round on a CPU of its own.
+        worker = Worker.start(live.kube)
     try:
         with progress(term(), "collecting evidence…", enabled=not debug) as status:
             early = []  # the probe round started as soon as the Nodes and LBs are in
@@ -135,15 +140,14 @@ def explain(
                 )
                 early[0].start(partial)
 
-            case = load_case(
-                resource,
-                conn,
-                command="explain",
-                filename=filename,
-                deadline=budget,
-                on_partial=on_partial,
-                load_prober=worker is None,  # the worker has its own
-            )
+            if live is None:
+                case = load_case(resource, conn, command="explain", filename=filename, deadline=budget)
+            else:
+                from akslbctl.cli.common import collect_live
+
+                # The worker has the prober; without one the round needs it here (unless nothing is probed).
+                prober = probe_opts.enabled and worker is None
+                case = collect_live(live, deadline=budget, on_partial=on_partial, load_prober=prober, worker=worker)
             status.update(f"probing the nodes of {case.service.ref}…")
             from akslbctl.pipeline import explain as run_explain
 

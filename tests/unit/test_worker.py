@@ -1,4 +1,4 @@
-"""The probe worker (akslbctl.probing.worker): a forked child that runs one probe round.
+"""The worker (akslbctl.worker): a forked child that lists the Nodes and runs one probe round.
 
 A fork needs a process without threads, which a test process is not (the labs of other tests run in
 threads), so each case runs as a script in a fresh interpreter: it forks the worker first, then
@@ -16,14 +16,14 @@ import threading
 import pytest
 
 from akslbctl.model.probe import ProbeTarget
-from akslbctl.probing.worker import Worker
+from akslbctl.worker import Worker
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the worker forks on Linux only")
 
 LISTENERS = """
 import json, os, socket, sys, threading, time
 from akslbctl.model.probe import ProbeTarget
-from akslbctl.probing.worker import Worker, WorkerFailed
+from akslbctl.worker import Worker, WorkerFailed
 
 def serve(address, answer):
     # A listener on a loopback address: each connection gets `answer` (bytes), or nothing (None: hangs).
@@ -133,12 +133,12 @@ def test_the_child_ends_its_round_when_the_parent_goes_away():
     # end of the plan pipe closes, as when it exits): the child cancels the round and exits at once.
     seen = _script(
         """
-        from akslbctl.probing import worker as W
-        import marshal
+        from akslbctl import worker as W
+        import pickle
         child = Worker.start()
         port = serve("127.31.2.1", None)
         plan = [("127.31.2.1", port, "Http", "/healthz")]
-        W._send(child._plan_w, marshal.dumps((plan, 60.0, None, None)))
+        W._send(child._plan_w, pickle.dumps(("round", plan, 60.0, None, None)))
         time.sleep(0.2)  # the probe is in flight
         os.close(child._plan_w)
         _, status = os.waitpid(child.pid, 0)
@@ -192,7 +192,7 @@ def test_a_worker_runs_one_round_only():
         """
     )
     assert [v[0] for v in seen["first"].values()] == ["ok"]
-    assert "has run its round" in seen["second"]
+    assert "no round to run" in seen["second"]
 
 
 def test_a_worker_left_unused_is_stopped_and_reaped():
