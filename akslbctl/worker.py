@@ -110,7 +110,8 @@ class Worker:
         """(Nodes, notes of the Nodes skipped as not the Service's), normalised as
         ``normalize.each(normalize.node, docs, "Node", Ownership(prefixes, ips))`` gives them, with
         ``first`` called with the first Node's document as soon as it is in; or None when the worker
-        could not list or normalise them (the caller reads them itself)."""
+        could not list or normalise them (the caller reads them itself). Raises the error the API (or
+        the deadline) gave the worker's list, as an in-process list would have raised it."""
         if not self._lists_nodes or self._broken:
             return None
         self._lists_nodes = False
@@ -123,11 +124,15 @@ class Worker:
                         first(payload[0])
                 elif kind == "nodes":
                     return payload[0], payload[1]
+                elif kind == "nodes-error":
+                    error = payload[0]
+                    break
                 else:  # "nodes-failed": the parent's own read says why, as it would have
                     return None
         except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):
             self._broken = True
             return None
+        raise error
 
     # -- the probe round ---------------------------------------------------------------------------
 
@@ -267,10 +272,15 @@ def _load_prober() -> None:  # pragma: no cover - runs in the forked child
     import akslbctl.probing.runner  # noqa: F401
 
 
-def _list_nodes(kube: Any, results_w: int) -> list | None:  # pragma: no cover - runs in the forked child
-    """The Nodes' documents, the first one sent as soon as it is in; None when the list failed."""
+def _list_nodes(kube: Any, results_w: int) -> list | BaseException | None:  # pragma: no cover - forked child
+    """The Nodes' documents, the first one sent as soon as it is in; the error when the API (or the
+    deadline) refused them with one of akslbctl's errors; None when the list failed otherwise."""
+    from akslbctl.errors import AkslbctlError
+
     try:
         return kube.nodes(lambda doc: _send(results_w, pickle.dumps(("first", doc))))
+    except AkslbctlError as exc:
+        return exc
     except Exception:
         return None
     finally:
@@ -278,7 +288,16 @@ def _list_nodes(kube: Any, results_w: int) -> list | None:  # pragma: no cover -
             kube.close()
 
 
-def _normalised(docs: list | None, prefixes: tuple, ips: tuple) -> tuple:  # pragma: no cover - forked child
+def _normalised(docs: Any, prefixes: tuple, ips: tuple) -> tuple:  # pragma: no cover - forked child
+    if isinstance(docs, BaseException):
+        # The parent raises it as its own read would have (the same class, message and hint), rather
+        # than ask again a server that just failed, or hung until the deadline.
+        try:
+            again = pickle.loads(pickle.dumps(docs))
+        except Exception:
+            return ("nodes-failed",)
+        same = type(again) is type(docs) and str(again) == str(docs)
+        return ("nodes-error", docs.with_traceback(None)) if same else ("nodes-failed",)
     if docs is None:
         return ("nodes-failed",)
     from akslbctl.sources import normalize
