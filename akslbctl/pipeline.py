@@ -227,6 +227,8 @@ def explain(
         return analysis, with_azure(diagnosis, replay, source=source)
     planned = targets + hint_targets(analysis) + app_targets(analysis)
     if early is not None and probe.enabled:
+        if early.worker is not None:
+            analysis.paths  # noqa: B018 - the network path needs no probe result: made while the worker probes
         results = early.results(planned)
         fetch = early.azure_fetch
         if fetch is None or not fetch.asks_for(case, analysis):  # Azure's view of the whole case's rules

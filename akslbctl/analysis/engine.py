@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
+from typing import Any
 
 from akslbctl.analysis.expect import ClusterSettings, Expectation, ExpectedRule, expect_service
 from akslbctl.analysis.match import Match, MatchedRule, match
@@ -44,6 +45,14 @@ class Analysis:
                     if t is not None and target_problem(t) is None:
                         targets[t] = None
         return tuple(targets)
+
+    @cached_property
+    def paths(self) -> Any:
+        """:func:`akslbctl.analysis.netpath.evaluate_paths`, worked out once. It needs no probe result, so
+        a caller may have it made while the round runs."""
+        from akslbctl.analysis.netpath import evaluate_paths
+
+        return evaluate_paths(self)
 
 
 def analyse(case: Case, *, provider_version: str | None = None) -> Analysis:

@@ -39,7 +39,7 @@ from akslbctl.analysis.fusion import (
 from akslbctl.analysis.hints import hint_findings
 from akslbctl.analysis.inside import inside_cluster
 from akslbctl.analysis.match import MatchedRule
-from akslbctl.analysis.netpath import client_findings, client_notes, evaluate_paths, pls_findings, proxy_blockers
+from akslbctl.analysis.netpath import client_findings, client_notes, pls_findings, proxy_blockers
 from akslbctl.analysis.poolgaps import Evidence, missing_reason, node_state
 from akslbctl.analysis.vantage import data_plane, family_findings, vantage_findings
 from akslbctl.model import probe as outcomes
@@ -167,7 +167,7 @@ def diagnose(
 
     planned = [results[t] for t in probe_plan(analysis) if results is not None and t in results]
     blind = blind_round(planned)
-    path = evaluate_paths(analysis)
+    path = analysis.paths
     blockers = {**proxy_blockers(analysis, path), **path.blockers}
 
     def fused(v: NodeVerdict, rule: str) -> NodeVerdict:
