@@ -86,8 +86,8 @@ def collect(
 
     if kube is None:
         kube = KubeSource(kube_opts)
-    if secrets is not None:
-        secrets.extend(kube_secrets(kube))
+    if secrets is not None:  # once each (a caller that loaded the kubeconfig ahead may have them already)
+        secrets.extend(s for s in kube_secrets(kube) if s not in secrets)
     namespace = target.namespace or kube.namespace
     try:
         svc_doc = kube.service(namespace, target.name)

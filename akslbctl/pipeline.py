@@ -60,12 +60,12 @@ def run_probes(
     """One round over ``targets``; in ``worker`` (a :class:`akslbctl.worker.Worker`) when there
     is one and it can run it, else in this process. ``on_sent()`` is called once, as the round
     starts (in the worker: once it has the targets)."""
-    sent = [] if on_sent is not None else [True]
 
-    def started() -> None:
-        if not sent:
-            sent.append(True)
-            on_sent()
+    def started() -> None:  # once: a worker that failed after it had the targets leaves the round here
+        nonlocal on_sent
+        if on_sent is not None:
+            call, on_sent = on_sent, None
+            call()
 
     if not targets:
         return {}

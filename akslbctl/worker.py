@@ -30,6 +30,7 @@ two things on a CPU of its own, with the same code an in-process run uses:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pickle
 import sys
@@ -40,18 +41,8 @@ from akslbctl.model.probe import ProbeResult, ProbeTarget
 
 _HEAD = 8  # bytes of the length that precedes each message
 _MAX_MESSAGE = 1 << 31  # a length past this is no message of ours
-_RESULT_FIELDS = (
-    "outcome",
-    "status",
-    "latency_ms",
-    "local_endpoints",
-    "service_proxy_healthy",
-    "node_eligible",
-    "body_excerpt",
-    "error",
-    "at",
-    "server",
-)
+# What crosses the pipe of each result: its fields but the target, which the parent has.
+_RESULT_FIELDS = tuple(f.name for f in dataclasses.fields(ProbeResult) if f.name != "target")
 _GRACE = 2.0  # seconds the parent waits past the round's bound for the child's answer
 
 

@@ -267,24 +267,24 @@ class _PlainConnection(_Buffered):
         if self._unsent:
             self._unsent += data
             return
-        try:
-            sent = self._sock.send(data)
-        except (BlockingIOError, InterruptedError):
-            sent = 0
-        except OSError as exc:
-            self._fail(exc)
-            return
-        if sent < len(data):
+        sent = self._send(data)
+        if sent is not None and sent < len(data):
             self._unsent = data[sent:]
             self._loop.add_writer(self._fd, self._writable)
 
-    def _writable(self) -> None:
+    def _send(self, data: bytes) -> int | None:
+        """Bytes the socket took (0 when it would block), or None: it failed and the connection ended."""
         try:
-            sent = self._sock.send(self._unsent)
+            return self._sock.send(data)
         except (BlockingIOError, InterruptedError):
-            return
+            return 0
         except OSError as exc:
             self._fail(exc)
+            return None
+
+    def _writable(self) -> None:
+        sent = self._send(self._unsent)
+        if sent is None:
             return
         self._unsent = self._unsent[sent:]
         if not self._unsent:

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from akslbctl.logs import quiet_root
 from akslbctl.model.probe import BAD_RESPONSE, ProbeResult, ProbeTarget, target_problem
 from akslbctl.probing._common import now_rfc3339
-from akslbctl.probing.route import local_address_for  # noqa: F401  # where callers found it before
 
 quiet_root()  # asyncio reports a lost task's exception through the root logger
 

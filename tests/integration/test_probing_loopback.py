@@ -45,7 +45,8 @@ from akslbctl.model.probe import (
     ProbeTarget,
 )
 from akslbctl.probing.http import NodeTransport
-from akslbctl.probing.runner import local_address_for, probe_all, raise_nofile_limit, run_probes
+from akslbctl.probing.route import local_address_for
+from akslbctl.probing.runner import probe_all, raise_nofile_limit, run_probes
 
 PORT = 32001
 FAIL_TIMEOUT = 0.5  # short probe timeout for the cases that must time out
