@@ -134,9 +134,21 @@ def use_terminal(terminal: Terminal) -> Terminal:
     from akslbctl import notices
 
     _term = terminal
+    _kept.clear()
     notices.reset()
     notices.sink = terminal.warn
     return terminal
+
+
+_kept: list[object] = []
+
+
+def keep_until_exit(*objects: object) -> None:
+    """Hold a one-shot command's evidence and results until the process ends (the next run in this
+    process lets them go). A run leaves through ``os._exit`` (:func:`akslbctl.entry.finish`), which
+    frees the memory at once; freed object by object when the command returns, the model and
+    documents of a 1,000-node Service cost ~7 ms of reference counting after the output is written."""
+    _kept.extend(objects)
 
 
 OUTPUTS = ("table", "wide", "json", "yaml")
@@ -153,6 +165,7 @@ def write_document(doc, output: str) -> None:
     from akslbctl.render.document import to_json, to_yaml
 
     term().stdout.write((to_json(doc) + "\n") if output == "json" else to_yaml(doc))
+    keep_until_exit(doc)
 
 
 def setup_logging(debug: bool) -> None:

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from akslbctl.cli.common import Connection, load_case, output_format, setup_logging, term, write_document
+from akslbctl.cli.common import (
+    Connection,
+    keep_until_exit,
+    load_case,
+    output_format,
+    setup_logging,
+    term,
+    write_document,
+)
 from akslbctl.errors import ExitCode
 
 if TYPE_CHECKING:  # what typer reads in the annotations (akslbctl.cli.params.declared)
@@ -57,7 +65,8 @@ def diff(
     output = output_format(output, OUTPUTS)
     conn = Connection(kubeconfig, context, namespace, subscription, resource_group, arm_endpoint, request_timeout)
     case = load_case(resource, conn, command="diff", filename=filename, deadline=budget)
-    _, result = run_diff(case, provider_version=provider_version)
+    analysis, result = run_diff(case, provider_version=provider_version)
+    keep_until_exit(case, analysis, result)
     render_diff(result, output)
     if result.load_balancer is None and result.provisioning_failed:
         # Contract §5.2: the provider said why it has not built the LB — something wrong, found (exit 1).

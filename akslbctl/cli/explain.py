@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from akslbctl.cli.common import OUTPUTS, Connection, load_case, output_format, setup_logging, term, write_document
+from akslbctl.cli.common import (
+    OUTPUTS,
+    Connection,
+    keep_until_exit,
+    load_case,
+    output_format,
+    setup_logging,
+    term,
+    write_document,
+)
 from akslbctl.errors import ExitCode
 
 if TYPE_CHECKING:  # what typer reads in the annotations (akslbctl.cli.params.declared)
@@ -151,7 +160,7 @@ def explain(
             status.update(f"probing the nodes of {case.service.ref}…")
             from akslbctl.pipeline import explain as run_explain
 
-            _, diagnosis = run_explain(
+            analysis, diagnosis = run_explain(
                 case,
                 probe_opts,
                 provider_version=provider_version,
@@ -162,6 +171,7 @@ def explain(
     finally:
         if worker is not None:
             worker.close()
+    keep_until_exit(case, analysis, diagnosis, early, live)
     if tree or svg or png:
         show_pictures(
             diagnosis,
