@@ -13,6 +13,7 @@ from akslbctl.analysis.app import app_targets
 from akslbctl.analysis.engine import Analysis, analyse, probe_plan
 from akslbctl.analysis.hints import hint_targets
 from akslbctl.analysis.verdict import diagnose
+from akslbctl.analysis.verdict import prepare as prepare_diagnosis
 from akslbctl.azurehealth import AzureOptions, AzureResult, with_azure
 from akslbctl.azurehealth import start as start_azure_fetch
 from akslbctl.errors import DeadlineExceeded
@@ -227,8 +228,8 @@ def explain(
         return analysis, with_azure(diagnosis, replay, source=source)
     planned = targets + hint_targets(analysis) + app_targets(analysis)
     if early is not None and probe.enabled:
-        if early.worker is not None:
-            analysis.paths  # noqa: B018 - the network path needs no probe result: made while the worker probes
+        if early.worker is not None:  # what needs no probe result is made while the worker probes
+            prepare_diagnosis(analysis)
         results = early.results(planned)
         fetch = early.azure_fetch
         if fetch is None or not fetch.asks_for(case, analysis):  # Azure's view of the whole case's rules

@@ -35,7 +35,6 @@ from akslbctl.analysis.expect import (
     ExpectedFrontend,
     ExpectedProbe,
     ExpectedRule,
-    pool_membership,
 )
 from akslbctl.analysis.match import pool_members
 from akslbctl.analysis.names import is_ipv6_pool, owns
@@ -654,7 +653,7 @@ class _Differ:
         field = "loadBalancerBackendAddresses" if ip_based else "backendIPConfigurations"
         members = pool_members(pool, self.case.nodes, self.case.network_interfaces, family)
         present = {m.node.name for m in members if m.node is not None}
-        states = {n.name: pool_membership(n, a.provider, a.cluster) for n in self.case.nodes}
+        states = a.memberships
         # A NIC pool keeps excluded nodes when removing them would empty it (§7.3).
         keeps_excluded = not ip_based and bool(present) and all(states[n].state == "excluded" for n in present)
         for node in sorted(self.case.nodes, key=lambda n: n.name):

@@ -11,7 +11,14 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-from akslbctl.analysis.expect import ClusterSettings, Expectation, ExpectedRule, expect_service
+from akslbctl.analysis.expect import (
+    ClusterSettings,
+    Expectation,
+    ExpectedRule,
+    Membership,
+    expect_service,
+    expected_members,
+)
 from akslbctl.analysis.match import Match, MatchedRule, match
 from akslbctl.analysis.names import SHARED_PROBE_NAME
 from akslbctl.analysis.provider import ProviderRules, rules_for_ccm, rules_for_cluster, with_kubernetes
@@ -35,16 +42,37 @@ class Analysis:
         return next((r for r in self.expectation.rules if r.name.lower() == low), None)
 
     @cached_property
-    def planned(self) -> tuple[ProbeTarget, ...]:
-        """:func:`probe_plan`, worked out once: the round, the diagnosis and the JSON all ask for it."""
-        targets: dict[ProbeTarget, None] = {}
+    def member_targets(self) -> Mapping[ProbeTarget, str | None]:
+        """What the LB probes at each pool member with an address (:func:`probe_target`), in the order
+        of the rules and their members, each with why it cannot be probed as the LB would
+        (:func:`target_problem`; None when it can)."""
+        targets: dict[ProbeTarget, str | None] = {}
         for rule in self.match.rules:
             for m in rule.members:
                 if m.address:
                     t = probe_target(rule, m.address)
-                    if t is not None and target_problem(t) is None:
-                        targets[t] = None
-        return tuple(targets)
+                    if t is not None and t not in targets:
+                        targets[t] = target_problem(t)
+        return targets
+
+    @cached_property
+    def planned(self) -> tuple[ProbeTarget, ...]:
+        """:func:`probe_plan`, worked out once: the round, the diagnosis and the JSON all ask for it."""
+        return tuple(t for t, problem in self.member_targets.items() if problem is None)
+
+    @cached_property
+    def memberships(self) -> Mapping[str, Membership]:
+        """Whether the provider's rules keep each node in the backend pools, by node name
+        (:func:`akslbctl.analysis.expect.pool_membership`): the diagnosis and the diff both read it."""
+        return expected_members(self.case.nodes, self.provider, self.cluster)
+
+    @cached_property
+    def evidence(self) -> Any:
+        """The case's NICs and instance views indexed by VM (:class:`akslbctl.analysis.poolgaps.Evidence`),
+        which say why a node the provider keeps is missing from a pool."""
+        from akslbctl.analysis.poolgaps import Evidence
+
+        return Evidence(self.case)
 
     @cached_property
     def paths(self) -> Any:

@@ -26,7 +26,7 @@ from akslbctl.analysis.events import (
     provisioning_findings,
     silence,
 )
-from akslbctl.analysis.expect import ExpectedProbe, ExpectedRule, pool_membership
+from akslbctl.analysis.expect import ExpectedProbe, ExpectedRule
 from akslbctl.analysis.fusion import (
     AZURE_DOWN,
     AZURE_UP,
@@ -40,7 +40,7 @@ from akslbctl.analysis.hints import hint_findings
 from akslbctl.analysis.inside import inside_cluster
 from akslbctl.analysis.match import MatchedRule
 from akslbctl.analysis.netpath import client_findings, client_notes, pls_findings, proxy_blockers
-from akslbctl.analysis.poolgaps import Evidence, missing_reason, node_state
+from akslbctl.analysis.poolgaps import missing_reason, node_state
 from akslbctl.analysis.vantage import data_plane, family_findings, vantage_findings
 from akslbctl.model import probe as outcomes
 from akslbctl.model.azure import Probe
@@ -66,6 +66,16 @@ from akslbctl.model.report import (
 )
 
 AzureView = Mapping[str, Mapping[str, AzureHealth]]  # rule name (lower) → member address → health
+
+
+def prepare(analysis: Analysis) -> None:
+    """Work out now what :func:`diagnose` reads that no probe result changes — the network path, the
+    nodes' pool memberships, the NIC and VM indexes, the members' probe targets — so that a caller
+    waiting for a probe round has them made when the results come."""
+    analysis.paths  # noqa: B018 - cached properties, made here
+    analysis.memberships  # noqa: B018
+    analysis.evidence  # noqa: B018
+    analysis.member_targets  # noqa: B018
 
 
 def diagnose(
@@ -154,8 +164,8 @@ def diagnose(
             "without endpointslices.json), so nothing is predicted from them — they come from kubectl get "
             f"endpointslices -n {service.namespace} -l kubernetes.io/service-name={service.name} -o json"
         )
-    membership = {n.name: pool_membership(n, analysis.provider, analysis.cluster) for n in case.nodes}
-    evidence = Evidence(case)
+    membership = analysis.memberships
+    evidence = analysis.evidence
     gap_cache: dict[str, tuple[str, str]] = {}
 
     def gap(node: Node) -> str:
@@ -269,7 +279,7 @@ def diagnose(
                 )
             )
         rules.append(rd)
-        findings.extend(_unprobeable_findings(mr, verdicts))
+        findings.extend(_unprobeable_findings(mr, verdicts, analysis.member_targets))
 
     findings.extend(_missing_rules(analysis))
     findings.extend(_pool_findings(analysis, membership, gap))
@@ -544,15 +554,19 @@ def _without_provider_id(nodes) -> str:
     )
 
 
-def _unprobeable_findings(mr: MatchedRule, verdicts: list[NodeVerdict]) -> list[Finding]:
+def _unprobeable_findings(
+    mr: MatchedRule, verdicts: list[NodeVerdict], problems: Mapping[ProbeTarget, str | None]
+) -> list[Finding]:
     """``probe-target-invalid``: a pool member the LB's probe cannot be sent to as ARM holds it — a
     node address that is no node's (not an IP, unspecified, link-local, multicast) or a probe port or
-    path that no request can carry. Nothing is sent to it; the finding says why, per rule and node."""
+    path that no request can carry. Nothing is sent to it; the finding says why, per rule and node.
+    ``problems``: what is known of the members' targets already (``Analysis.member_targets``)."""
     out = []
     for v in verdicts:
         if not v.in_pool or not v.address or mr.probe is None:
             continue
-        problem = target_problem(probe_target(mr, v.address))
+        target = probe_target(mr, v.address)
+        problem = problems[target] if target in problems else target_problem(target)
         if problem is None:
             continue
         out.append(
