@@ -61,48 +61,82 @@ def run_probes(
     """One round over ``targets``; in ``worker`` (a :class:`akslbctl.worker.Worker`) when there
     is one and it can run it, else in this process. ``on_sent()`` is called once, as the round
     starts (in the worker: once it has the targets)."""
+    return begin_probes(targets, options, worker=worker, on_sent=on_sent).wait()
 
-    def started() -> None:  # once: a worker that failed after it had the targets leaves the round here
-        nonlocal on_sent
-        if on_sent is not None:
-            call, on_sent = on_sent, None
-            call()
 
-    if not targets:
-        return {}
+def begin_probes(
+    targets: list[ProbeTarget], options: ProbeOptions, *, worker: Any = None, on_sent: Any = None
+) -> ProbeRound:
+    """:func:`run_probes` in two steps: a worker that takes the targets has them — and ``on_sent`` has
+    been called — when this returns; :meth:`ProbeRound.wait` gives the results (a round in this
+    process runs there)."""
     deadline = options.deadline
     bounded = deadline is not None and deadline.seconds is not None
-    what = f"probing {len(set(targets))} target(s)"
+    probe_round = ProbeRound(targets, options, on_sent)
+    if not targets:
+        return probe_round
     if bounded:
-        deadline.check(what)
-    try:
-        if worker is not None:
-            from akslbctl.worker import WorkerFailed
+        deadline.check(probe_round.what)
+    if worker is not None:
+        from akslbctl.worker import WorkerFailed
 
-            log.debug("probing %d target(s) in worker process %d", len(targets), worker.pid)
-            try:
-                return worker.run(
-                    targets,
-                    timeout=options.timeout,
-                    concurrency=options.concurrency,
-                    round_timeout=deadline.remaining() if bounded else None,
-                    on_sent=started,
-                )
-            except WorkerFailed as exc:
-                log.debug("%s: probing in this process", exc)
-        from akslbctl.probing.runner import probe_all
+        log.debug("probing %d target(s) in worker process %d", len(targets), worker.pid)
+        try:
+            worker.begin(
+                targets,
+                timeout=options.timeout,
+                concurrency=options.concurrency,
+                round_timeout=deadline.remaining() if bounded else None,
+            )
+        except WorkerFailed as exc:
+            log.debug("%s: probing in this process", exc)
+        else:
+            probe_round.worker = worker
+            probe_round.started()
+    return probe_round
 
-        started()
-        return probe_all(
-            targets,
-            timeout=options.timeout,
-            concurrency=options.concurrency,
-            round_timeout=deadline.remaining() if bounded else None,
-        )
-    except TimeoutError:
-        if not bounded:
-            raise
-        raise deadline.exceeded(what) from None
+
+class ProbeRound:
+    """A round :func:`begin_probes` started."""
+
+    def __init__(self, targets: list[ProbeTarget], options: ProbeOptions, on_sent: Any) -> None:
+        self.targets = targets
+        self.options = options
+        self.worker: Any = None  # the worker that has the targets
+        self.what = f"probing {len(set(targets))} target(s)"
+        self._on_sent = on_sent
+
+    def started(self) -> None:  # once: a worker that failed after it had the targets leaves the round here
+        if self._on_sent is not None:
+            call, self._on_sent = self._on_sent, None
+            call()
+
+    def wait(self) -> dict[ProbeTarget, ProbeResult]:
+        if not self.targets:
+            return {}
+        deadline = self.options.deadline
+        bounded = deadline is not None and deadline.seconds is not None
+        try:
+            if self.worker is not None:
+                from akslbctl.worker import WorkerFailed
+
+                try:
+                    return self.worker.wait(self.targets, round_timeout=deadline.remaining() if bounded else None)
+                except WorkerFailed as exc:
+                    log.debug("%s: probing in this process", exc)
+            from akslbctl.probing.runner import probe_all
+
+            self.started()
+            return probe_all(
+                self.targets,
+                timeout=self.options.timeout,
+                concurrency=self.options.concurrency,
+                round_timeout=deadline.remaining() if bounded else None,
+            )
+        except TimeoutError:
+            if not bounded:
+                raise
+            raise deadline.exceeded(self.what) from None
 
 
 class EarlyProbes:
@@ -139,22 +173,31 @@ class EarlyProbes:
         self._error: BaseException | None = None
 
     def start(self, partial: Case) -> None:
+        """Plan the round and hand it to the worker on the caller's thread — a thread started for it
+        first waited ~10 ms for the GIL the collection's threads hold — then wait for its results on
+        a thread of its own (where the round runs when there is no worker)."""
         import threading
 
         if not self.probe.enabled or self._thread is not None or partial.recorded_probes is not None:
             return
-        self._thread = threading.Thread(target=self._run, args=(partial,), name="akslbctl-probes", daemon=True)
-        self._thread.start()
-
-    def _run(self, partial: Case) -> None:
         try:
             analysis = analyse(partial, provider_version=self.provider_version)
-            if analysis.match.lb is not None:
+            if analysis.match.lb is None:
+                return
 
-                def ask_azure() -> None:  # Azure's view, asked as the round starts
-                    self.azure_fetch = start_azure_fetch(partial, analysis, self.azure)
+            def ask_azure() -> None:  # Azure's view, asked as the round starts
+                self.azure_fetch = start_azure_fetch(partial, analysis, self.azure)
 
-                self._results = run_probes(probe_plan(analysis), self.probe, worker=self.worker, on_sent=ask_azure)
+            probe_round = begin_probes(probe_plan(analysis), self.probe, worker=self.worker, on_sent=ask_azure)
+        except Exception as exc:  # the deadline, or a bug: the round after the whole case decides
+            self._error = exc
+            return
+        self._thread = threading.Thread(target=self._run, args=(probe_round,), name="akslbctl-probes", daemon=True)
+        self._thread.start()
+
+    def _run(self, probe_round: ProbeRound) -> None:
+        try:
+            self._results = probe_round.wait()
         except BaseException as exc:  # the deadline, or a bug: the round after the whole case decides
             self._error = exc
 

@@ -146,19 +146,31 @@ class Worker:
         probed once, results keyed by the caller's first of equal targets, in order). ``TimeoutError``
         when ``round_timeout`` passed; :class:`WorkerFailed` when the worker could not run the round.
         ``on_sent`` is called once the child has the targets, while it probes."""
+        self.begin(targets, timeout=timeout, concurrency=concurrency, round_timeout=round_timeout)
+        if on_sent is not None:
+            on_sent()
+        return self.wait(targets, round_timeout=round_timeout)
+
+    def begin(
+        self, targets: list[ProbeTarget], *, timeout: float, concurrency: int | None, round_timeout: float | None = None
+    ) -> None:
+        """Hand the child the round's targets: it probes them as soon as this returns, while the caller
+        does what it likes until :meth:`wait`. :class:`WorkerFailed` when it cannot take them."""
         if self._used or self._broken:
             self.close()
             raise WorkerFailed("the worker has no round to run")
         self._used = True
         plan = [(t.address, t.port, t.protocol, t.path) for t in targets]
-        wait = None if round_timeout is None else max(round_timeout, 0.0) + _GRACE
         try:
             _send(self._plan_w, pickle.dumps(("round", plan, timeout, concurrency, round_timeout)))
         except OSError as exc:
             self.close()
             raise WorkerFailed(f"the probe worker failed: {type(exc).__name__}: {exc}") from None
-        if on_sent is not None:
-            on_sent()
+
+    def wait(self, targets: list[ProbeTarget], *, round_timeout: float | None = None) -> dict[ProbeTarget, ProbeResult]:
+        """The results of the round :meth:`begin` handed over (the same ``targets``), as :meth:`run`
+        gives them. ``round_timeout``: as given to :meth:`begin`."""
+        wait = None if round_timeout is None else max(round_timeout, 0.0) + _GRACE
         try:
             kind, payload = pickle.loads(_receive(self._results_r, wait))
             if kind == "timeout":

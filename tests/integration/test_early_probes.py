@@ -17,15 +17,17 @@ NODES = [f"aks-nodepool1-12345678-vmss00000{i}" for i in range(3)]
 
 
 def _rounds(monkeypatch) -> list[tuple[str, int]]:
-    """(thread name, targets) of every probe round explain runs."""
+    """("early" or "after", targets) of every probe round explain runs: the early one is begun on the
+    thread that collects the evidence, the one after the whole case on the main thread."""
     seen: list[tuple[str, int]] = []
-    real = pipeline.run_probes
+    real = pipeline.begin_probes
 
     def counted(targets, options, **kw):
-        seen.append((threading.current_thread().name, len(targets)))
+        main = threading.current_thread() is threading.main_thread()
+        seen.append(("after" if main else "early", len(targets)))
         return real(targets, options, **kw)
 
-    monkeypatch.setattr(pipeline, "run_probes", counted)
+    monkeypatch.setattr(pipeline, "begin_probes", counted)
     return seen
 
 
@@ -48,8 +50,8 @@ def test_local_service_is_probed_once_by_the_early_round(lab, monkeypatch):
     result = cli("explain", "svc/web", "-o", "json", "--timeout", "1")
     assert result.exit_code == ExitCode.OK, result.stderr  # node 2 out of rotation by design
     assert _verdicts(result.json) == [("up", "probe-ok"), ("up", "probe-ok"), ("down", "http-status")]
-    # One round, on its own thread, before the whole case was in; nothing left for a second one.
-    assert rounds == [("akslbctl-probes", 3)]
+    # One round, begun before the whole case was in; nothing left for a second one.
+    assert rounds == [("early", 3)]
     assert [running.connections(i, 32649) for i in range(3)] == [1, 1, 1]
 
 
@@ -72,7 +74,7 @@ def test_targets_only_the_whole_case_plans_are_probed_after_it(lab, monkeypatch)
     assert _verdicts(result.json, rule80) == [("down", "http-status")] * 3
     assert _judged(result.json) == _judged(one_round.json)
     assert result.json["findings"] == one_round.json["findings"]
-    assert [name for name, _ in rounds] == ["akslbctl-probes", "MainThread"]
+    assert [name for name, _ in rounds] == ["early", "after"]
     assert connections(running) == connections(alone) and all(connections(running))
 
 
@@ -82,7 +84,7 @@ def test_an_early_round_that_fails_leaves_the_probing_to_the_whole_case(lab, mon
     real = pipeline.probe_plan
 
     def failing_early(analysis):
-        if threading.current_thread().name == "akslbctl-probes":
+        if threading.current_thread() is not threading.main_thread():  # the early round's planning
             raise RuntimeError("the partial case could not be planned")
         return real(analysis)
 
@@ -90,7 +92,7 @@ def test_an_early_round_that_fails_leaves_the_probing_to_the_whole_case(lab, mon
     result = cli("explain", "svc/web", "-o", "json", "--timeout", "1")
     assert result.exit_code == ExitCode.OK, result.stderr  # node 2 out of rotation by design
     assert _verdicts(result.json) == [("up", "probe-ok"), ("up", "probe-ok"), ("down", "http-status")]
-    assert rounds == [("MainThread", 3)]
+    assert rounds == [("after", 3)]
     assert [running.connections(i, 32649) for i in range(3)] == [1, 1, 1]
 
 
