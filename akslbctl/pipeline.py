@@ -167,6 +167,7 @@ class EarlyProbes:
         self.azure = _bounded_azure(azure, deadline)
         self.worker = worker
         self.azure_fetch: Any = None  # Azure's view, asked for the partial case's rules
+        self.in_worker = False  # the worker has the round's targets (and azure_fetch is set)
         self.provider_version = provider_version
         self._thread: Any = None
         self._results: dict[ProbeTarget, ProbeResult] = {}
@@ -189,6 +190,7 @@ class EarlyProbes:
                 self.azure_fetch = start_azure_fetch(partial, analysis, self.azure)
 
             probe_round = begin_probes(probe_plan(analysis), self.probe, worker=self.worker, on_sent=ask_azure)
+            self.in_worker = probe_round.worker is not None
         except Exception as exc:  # the deadline, or a bug: the round after the whole case decides
             self._error = exc
             return
@@ -271,25 +273,41 @@ def explain(
         return analysis, with_azure(diagnosis, replay, source=source)
     planned = targets + hint_targets(analysis) + app_targets(analysis)
     if early is not None and probe.enabled:
-        if early.worker is not None:  # what needs no probe result is made while the worker probes
+        if early.in_worker:
+            # The worker probes: what needs no probe result — the network path, the memberships, Azure's
+            # view mapped onto the pool — is made meanwhile.
             prepare_diagnosis(analysis)
-        results = early.results(planned)
-        fetch = early.azure_fetch
-        if fetch is None or not fetch.asks_for(case, analysis):  # Azure's view of the whole case's rules
-            fetch = start_azure_fetch(case, analysis, azure)
+            seen = _azure_seen(_whole_case_fetch(early, case, analysis, azure), analysis, azure, deadline)
+            results = early.results(planned)
+        else:
+            results = early.results(planned)
+            seen = _azure_seen(_whole_case_fetch(early, case, analysis, azure), analysis, azure, deadline)
     else:
         fetch = start_azure_fetch(case, analysis, azure)  # ARM in threads while the prober runs
         results = run_probes(planned, probe) if probe.enabled else None
-    seen = None
-    if fetch is not None:
-        limit = None if deadline is None else deadline.bound(azure.wait + 10.0, reserve=AZURE_RESERVE)
-        seen = fetch.result(timeout=limit, analysis=analysis)
+        seen = _azure_seen(fetch, analysis, azure, deadline)
     view = seen.view if seen is not None else None
     if results is None:
         return analysis, with_azure(diagnose(analysis, None, azure=view), seen, source=None)
     source = vantage_source(targets)
     diagnosis = diagnose(analysis, results, azure=view, vantage=vantage_text(targets, source), source=source)
     return analysis, with_azure(diagnosis, seen, source=source)
+
+
+def _whole_case_fetch(early: EarlyProbes, case: Case, analysis: Analysis, azure: AzureOptions | None) -> Any:
+    """The early round's fetch of Azure's view when it asked for the whole case's rules, else a new one."""
+    fetch = early.azure_fetch
+    if fetch is None or not fetch.asks_for(case, analysis):
+        fetch = start_azure_fetch(case, analysis, azure)
+    return fetch
+
+
+def _azure_seen(fetch: Any, analysis: Analysis, azure: AzureOptions | None, deadline: Any) -> AzureResult | None:
+    """What ``fetch`` (None: nothing asked) brings, waited for within the deadline's bound."""
+    if fetch is None:
+        return None
+    limit = None if deadline is None else deadline.bound(azure.wait + 10.0, reserve=AZURE_RESERVE)
+    return fetch.result(timeout=limit, analysis=analysis)
 
 
 def recorded_vantage(source: str | None) -> str:
