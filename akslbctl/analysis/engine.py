@@ -47,13 +47,25 @@ class Analysis:
         of the rules and their members, each with why it cannot be probed as the LB would
         (:func:`target_problem`; None when it can)."""
         targets: dict[ProbeTarget, str | None] = {}
-        for rule in self.match.rules:
-            for m in rule.members:
-                if m.address:
-                    t = probe_target(rule, m.address)
-                    if t is not None and t not in targets:
-                        targets[t] = target_problem(t)
+        for per_address in self.rule_targets:
+            for t in per_address.values():
+                if t not in targets:
+                    targets[t] = target_problem(t)
         return targets
+
+    @cached_property
+    def rule_targets(self) -> tuple[Mapping[str, ProbeTarget], ...]:
+        """For each of ``match.rules`` (in order), what the LB probes at each member address
+        (:func:`probe_target`; empty for a rule without a probe)."""
+        out = []
+        for rule in self.match.rules:
+            per_address: dict[str, ProbeTarget] = {}
+            if rule.probe is not None:
+                for m in rule.members:
+                    if m.address and m.address not in per_address:
+                        per_address[m.address] = probe_target(rule, m.address)
+            out.append(per_address)
+        return tuple(out)
 
     @cached_property
     def planned(self) -> tuple[ProbeTarget, ...]:
@@ -65,6 +77,15 @@ class Analysis:
         """Whether the provider's rules keep each node in the backend pools, by node name
         (:func:`akslbctl.analysis.expect.pool_membership`): the diagnosis and the diff both read it."""
         return expected_members(self.case.nodes, self.provider, self.cluster)
+
+    @cached_property
+    def pool_node_states(self) -> Mapping[str, str | None]:
+        """What each node's state means for the LB as a pool member, by node name
+        (:func:`akslbctl.analysis.poolgaps.node_state`, None when nothing)."""
+        from akslbctl.analysis.poolgaps import node_state
+
+        nic_pool = not self.cluster.ip_based_pool
+        return {n.name: node_state(n, self.provider, in_pool=True, nic_pool=nic_pool) for n in self.case.nodes}
 
     @cached_property
     def evidence(self) -> Any:

@@ -15,7 +15,6 @@ from akslbctl.analysis.engine import (
     Analysis,
     is_shared_probe,
     pool_label,
-    probe_plan,
     probe_target,
     ready_endpoints_by_node,
 )
@@ -40,7 +39,7 @@ from akslbctl.analysis.hints import hint_findings
 from akslbctl.analysis.inside import inside_cluster
 from akslbctl.analysis.match import MatchedRule
 from akslbctl.analysis.netpath import client_findings, client_notes, pls_findings, proxy_blockers
-from akslbctl.analysis.poolgaps import missing_reason, node_state
+from akslbctl.analysis.poolgaps import missing_reason
 from akslbctl.analysis.vantage import data_plane, family_findings, vantage_findings
 from akslbctl.model import probe as outcomes
 from akslbctl.model.azure import Probe
@@ -70,12 +69,13 @@ AzureView = Mapping[str, Mapping[str, AzureHealth]]  # rule name (lower) → mem
 
 def prepare(analysis: Analysis) -> None:
     """Work out now what :func:`diagnose` reads that no probe result changes — the network path, the
-    nodes' pool memberships, the NIC and VM indexes, the members' probe targets — so that a caller
+    nodes' pool memberships and states, the NIC and VM indexes, the members' probe targets — so that a caller
     waiting for a probe round has them made when the results come."""
     analysis.paths  # noqa: B018 - cached properties, made here
     analysis.memberships  # noqa: B018
     analysis.evidence  # noqa: B018
     analysis.member_targets  # noqa: B018
+    analysis.pool_node_states  # noqa: B018
 
 
 def diagnose(
@@ -173,9 +173,9 @@ def diagnose(
             gap_cache[node.name] = missing_reason(node, evidence, analysis.match.lb)
         return gap_cache[node.name][1]
 
-    nic_pool = not analysis.cluster.ip_based_pool
+    states = analysis.pool_node_states
 
-    planned = [results[t] for t in probe_plan(analysis) if results is not None and t in results]
+    planned = [] if results is None else [r for r in map(results.get, analysis.planned) if r is not None]
     blind = blind_round(planned)
     path = analysis.paths
     blockers = {**proxy_blockers(analysis, path), **path.blockers}
@@ -195,14 +195,17 @@ def diagnose(
             blocked_by=blockers.get((rule.lower(), v.address or "")),
             ipv6=":" in (v.address or ""),
         )
-        return replace(v, verdict=f.verdict, reason=f.reason, detail=f.detail, azure=health, reached=reach)
+        return NodeVerdict(
+            v.node, v.address, v.in_pool, f.verdict, f.reason, f.detail, v.expected, v.observed, health, reach
+        )
 
     rules = []
-    for mr in analysis.match.rules:
+    by_name = sorted(case.nodes, key=lambda n: n.name)
+    for mr, targets in zip(analysis.match.rules, analysis.rule_targets, strict=True):
         exp = analysis.expected_rule(mr.rule.name)
         findings.extend(_rule_findings(mr, exp, expectation.reconcile_fails))
         verdicts = []
-        for node in sorted(case.nodes, key=lambda n: n.name):
+        for node in by_name:
             v = _node_verdict(
                 mr,
                 node,
@@ -216,10 +219,11 @@ def diagnose(
                 eligibility=analysis.provider.healthz_checks_node_eligibility,
                 gap=gap,
                 endpoints_unknown=not case.endpoints_known,
+                targets=targets,
             )
             v = fused(v, mr.rule.name)
             if v.in_pool:
-                state = node_state(node, analysis.provider, in_pool=True, nic_pool=nic_pool)
+                state = states[node.name]
                 if state:
                     v = replace(v, detail=f"{v.detail} — node {state}")
             verdicts.append(v)
@@ -279,7 +283,7 @@ def diagnose(
                 )
             )
         rules.append(rd)
-        findings.extend(_unprobeable_findings(mr, verdicts, analysis.member_targets))
+        findings.extend(_unprobeable_findings(mr, verdicts, targets, analysis.member_targets))
 
     findings.extend(_missing_rules(analysis))
     findings.extend(_pool_findings(analysis, membership, gap))
@@ -338,6 +342,7 @@ def _node_verdict(
     eligibility: bool = True,
     gap=None,
     endpoints_unknown: bool = False,
+    targets: Mapping[str, ProbeTarget] | None = None,
 ) -> NodeVerdict:
     member = mr.member_for(node)
     if member is None:
@@ -362,7 +367,7 @@ def _node_verdict(
     expected, because = _expected(probe, service, node, local_eps, any_ready, any_serving, eligibility)
     if endpoints_unknown and expected is not None and not is_shared_probe(probe.name):
         expected, because = None, "the endpoints are unknown (no EndpointSlices in the evidence)"
-    target = probe_target(mr, address) if address else None
+    target = _target(mr, address, targets) if address else None
     result = results.get(target) if (results is not None and target is not None) else None
     if result is None:
         why = "no address to probe" if address is None else not_probed_why
@@ -554,19 +559,32 @@ def _without_provider_id(nodes) -> str:
     )
 
 
+def _target(mr: MatchedRule, address: str, targets: Mapping[str, ProbeTarget] | None) -> ProbeTarget | None:
+    """What the LB probes at ``address`` for ``mr``: from ``targets`` (``Analysis.rule_targets``) when
+    it holds the address."""
+    target = targets.get(address) if targets is not None else None
+    return target if target is not None else probe_target(mr, address)
+
+
 def _unprobeable_findings(
-    mr: MatchedRule, verdicts: list[NodeVerdict], problems: Mapping[ProbeTarget, str | None]
+    mr: MatchedRule,
+    verdicts: list[NodeVerdict],
+    targets: Mapping[str, ProbeTarget],
+    problems: Mapping[ProbeTarget, str | None],
 ) -> list[Finding]:
     """``probe-target-invalid``: a pool member the LB's probe cannot be sent to as ARM holds it — a
     node address that is no node's (not an IP, unspecified, link-local, multicast) or a probe port or
     path that no request can carry. Nothing is sent to it; the finding says why, per rule and node.
-    ``problems``: what is known of the members' targets already (``Analysis.member_targets``)."""
+    ``targets``, ``problems``: what is known of the members' targets already (``Analysis.rule_targets``
+    for this rule, ``Analysis.member_targets``)."""
     out = []
     for v in verdicts:
         if not v.in_pool or not v.address or mr.probe is None:
             continue
-        target = probe_target(mr, v.address)
-        problem = problems[target] if target in problems else target_problem(target)
+        target = _target(mr, v.address, targets)
+        problem = problems.get(target, _UNKNOWN)
+        if problem is _UNKNOWN:
+            problem = target_problem(target)
         if problem is None:
             continue
         out.append(
@@ -580,6 +598,9 @@ def _unprobeable_findings(
             )
         )
     return out
+
+
+_UNKNOWN = object()  # a target no member names: its problem is worked out where it is asked
 
 
 def _probe_fields(probe: Probe) -> tuple[str, int, str | None]:
