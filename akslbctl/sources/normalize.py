@@ -299,6 +299,9 @@ def service(doc: Any, path: str = "Service") -> Service:
 
 
 def node(doc: Any, path: str = "Node") -> Node:
+    plain = _plain_node(doc)
+    if plain is not None:
+        return plain
     doc = _obj(doc, path, optional=False)
     meta = _obj(doc.get("metadata"), f"{path}.metadata")
     spec = _obj(doc.get("spec"), f"{path}.spec")
@@ -335,6 +338,71 @@ def node(doc: Any, path: str = "Node") -> Node:
         unschedulable=bool(_bool(spec.get("unschedulable"), f"{path}.spec.unschedulable")),
         deleting=meta.get("deletionTimestamp") is not None,
     )
+
+
+def _plain_node(doc: Any) -> Node | None:
+    """:func:`node` of a Node as the API writes it — objects, lists and strings where they belong —
+    without the path of every field worked out in advance for an error that does not come (half of
+    the time of a 1,000-node list); None for anything else, which :func:`node` then reads field by
+    field and names what is wrong."""
+    if type(doc) is not dict:
+        return None
+    meta, spec, status = doc.get("metadata", _ABSENT), doc.get("spec", _ABSENT), doc.get("status", _ABSENT)
+    if type(meta) is not dict or type(spec) is not dict or type(status) is not dict:
+        return None
+    addresses = status.get("addresses")
+    conditions = status.get("conditions")
+    name, provider_id, labels = meta.get("name"), spec.get("providerID", ""), meta.get("labels", _ABSENT)
+    if type(addresses) is not list or type(conditions) is not list or type(name) is not str:
+        return None
+    unschedulable = spec.get("unschedulable")
+    if type(provider_id) is not str or type(labels) is not dict or type(unschedulable) not in _BOOL_OR_NONE:
+        return None
+    listed = spec.get("taints")
+    if listed is not None and type(listed) is not list:
+        return None
+    taints = []
+    for t in listed or ():
+        if type(t) is not dict:
+            return None
+        key, value, effect = t.get("key"), t.get("value"), t.get("effect")
+        if not (type(key) in _STR_OR_NONE and type(value) in _STR_OR_NONE and type(effect) in _STR_OR_NONE):
+            return None
+        taints.append(Taint(key=key or "", value=value or "", effect=effect or ""))
+    ips = []
+    for a in addresses:
+        if type(a) is not dict:
+            return None
+        if a.get("type") == "InternalIP":
+            ip = a.get("address")
+            if type(ip) is not str:
+                return None
+            if ip:
+                ips.append(ip)
+    ready = None
+    for c in conditions:
+        if type(c) is not dict:
+            return None
+        if c.get("type") == "Ready":
+            ready = c.get("status") == "True"
+    for key, value in labels.items():
+        if type(key) is not str or type(value) is not str:
+            return None
+    return Node(
+        name=name,
+        internal_ips=tuple(ips),
+        provider_id=provider_id,
+        labels=dict(labels),
+        taints=tuple(taints),
+        ready=ready,
+        unschedulable=bool(unschedulable),
+        deleting=meta.get("deletionTimestamp") is not None,
+    )
+
+
+_ABSENT = object()  # a key the document does not have (None where it has the key with a null)
+_STR_OR_NONE = (str, type(None))
+_BOOL_OR_NONE = (bool, type(None))
 
 
 def endpoints(slice_doc: Any, path: str = "EndpointSlice") -> list[Endpoint]:

@@ -821,3 +821,80 @@ def test_malformed_network_documents_name_the_field(fn, doc, mutate, path, shape
 def test_network_documents_that_are_not_objects(fn, doc):
     with pytest.raises(ShapeError, match="expected an object"):
         fn(doc, "doc")
+
+
+def _aks_node() -> dict:
+    return {
+        "metadata": {
+            "name": "aks-nodepool1-12345678-vmss000000",
+            "labels": {"agentpool": "nodepool1", "kubernetes.io/os": "linux", "topology.kubernetes.io/zone": "0"},
+            "annotations": {"node.alpha.kubernetes.io/ttl": "0"},
+        },
+        "spec": {"providerID": f"azure://{VMSS}/virtualMachines/0", "podCIDR": "10.244.0.0/24"},
+        "status": {
+            "addresses": [
+                {"type": "InternalIP", "address": "10.224.0.4"},
+                {"type": "Hostname", "address": "aks-nodepool1-12345678-vmss000000"},
+            ],
+            "conditions": [
+                {"type": "MemoryPressure", "status": "False"},
+                {"type": "Ready", "status": "True"},
+            ],
+        },
+    }
+
+
+def _variant(change) -> dict:
+    doc = _aks_node()
+    change(doc)
+    return doc
+
+
+NODE_VARIANTS = {
+    "as AKS writes it": lambda d: None,
+    "no labels": lambda d: d["metadata"].pop("labels"),
+    "a label that is a number": lambda d: d["metadata"]["labels"].update({"n": 3}),
+    "a null label": lambda d: d["metadata"]["labels"].update({"gone": None}),
+    "a null providerID": lambda d: d["spec"].update({"providerID": None}),
+    "no providerID": lambda d: d["spec"].pop("providerID"),
+    "an InternalIP without address": lambda d: d["status"]["addresses"].append({"type": "InternalIP", "address": None}),
+    "a null address entry": lambda d: d["status"]["addresses"].append(None),
+    "a null condition": lambda d: d["status"]["conditions"].append(None),
+    "no conditions": lambda d: d["status"].pop("conditions"),
+    "taints": lambda d: d["spec"].update(
+        {"taints": [{"key": "ToBeDeletedByClusterAutoscaler", "effect": "NoSchedule"}]}
+    ),
+    "cordoned": lambda d: d["spec"].update({"unschedulable": True}),
+    "cordoned in words": lambda d: d["spec"].update({"unschedulable": "true"}),
+    "cordoned as a number": lambda d: d["spec"].update({"unschedulable": 1}),
+    "a taint without value": lambda d: d["spec"].update({"taints": [{"key": "CriticalAddonsOnly", "value": None}]}),
+    "a taint that is text": lambda d: d["spec"].update({"taints": ["CriticalAddonsOnly"]}),
+    "taints that are an empty object": lambda d: d["spec"].update({"taints": {}}),
+    "a taint key that is a number": lambda d: d["spec"].update({"taints": [{"key": 1}]}),
+    "being deleted": lambda d: d["metadata"].update({"deletionTimestamp": "2026-12-01T00:00:00Z"}),
+    "a null status": lambda d: d.update({"status": None}),
+    "a name that is a number": lambda d: d["metadata"].update({"name": 7}),
+    "addresses that are an object": lambda d: d["status"].update({"addresses": {"type": "InternalIP"}}),
+}
+
+
+@pytest.mark.parametrize("name", NODE_VARIANTS)
+def test_a_plain_node_reads_as_the_field_by_field_reading_does(name, monkeypatch):
+    doc = _variant(NODE_VARIANTS[name])
+
+    def read():
+        try:
+            return normalize.node(doc, "Node")
+        except ShapeError as exc:
+            return ("ShapeError", str(exc))
+
+    quick = read()
+    monkeypatch.setattr(normalize, "_plain_node", lambda doc: None)
+    assert quick == read()
+
+
+def test_only_plain_nodes_take_the_quick_reading():
+    for name in ("as AKS writes it", "taints", "cordoned", "a taint without value"):
+        assert normalize._plain_node(_variant(NODE_VARIANTS[name])) is not None, name
+    for name in ("a label that is a number", "cordoned in words", "a null status", "taints that are an empty object"):
+        assert normalize._plain_node(_variant(NODE_VARIANTS[name])) is None, name
