@@ -8,6 +8,7 @@
 - completions/akslbctl.*      the bash, zsh, fish and PowerShell scripts (akslbctl completion SHELL)
 - completions/kubectl_complete-aks_lb   kubectl's plugin-completion helper
 - docs/reference.md           the command reference (the text of --help, per command)
+- akslbctl/_record_inits.py   every @record class's __init__, compiled ahead (akslbctl.records)
 
 Run it after adding or changing a command, an option or its help text.
 """
@@ -34,7 +35,22 @@ def generated() -> dict[Path, str]:
     }
     for shell, name in shells.SCRIPT_FILES.items():
         files[ROOT / "completions" / name] = shells.script(shell)
+    files[ROOT / "akslbctl" / "_record_inits.py"] = record_inits()
     return files
+
+
+def record_inits() -> str:
+    """akslbctl/_record_inits.py: every module of the package imported, then its records' __init__s."""
+    import importlib
+    import pkgutil
+
+    import akslbctl
+    from akslbctl import records
+
+    for info in pkgutil.walk_packages(akslbctl.__path__, "akslbctl."):
+        if info.name not in ("akslbctl.__main__", "akslbctl._record_inits"):
+            importlib.import_module(info.name)
+    return records.render_ahead()
 
 
 def stale() -> list[Path]:
