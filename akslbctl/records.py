@@ -8,7 +8,9 @@ analysis before it reads a byte. A record is a real dataclass (``dataclasses.fie
 methods and the same behaviour, made cheaply:
 
 - ``__init__`` is compiled from the same source ``dataclasses`` would write, on the class's first
-  instantiation, so a class a run never instantiates costs nothing to compile;
+  instantiation, so a class a run never instantiates costs nothing to compile — or taken from
+  ``akslbctl/_record_inits.py`` (written by ``scripts/regen.py``), compiled ahead, when its source
+  there is the same;
 - ``__eq__``, ``__hash__`` and ``__repr__`` compare, hash and show the field values through one
   ``operator.attrgetter``, shared code instead of code compiled per class;
 - frozen records refuse assignment and deletion as frozen dataclasses do (``FrozenInstanceError``).
