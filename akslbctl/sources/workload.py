@@ -37,6 +37,9 @@ def _port_value(value: Any, path: str) -> int | str | None:
 
 
 def pod(doc: Any, path: str = "Pod") -> Pod:
+    plain = _plain_pod(doc, path)
+    if plain is not None:
+        return plain
     doc = _obj(doc, path, optional=False)
     meta = _obj(doc.get("metadata"), f"{path}.metadata")
     spec = _obj(doc.get("spec"), f"{path}.spec")
@@ -103,6 +106,77 @@ def _check(value: Any, path: str) -> HttpCheck | None:
         g = _obj(probe.get("grpc"), f"{path}.grpc")
         return HttpCheck("grpc", _int(g.get("port"), f"{path}.grpc.port"))
     return HttpCheck("exec")
+
+
+_STR_OR_NONE = (str, type(None))
+_BOOL_OR_NONE = (bool, type(None))
+
+
+def _plain_pod(doc: Any, path: str) -> Pod | None:
+    """:func:`pod` of a Pod as the API writes it, without the path of every field worked out ahead for
+    an error that does not come; None for anything else, which :func:`pod` reads field by field."""
+    if type(doc) is not dict:
+        return None
+    meta, spec, status = doc.get("metadata"), doc.get("spec"), doc.get("status")
+    if type(meta) is not dict or type(spec) is not dict or type(status) is not dict:
+        return None
+    name, namespace, labels = meta.get("name"), meta.get("namespace"), meta.get("labels")
+    node_name, host_network, containers = spec.get("nodeName"), spec.get("hostNetwork"), spec.get("containers")
+    if type(name) is not str or type(namespace) not in _STR_OR_NONE or type(node_name) not in _STR_OR_NONE:
+        return None
+    if type(host_network) not in _BOOL_OR_NONE or type(containers) not in (list, type(None)):
+        return None
+    if labels is None:
+        labels = {}
+    elif type(labels) is not dict or not all(type(k) is str and type(v) is str for k, v in labels.items()):
+        return None
+    out = []
+    for i, c in enumerate(containers or ()):
+        if type(c) is not dict:
+            return None
+        cname, image, ports, probe = c.get("name"), c.get("image"), c.get("ports"), c.get("readinessProbe")
+        if type(cname) not in _STR_OR_NONE or type(image) not in _STR_OR_NONE or type(ports) not in (list, type(None)):
+            return None
+        cports = []
+        for p in ports or ():
+            if type(p) is not dict:
+                return None
+            number, pname, protocol = p.get("containerPort"), p.get("name"), p.get("protocol")
+            if number is None:
+                continue
+            if type(number) is not int or type(pname) not in _STR_OR_NONE or type(protocol) not in _STR_OR_NONE:
+                return None
+            cports.append(ContainerPort(number, pname or "", protocol or "TCP"))
+        try:
+            readiness = None if probe is None else _check(probe, f"{path}.spec.containers[{i}].readinessProbe")
+        except ShapeError:
+            return None  # the field-by-field reading says so, in its order
+        out.append(Container(name=cname or "", image=image or "", ports=tuple(cports), readiness=readiness))
+    listed = status.get("podIPs")
+    if type(listed) not in (list, type(None)):
+        return None
+    ips = []
+    for x in listed or ():
+        if x is None:
+            continue
+        if type(x) is not dict or type(x.get("ip")) not in _STR_OR_NONE:
+            return None
+        if x.get("ip"):
+            ips.append(x["ip"])
+    if not ips:
+        single = status.get("podIP")
+        if type(single) not in _STR_OR_NONE:
+            return None
+        ips = [single] if single else []
+    return Pod(
+        namespace=namespace or "default",
+        name=name,
+        node_name=node_name,
+        labels=dict(labels),
+        ips=tuple(ips),
+        containers=tuple(out),
+        host_network=bool(host_network),
+    )
 
 
 def selector(value: Any, path: str) -> LabelSelector:
