@@ -473,7 +473,10 @@ class _Arm:
         return f"{self.path}.{key}"
 
     def str(self, key: str, *, optional: bool = True) -> str | None:
-        return _str(self.raw(key), self.sub(key), optional=optional)
+        value = self.raw(key)
+        if type(value) is str:  # as nearly always: no path worked out for an error that does not come
+            return value
+        return _str(value, self.sub(key), optional=optional)
 
     def int(self, key: str) -> int | None:
         return _int(self.raw(key), self.sub(key))
@@ -486,11 +489,29 @@ class _Arm:
         value = self.raw(key)
         if value is None:
             return None
+        if type(value) is dict:
+            rid = value.get("id")
+            if rid is None or type(rid) is str:
+                return rid
         return _str(_obj(value, self.sub(key)).get("id"), f"{self.sub(key)}.id")
 
     def refs(self, key: str) -> list[str]:
+        value = self.raw(key)
+        if value is None:
+            return []
+        if type(value) is list:
+            quick = []
+            for item in value:
+                rid = item.get("id") if type(item) is dict else 0
+                if type(rid) is str:
+                    if rid:
+                        quick.append(rid)
+                elif rid is not None:
+                    break  # something else: the reading below says what
+            else:
+                return quick
         out = []
-        for i, item in enumerate(_list(self.raw(key), self.sub(key))):
+        for i, item in enumerate(_list(value, self.sub(key))):
             rid = _str(_obj(item, f"{self.sub(key)}[{i}]").get("id"), f"{self.sub(key)}[{i}].id")
             if rid:
                 out.append(rid)
@@ -501,7 +522,10 @@ class _Arm:
 
     @property
     def id(self) -> str:
-        return _str(self.doc.get("id"), f"{self.path}.id") or ""
+        rid = self.doc.get("id")
+        if type(rid) is str:
+            return rid
+        return _str(rid, f"{self.path}.id") or ""
 
     @property
     def name(self) -> str:

@@ -898,3 +898,65 @@ def test_only_plain_nodes_take_the_quick_reading():
         assert normalize._plain_node(_variant(NODE_VARIANTS[name])) is not None, name
     for name in ("a label that is a number", "cordoned in words", "a null status", "taints that are an empty object"):
         assert normalize._plain_node(_variant(NODE_VARIANTS[name])) is None, name
+
+
+def _nic(change=None) -> dict:
+    cfg = f"{S}/networkInterfaces/nic0/ipConfigurations/ipconfig1"
+    doc = {
+        "name": "nic0",
+        "id": f"{S}/networkInterfaces/nic0",
+        "properties": {
+            "virtualMachine": {"id": "/subscriptions/0000-1111/resourceGroups/mc/providers/Microsoft.Compute/vm0"},
+            "networkSecurityGroup": {"id": f"{S}/networkSecurityGroups/aks-agentpool-nsg"},
+            "ipConfigurations": [
+                {
+                    "name": "ipconfig1",
+                    "id": cfg,
+                    "properties": {
+                        "privateIPAddress": "10.224.0.4",
+                        "subnet": {"id": f"{S}/virtualNetworks/vnet/subnets/aks-subnet"},
+                        "loadBalancerBackendAddressPools": [{"id": f"{LB}/backendAddressPools/kubernetes"}],
+                    },
+                }
+            ],
+        },
+    }
+    if change is not None:
+        change(doc)
+    return doc
+
+
+def _config(doc: dict) -> dict:
+    return doc["properties"]["ipConfigurations"][0]["properties"]
+
+
+def test_arm_references_read_the_same_quickly_and_name_what_is_wrong():
+    nic = normalize.network_interface(_nic(), "NIC")
+    key = _nic()["properties"]["ipConfigurations"][0]["id"].lower()
+    assert nic.ipconfigs == {key: "10.224.0.4"} and nic.pools == {key: (f"{LB}/backendAddressPools/kubernetes",)}
+    assert nic.nsg_id.endswith("/aks-agentpool-nsg") and nic.subnets[key].endswith("/subnets/aks-subnet")
+    unset = normalize.network_interface(_nic(lambda d: d["properties"].update({"virtualMachine": {"id": None}})))
+    assert unset.vm_id is None
+    extra = [None, {"id": ""}, {"id": f"{LB}/backendAddressPools/other"}]
+    more = normalize.network_interface(_nic(lambda d: _config(d)["loadBalancerBackendAddressPools"].extend(extra)))
+    assert more.pools[key] == (f"{LB}/backendAddressPools/kubernetes", f"{LB}/backendAddressPools/other")
+    assert normalize.network_interface(_nic(lambda d: d.pop("id"))).id == ""
+    wrong = {
+        "NIC.virtualMachine: expected an object": lambda d: d["properties"].update({"virtualMachine": "vm0"}),
+        "NIC.virtualMachine.id: expected a string": lambda d: d["properties"].update({"virtualMachine": {"id": 5}}),
+        r"NIC.ipConfigurations\[0\].loadBalancerBackendAddressPools\[1\].id: expected a string": lambda d: _config(d)[
+            "loadBalancerBackendAddressPools"
+        ].append({"id": 3}),
+        r"NIC.ipConfigurations\[0\].loadBalancerBackendAddressPools: expected a list": lambda d: _config(d).update(
+            {"loadBalancerBackendAddressPools": {"id": "x"}}
+        ),
+        r"NIC.ipConfigurations\[0\].privateIPAddress: expected a string": lambda d: _config(d).update(
+            {"privateIPAddress": 10}
+        ),
+        r"NIC.ipConfigurations\[0\].id: expected a string": lambda d: d["properties"]["ipConfigurations"][0].update(
+            {"id": 1}
+        ),
+    }
+    for message, change in wrong.items():
+        with pytest.raises(ShapeError, match=message):
+            normalize.network_interface(_nic(change), "NIC")
