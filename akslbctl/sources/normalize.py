@@ -359,7 +359,7 @@ def _plain_node(doc: Any) -> Node | None:
     if type(provider_id) is not str or type(labels) is not dict or type(unschedulable) not in _BOOL_OR_NONE:
         return None
     listed = spec.get("taints")
-    if listed is not None and type(listed) is not list:
+    if type(listed) not in _LIST_OR_NONE:
         return None
     taints = []
     for t in listed or ():
@@ -401,8 +401,10 @@ def _plain_node(doc: Any) -> Node | None:
 
 
 _ABSENT = object()  # a key the document does not have (None where it has the key with a null)
+# The types a field may have in a document as the API writes it (the quick readings check these).
 _STR_OR_NONE = (str, type(None))
 _BOOL_OR_NONE = (bool, type(None))
+_LIST_OR_NONE = (list, type(None))
 
 
 def endpoints(slice_doc: Any, path: str = "EndpointSlice") -> list[Endpoint]:

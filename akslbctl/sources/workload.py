@@ -21,7 +21,18 @@ from akslbctl.model.workload import (
     PolicyPort,
     Requirement,
 )
-from akslbctl.sources.normalize import ShapeError, _bool, _int, _list, _obj, _str, _str_map
+from akslbctl.sources.normalize import (
+    _BOOL_OR_NONE,
+    _LIST_OR_NONE,
+    _STR_OR_NONE,
+    ShapeError,
+    _bool,
+    _int,
+    _list,
+    _obj,
+    _str,
+    _str_map,
+)
 
 
 def _port_value(value: Any, path: str) -> int | str | None:
@@ -108,10 +119,6 @@ def _check(value: Any, path: str) -> HttpCheck | None:
     return HttpCheck("exec")
 
 
-_STR_OR_NONE = (str, type(None))
-_BOOL_OR_NONE = (bool, type(None))
-
-
 def _plain_pod(doc: Any, path: str) -> Pod | None:
     """:func:`pod` of a Pod as the API writes it, without the path of every field worked out ahead for
     an error that does not come; None for anything else, which :func:`pod` reads field by field."""
@@ -124,7 +131,7 @@ def _plain_pod(doc: Any, path: str) -> Pod | None:
     node_name, host_network, containers = spec.get("nodeName"), spec.get("hostNetwork"), spec.get("containers")
     if type(name) is not str or type(namespace) not in _STR_OR_NONE or type(node_name) not in _STR_OR_NONE:
         return None
-    if type(host_network) not in _BOOL_OR_NONE or type(containers) not in (list, type(None)):
+    if type(host_network) not in _BOOL_OR_NONE or type(containers) not in _LIST_OR_NONE:
         return None
     if labels is None:
         labels = {}
@@ -135,7 +142,7 @@ def _plain_pod(doc: Any, path: str) -> Pod | None:
         if type(c) is not dict:
             return None
         cname, image, ports, probe = c.get("name"), c.get("image"), c.get("ports"), c.get("readinessProbe")
-        if type(cname) not in _STR_OR_NONE or type(image) not in _STR_OR_NONE or type(ports) not in (list, type(None)):
+        if type(cname) not in _STR_OR_NONE or type(image) not in _STR_OR_NONE or type(ports) not in _LIST_OR_NONE:
             return None
         cports = []
         for p in ports or ():
@@ -153,7 +160,7 @@ def _plain_pod(doc: Any, path: str) -> Pod | None:
             return None  # the field-by-field reading says so, in its order
         out.append(Container(name=cname or "", image=image or "", ports=tuple(cports), readiness=readiness))
     listed = status.get("podIPs")
-    if type(listed) not in (list, type(None)):
+    if type(listed) not in _LIST_OR_NONE:
         return None
     ips = []
     for x in listed or ():

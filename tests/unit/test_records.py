@@ -162,15 +162,15 @@ def test_equality_and_hash_agree_with_dataclass(rows):
 
 
 def _package_records():
-    import importlib
-    import pkgutil
+    import importlib.util
+    from pathlib import Path
 
-    import akslbctl
     from akslbctl import records
 
-    for info in pkgutil.walk_packages(akslbctl.__path__, "akslbctl."):
-        if info.name not in ("akslbctl.__main__", "akslbctl._record_inits"):
-            importlib.import_module(info.name)
+    spec = importlib.util.spec_from_file_location("regen", Path(__file__).parents[2] / "scripts" / "regen.py")
+    regen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(regen)
+    regen.import_package()
     return [(cls, f, frozen) for cls, f, frozen in records.REGISTRY if "<locals>" not in cls.__qualname__]
 
 
